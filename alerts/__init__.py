@@ -1,0 +1,1 @@
+"""Outcome-based alerts (filled by the alerts issue)."""

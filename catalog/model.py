@@ -1,0 +1,185 @@
+"""Frozen internal model of the flow catalog.
+
+The user-facing YAML spec (``apiVersion: flowscope/v1``) lives in :mod:`catalog.spec`; this module
+is what every other room reads. It imports nothing but the standard library.
+
+Money is :class:`decimal.Decimal`; durations are :class:`datetime.timedelta`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Literal
+
+RedactionAction = Literal["drop", "hash"]
+
+
+@dataclass(frozen=True)
+class RedactionRule:
+    """Applied to span, resource, event and link attribute keys before anything is written.
+
+    ``key`` is an exact attribute key or a glob (``fnmatch`` syntax, e.g. ``card.*``).
+    ``drop`` removes the attribute; ``hash`` replaces its value with ``sha256:<hex>``.
+    """
+
+    key: str
+    action: RedactionAction
+
+
+@dataclass(frozen=True)
+class Matcher:
+    """Matches the start or success of a flow run.
+
+    Either CloudEvents/OTel event types (``events``), or a span by ``service`` and/or ``span``
+    name. An empty matcher matches nothing.
+    """
+
+    events: tuple[str, ...] = ()
+    service: str | None = None
+    span: str | None = None
+
+
+@dataclass(frozen=True)
+class FailureMatcher:
+    """Event types that mark a run failed; ``dead_letter`` also counts a dead-lettered step."""
+
+    events: tuple[str, ...] = ()
+    dead_letter: bool = False
+
+
+@dataclass(frozen=True)
+class Step:
+    """One hop of a flow, recognised by the service that emits its spans (and optionally a span name)."""
+
+    name: str
+    service: str | None = None
+    span: str | None = None
+    partner: str | None = None
+
+
+@dataclass(frozen=True)
+class LatencySpec:
+    """A latency SLO: a run is good when its flow time is at most ``threshold``."""
+
+    threshold: timedelta
+
+
+@dataclass(frozen=True)
+class SLOSpec:
+    """One service-level objective of a flow.
+
+    ``objective`` is a percentage (99.9 means 99.9 %). ``period`` is a rolling window, or
+    ``None`` when ``calendar`` names a calendar period (``month``, ``quarter``...).
+    """
+
+    name: str
+    objective: Decimal
+    period: timedelta | None
+    calendar: str | None = None
+    timezone: str | None = None
+    latency: LatencySpec | None = None
+
+
+@dataclass(frozen=True)
+class PerCallPrice:
+    """Price of one call (span or event) of a ``step`` or of a ``partner``."""
+
+    price: Decimal
+    step: str | None = None
+    partner: str | None = None
+
+
+@dataclass(frozen=True)
+class FixedFee:
+    """A fixed fee per month, amortised per day of its month."""
+
+    name: str
+    per_month: Decimal
+
+
+@dataclass(frozen=True)
+class CostModel:
+    """How money is attributed to a flow. All amounts in ``currency``."""
+
+    currency: str = "USD"
+    per_call: tuple[PerCallPrice, ...] = ()
+    per_cpu_second: Decimal | None = None
+    per_invocation: Decimal | None = None
+    fixed: tuple[FixedFee, ...] = ()
+    hourly_rate: Decimal | None = None
+    minutes_per_intervention: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The process before automation: manual minutes per run at an hourly rate, or a cost per run."""
+
+    manual_minutes_per_run: Decimal | None = None
+    hourly_rate: Decimal | None = None
+    cost_per_run: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class Investment:
+    """What building the automation cost, and since when it runs."""
+
+    build: Decimal
+    since: date | None = None
+
+
+@dataclass(frozen=True)
+class Flow:
+    """A business flow that crosses systems, joined by one correlation key (e.g. ``order.id``)."""
+
+    name: str
+    correlation_key: str
+    owner: str | None = None
+    start: Matcher = field(default_factory=Matcher)
+    success: Matcher = field(default_factory=Matcher)
+    failure: FailureMatcher = field(default_factory=FailureMatcher)
+    steps: tuple[Step, ...] = ()
+    slos: tuple[SLOSpec, ...] = ()
+    alerting_windows: str | None = None
+    cost: CostModel | None = None
+    baseline: Baseline | None = None
+    investment: Investment | None = None
+
+    def services(self) -> frozenset[str]:
+        """Every service named by this flow's steps and start/success matchers."""
+        names = {s.service for s in self.steps if s.service}
+        for m in (self.start, self.success):
+            if m.service:
+                names.add(m.service)
+        return frozenset(names)
+
+    def event_types(self) -> frozenset[str]:
+        """Every event type named by this flow's start, success and failure matchers."""
+        return frozenset(self.start.events + self.success.events + self.failure.events)
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """The whole catalog: flows in file order and the redaction rules."""
+
+    flows: tuple[Flow, ...] = ()
+    redaction: tuple[RedactionRule, ...] = ()
+
+    def flow(self, name: str) -> Flow | None:
+        """The flow called ``name``, or ``None``."""
+        for f in self.flows:
+            if f.name == name:
+                return f
+        return None
+
+    def correlation_keys(self) -> tuple[str, ...]:
+        """Distinct correlation keys in file order."""
+        seen: list[str] = []
+        for f in self.flows:
+            if f.correlation_key not in seen:
+                seen.append(f.correlation_key)
+        return tuple(seen)
+
+
+EMPTY_CATALOG = Catalog()

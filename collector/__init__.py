@@ -1,0 +1,1 @@
+"""Collector: OTLP and CloudEvents decoding, redaction, tagging, spool, batch writer, ingest routes."""

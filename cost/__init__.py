@@ -1,0 +1,1 @@
+"""Cost allocation and ROI (filled by the cost issue)."""

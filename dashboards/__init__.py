@@ -1,0 +1,1 @@
+"""Dash pages (filled by the dashboards issue)."""

@@ -1,0 +1,1 @@
+"""flowscope composition root: settings, CLI, create_app(), demo traffic."""

@@ -1,0 +1,1 @@
+"""SLO math and SLI queries (filled by the SLO engine issue)."""

@@ -1,0 +1,1 @@
+"""Warehouse: ClickHouse DDL, migrations and the Warehouse port over clickhouse-connect."""
