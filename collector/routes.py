@@ -1,0 +1,163 @@
+"""FastAPI ingest routes: OTLP/HTTP (``/v1/traces``, ``/v1/logs``) and CloudEvents (``/api/v1/events``).
+
+Thin adapters over :class:`collector.ingest.IngestService`. Status codes:
+
+- 200 with the OTLP response message (``partial_success`` lists rejected items) or, for
+  CloudEvents, ``{"accepted", "duplicates", "rejected", "errors": [{"index", "field", "message"}]}``;
+- 400 undecodable body (or every CloudEvent invalid), 413 body over the limit after
+  decompression, 415 unknown content type or encoding;
+- 503 with ``Retry-After`` when the spool is full or cannot persist: nothing was acknowledged.
+
+OTLP error bodies are ``google.rpc.Status`` messages in the request's encoding, as the OTLP/HTTP
+specification asks. Decoding runs in a worker thread so the event loop stays responsive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import APIRouter, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from google.protobuf import json_format
+from google.protobuf.message import Message
+from google.rpc import status_pb2
+from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
+from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
+
+from collector.body import decompress, otlp_format, parse_media_type
+from collector.errors import (
+    CollectorError,
+    PayloadTooLarge,
+    SpoolFull,
+    SpoolUnavailable,
+    UnsupportedMediaType,
+)
+from collector.ingest import IngestResult, IngestService
+
+RETRY_AFTER_S = 5
+"""Seconds a client is asked to wait after a 503."""
+
+_CE_STRUCTURED = "application/cloudevents+json"
+_CE_BATCH = "application/cloudevents-batch+json"
+
+
+def _status_of(exc: CollectorError) -> int:
+    if isinstance(exc, PayloadTooLarge):
+        return 413
+    if isinstance(exc, UnsupportedMediaType):
+        return 415
+    if isinstance(exc, SpoolFull | SpoolUnavailable):
+        return 503
+    return 400
+
+
+def _encode(message: Message, fmt: str) -> tuple[bytes, str]:
+    if fmt == "json":
+        return json_format.MessageToJson(message, indent=None).encode(), "application/json"
+    return message.SerializeToString(), "application/x-protobuf"
+
+
+def _otlp_error(exc: CollectorError, fmt: str) -> Response:
+    code = _status_of(exc)
+    body, media = _encode(status_pb2.Status(code=code, message=str(exc)), fmt)
+    headers = {"Retry-After": str(RETRY_AFTER_S)} if code == 503 else None
+    return Response(body, status_code=code, media_type=media, headers=headers)
+
+
+async def _read(request: Request, limit: int) -> bytes:
+    """Read at most ``limit`` raw bytes (the wire body can't be larger than its decoded form
+    allows, except for compression, which :func:`decompress` bounds separately)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"body of {declared} bytes exceeds the limit of {limit} bytes")
+    chunks = bytearray()
+    async for chunk in request.stream():
+        chunks += chunk
+        if len(chunks) > limit:
+            raise PayloadTooLarge(f"body exceeds the limit of {limit} bytes")
+    return bytes(chunks)
+
+
+def ingest_router(service: IngestService, *, max_body_bytes: int) -> APIRouter:
+    """The ingest routes over ``service``; bodies above ``max_body_bytes`` get 413."""
+    router = APIRouter(tags=["ingest"])
+
+    async def otlp(
+        request: Request,
+        call: Callable[[bytes, str], IngestResult],
+        response_type: type[Message],
+        rejected_field: str,
+    ) -> Response:
+        essence = parse_media_type(request.headers.get("content-type")).essence
+        fmt = "json" if essence.endswith("json") else "protobuf"  # encoding of an error reply
+        try:
+            fmt = otlp_format(request.headers.get("content-type"))
+            raw = await _read(request, max_body_bytes)
+            body = decompress(raw, request.headers.get("content-encoding"), limit=max_body_bytes)
+            result = await run_in_threadpool(call, body, fmt)
+        except CollectorError as exc:
+            return _otlp_error(exc, fmt)
+        message = response_type()
+        if result.rejected:
+            partial = message.partial_success  # type: ignore[attr-defined]
+            setattr(partial, rejected_field, result.rejected)
+            partial.error_message = "; ".join(
+                f"{e.field}: {e.message}" for e in result.errors[:20]
+            )
+        body_out, media = _encode(message, fmt)
+        return Response(body_out, status_code=200, media_type=media)
+
+    @router.post("/v1/traces", summary="OTLP/HTTP trace export")
+    async def traces(request: Request) -> Response:
+        return await otlp(
+            request, service.traces, trace_service_pb2.ExportTraceServiceResponse, "rejected_spans"
+        )
+
+    @router.post("/v1/logs", summary="OTLP/HTTP log export (event.name records become events)")
+    async def logs(request: Request) -> Response:
+        return await otlp(
+            request, service.logs, logs_service_pb2.ExportLogsServiceResponse,
+            "rejected_log_records",
+        )
+
+    @router.post("/api/v1/events", summary="CloudEvents 1.0: structured, batch or binary mode")
+    async def events(request: Request) -> Response:
+        media = parse_media_type(request.headers.get("content-type")).essence
+        try:
+            raw = await _read(request, max_body_bytes)
+            body = decompress(raw, request.headers.get("content-encoding"), limit=max_body_bytes)
+            if media == _CE_STRUCTURED:
+                result = await run_in_threadpool(service.cloudevents, "structured", body)
+            elif media == _CE_BATCH:
+                result = await run_in_threadpool(service.cloudevents, "batch", body)
+            elif "ce-specversion" in request.headers:
+                headers = {k.lower(): v for k, v in request.headers.items()}
+                result = await run_in_threadpool(
+                    lambda: service.cloudevents(
+                        "binary", body, headers=headers,
+                        content_type=request.headers.get("content-type"),
+                    )
+                )
+            else:
+                raise UnsupportedMediaType(
+                    f"unsupported content type {media or '(none)'!r}: send"
+                    f" {_CE_STRUCTURED}, {_CE_BATCH}, or binary mode with ce-* headers"
+                )
+        except CollectorError as exc:
+            code = _status_of(exc)
+            headers_out = {"Retry-After": str(RETRY_AFTER_S)} if code == 503 else None
+            return JSONResponse({"detail": str(exc)}, status_code=code, headers=headers_out)
+        payload = {
+            "accepted": result.accepted,
+            "duplicates": result.duplicates,
+            "rejected": result.rejected,
+            "errors": [
+                {"index": e.index, "field": e.field, "message": e.message} for e in result.errors
+            ],
+        }
+        everything_bad = result.rejected and not (result.accepted or result.duplicates)
+        return JSONResponse(payload, status_code=400 if everything_bad else 200)
+
+    return router
+

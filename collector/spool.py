@@ -1,0 +1,338 @@
+"""The durable spool: what a 2xx promises is on disk here before the warehouse sees it.
+
+A SQLite database in WAL mode with ``synchronous=FULL``: every :meth:`Spool.admit` is one
+transaction whose commit fsyncs the write-ahead log, so an acknowledged request survives a
+SIGKILL or power loss. The background writer (:mod:`collector.writer`) drains it in batches.
+
+Tables::
+
+    meta     (key, value)                 spool instance id (part of every dedup token)
+    entries  (id, kind, payload, rows, bytes, received_at, batch_id)
+             payload = one Arrow IPC stream of already validated, redacted, tagged rows
+    batches  (id, kind, created_at)       a claimed batch; replayed with the same token after a crash
+    seen     (key, seen_at)               request hashes and event (source, id) keys, for dedup
+
+Exactly-once: a batch is claimed (its entries fixed) in a committed transaction *before* it is
+inserted, and inserted with the deduplication token ``<spool id>:<batch id>``. A crash after the
+insert but before :meth:`Spool.complete` replays the same rows with the same token, which the
+warehouse drops.
+
+Bound: the payload bytes not yet delivered never exceed ``max_bytes`` (default 512 MiB); past it
+:meth:`Spool.admit` raises :class:`collector.errors.SpoolFull`. A disk that is full or unwritable
+raises :class:`collector.errors.SpoolUnavailable`. Neither leaves a partial entry behind.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from collector.errors import SpoolFull, SpoolUnavailable
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS entries (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL,
+    payload BLOB NOT NULL,
+    rows INTEGER NOT NULL,
+    bytes INTEGER NOT NULL,
+    received_at REAL NOT NULL,
+    batch_id INTEGER
+);
+CREATE INDEX IF NOT EXISTS entries_pending ON entries (kind, batch_id, id);
+CREATE TABLE IF NOT EXISTS batches (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS seen (key TEXT PRIMARY KEY, seen_at REAL NOT NULL) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS seen_age ON seen (seen_at);
+"""
+
+Encoder = Callable[[Sequence[int]], "tuple[bytes, int] | None"]
+"""Given the indexes of the items that are new, returns (Arrow IPC payload, row count) or None."""
+
+
+@dataclass(frozen=True)
+class AdmitResult:
+    """What :meth:`Spool.admit` stored: ``rows`` persisted, ``duplicates`` items already seen."""
+
+    rows: int
+    duplicates: int
+    duplicate_request: bool = False
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A claimed batch: entries of one kind, inserted together under one dedup token."""
+
+    id: int
+    kind: str
+    token: str
+    entry_ids: tuple[int, ...]
+    rows: int
+
+
+@dataclass(frozen=True)
+class SpoolStats:
+    """Pending (not yet delivered) entries, rows, bytes, and the age in seconds of the oldest."""
+
+    entries: int
+    rows: int
+    bytes: int
+    oldest_age_s: float
+
+
+class Spool:
+    """A bounded, durable queue of ingest payloads, safe to share between threads."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        clock: Callable[[], float],
+        max_bytes: int = 512 * 1024 * 1024,
+        dedup_ttl_s: float = 7 * 86400.0,
+    ) -> None:
+        self._clock = clock
+        self._max_bytes = max_bytes
+        self._dedup_ttl_s = dedup_ttl_s
+        self._lock = threading.Lock()
+        self._last_bytes = 0
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(
+                str(path), check_same_thread=False, isolation_level=None, timeout=30.0
+            )
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.executescript(_SCHEMA)
+            row = self._db.execute("SELECT value FROM meta WHERE key = 'instance'").fetchone()
+            if row is None:
+                self._instance = uuid.uuid4().hex
+                self._db.execute(
+                    "INSERT INTO meta (key, value) VALUES ('instance', ?)", (self._instance,)
+                )
+            else:
+                self._instance = str(row[0])
+            pending = self._db.execute("SELECT coalesce(sum(bytes), 0) FROM entries").fetchone()
+            self._pending_bytes = int(pending[0])
+        except (sqlite3.Error, OSError) as exc:
+            raise SpoolUnavailable(f"cannot open the spool at {path}: {exc}") from exc
+
+    @property
+    def instance(self) -> str:
+        """Random id of this spool, stable across restarts; prefixes every dedup token."""
+        return self._instance
+
+    @property
+    def max_bytes(self) -> int:
+        """The bound on undelivered payload bytes."""
+        return self._max_bytes
+
+    def admit(
+        self,
+        kind: str,
+        encode: Encoder,
+        *,
+        item_keys: Sequence[str] = (),
+        item_count: int | None = None,
+        request_key: str | None = None,
+    ) -> AdmitResult:
+        """Persist one request's rows, skipping a re-sent request and already-seen items.
+
+        ``item_keys`` (one per item, or empty) are dedup keys such as an event's source and id;
+        ``encode`` is called with the indexes of new items and returns the payload to store.
+        Returns only after the transaction is committed and fsynced.
+        """
+        count = item_count if item_count is not None else len(item_keys)
+        with self._lock:
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    result = self._admit_locked(kind, encode, item_keys, count, request_key)
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                raise SpoolUnavailable(f"the spool cannot persist data: {exc}") from exc
+            if not result.duplicate_request:
+                self._pending_bytes += self._last_bytes
+            return result
+
+    def _admit_locked(
+        self,
+        kind: str,
+        encode: Encoder,
+        item_keys: Sequence[str],
+        count: int,
+        request_key: str | None,
+    ) -> AdmitResult:
+        now = self._clock()
+        self._last_bytes = 0
+        if request_key is not None:
+            hit = self._db.execute("SELECT 1 FROM seen WHERE key = ?", (request_key,)).fetchone()
+            if hit is not None:
+                return AdmitResult(rows=0, duplicates=count, duplicate_request=True)
+        fresh = list(range(count))
+        if item_keys:
+            seen: set[str] = set()
+            known: set[str] = set()
+            for start in range(0, len(item_keys), 500):
+                chunk = list(item_keys[start : start + 500])
+                marks = ",".join("?" * len(chunk))
+                known.update(
+                    str(r[0])
+                    for r in self._db.execute(
+                        f"SELECT key FROM seen WHERE key IN ({marks})",  # noqa: S608 - placeholders only
+                        chunk,
+                    )
+                )
+            fresh = []
+            for i, key in enumerate(item_keys):
+                if key in known or key in seen:
+                    continue
+                seen.add(key)
+                fresh.append(i)
+        rows = 0
+        if fresh:
+            encoded = encode(fresh)
+            if encoded is not None:
+                payload, rows = encoded
+                if self._pending_bytes + len(payload) > self._max_bytes:
+                    raise SpoolFull(
+                        f"the spool holds {self._pending_bytes} of {self._max_bytes} bytes"
+                        " not yet written to the warehouse"
+                    )
+                self._db.execute(
+                    "INSERT INTO entries (kind, payload, rows, bytes, received_at)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (kind, payload, rows, len(payload), now),
+                )
+                self._last_bytes = len(payload)
+        new_keys = [(item_keys[i], now) for i in fresh] if item_keys else []
+        if request_key is not None:
+            new_keys.append((request_key, now))
+        if new_keys:
+            self._db.executemany("INSERT OR IGNORE INTO seen (key, seen_at) VALUES (?, ?)", new_keys)
+        return AdmitResult(rows=rows, duplicates=count - len(fresh))
+
+    def claim(self, kind: str, *, max_rows: int) -> Batch | None:
+        """The next batch of ``kind`` to insert: an unfinished one first, else a new claim.
+
+        A new claim takes pending entries in arrival order up to ``max_rows`` rows (at least one
+        entry). Returns None when nothing is pending.
+        """
+        with self._lock:
+            try:
+                open_batch = self._db.execute(
+                    "SELECT id FROM batches WHERE kind = ? ORDER BY id LIMIT 1", (kind,)
+                ).fetchone()
+                if open_batch is not None:
+                    return self._batch_locked(int(open_batch[0]), kind)
+                candidates = self._db.execute(
+                    "SELECT id, rows FROM entries WHERE kind = ? AND batch_id IS NULL"
+                    " ORDER BY id LIMIT 1000",
+                    (kind,),
+                ).fetchall()
+                if not candidates:
+                    return None
+                chosen: list[int] = []
+                total = 0
+                for entry_id, rows in candidates:
+                    if chosen and total + int(rows) > max_rows:
+                        break
+                    chosen.append(int(entry_id))
+                    total += int(rows)
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    cur = self._db.execute(
+                        "INSERT INTO batches (kind, created_at) VALUES (?, ?)", (kind, self._clock())
+                    )
+                    batch_id = int(cur.lastrowid or 0)
+                    self._db.executemany(
+                        "UPDATE entries SET batch_id = ? WHERE id = ?",
+                        [(batch_id, e) for e in chosen],
+                    )
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+                self._db.execute("COMMIT")
+                return self._batch_locked(batch_id, kind)
+            except sqlite3.Error as exc:
+                raise SpoolUnavailable(f"the spool cannot claim a batch: {exc}") from exc
+
+    def _batch_locked(self, batch_id: int, kind: str) -> Batch:
+        rows = self._db.execute(
+            "SELECT id, rows FROM entries WHERE batch_id = ? ORDER BY id", (batch_id,)
+        ).fetchall()
+        return Batch(
+            id=batch_id,
+            kind=kind,
+            token=f"flowscope:{self._instance}:{batch_id}",
+            entry_ids=tuple(int(r[0]) for r in rows),
+            rows=sum(int(r[1]) for r in rows),
+        )
+
+    def payloads(self, batch: Batch) -> list[bytes]:
+        """The Arrow IPC payloads of a claimed batch, in arrival order."""
+        with self._lock:
+            try:
+                return [
+                    bytes(r[0])
+                    for r in self._db.execute(
+                        "SELECT payload FROM entries WHERE batch_id = ? ORDER BY id", (batch.id,)
+                    )
+                ]
+            except sqlite3.Error as exc:
+                raise SpoolUnavailable(f"the spool cannot read a batch: {exc}") from exc
+
+    def complete(self, batch: Batch) -> None:
+        """Forget a batch once the warehouse has it."""
+        with self._lock:
+            try:
+                freed = self._db.execute(
+                    "SELECT coalesce(sum(bytes), 0) FROM entries WHERE batch_id = ?", (batch.id,)
+                ).fetchone()
+                self._db.execute("BEGIN IMMEDIATE")
+                self._db.execute("DELETE FROM entries WHERE batch_id = ?", (batch.id,))
+                self._db.execute("DELETE FROM batches WHERE id = ?", (batch.id,))
+                self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                raise SpoolUnavailable(f"the spool cannot complete a batch: {exc}") from exc
+            self._pending_bytes -= int(freed[0])
+
+    def prune_seen(self) -> int:
+        """Drop dedup keys older than the dedup horizon (default 7 days); returns how many."""
+        with self._lock:
+            try:
+                cur = self._db.execute(
+                    "DELETE FROM seen WHERE seen_at < ?", (self._clock() - self._dedup_ttl_s,)
+                )
+                return int(cur.rowcount)
+            except sqlite3.Error as exc:
+                raise SpoolUnavailable(f"the spool cannot prune dedup keys: {exc}") from exc
+
+    def stats(self) -> SpoolStats:
+        """Pending entries, rows, bytes and the oldest pending entry's age in seconds."""
+        with self._lock:
+            try:
+                n, rows, size, oldest = self._db.execute(
+                    "SELECT count(), coalesce(sum(rows), 0), coalesce(sum(bytes), 0),"
+                    " min(received_at) FROM entries"
+                ).fetchone()
+            except sqlite3.Error as exc:
+                raise SpoolUnavailable(f"the spool cannot report its depth: {exc}") from exc
+        age = 0.0 if oldest is None else max(0.0, self._clock() - float(oldest))
+        return SpoolStats(entries=int(n), rows=int(rows), bytes=int(size), oldest_age_s=age)
+
+    def close(self) -> None:
+        """Close the database; the spool must not be used afterwards."""
+        with self._lock:
+            self._db.close()

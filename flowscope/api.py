@@ -1,0 +1,120 @@
+"""Query and operations routes: correlation lookup, flow list, ``/metrics``, ``/healthz``, ``/readyz``.
+
+Thin adapters: SQL lives in :mod:`warehouse.correlations`; these handlers only translate to HTTP.
+Times are RFC 3339 in UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from fastapi import APIRouter, HTTPException, Path
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from warehouse.correlations import Timeline, lookup_correlation
+from warehouse.errors import WarehouseError
+
+if TYPE_CHECKING:
+    from flowscope.app import Runtime
+
+MAX_ID_LENGTH = 512
+"""Longest correlation id the lookup accepts, in characters."""
+
+
+def rfc3339(moment: datetime) -> str:
+    """``2026-11-27T10:00:00.123456Z`` for an aware datetime (naive ones are taken as UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def timeline_json(timeline: Timeline) -> dict[str, Any]:
+    """The JSON body of ``GET /api/v1/correlations/{id}``."""
+    return {
+        "correlation_id": timeline.correlation_id,
+        "flow": timeline.flow,
+        "items": [
+            {
+                "kind": i.kind,
+                "service": i.service,
+                "name": i.name,
+                "time": rfc3339(i.time),
+                "duration_ms": i.duration_ms,
+                "status": i.status,
+                "status_message": i.status_message,
+                "trace_id": i.trace_id,
+                "span_id": i.span_id,
+                "parent_span_id": i.parent_span_id,
+                "event_source": i.event_source,
+                "event_id": i.event_id,
+                "outcome": i.outcome,
+            }
+            for i in timeline.items
+        ],
+    }
+
+
+def query_router(runtime: Runtime) -> APIRouter:
+    """Routes that read the warehouse or report on the process."""
+    router = APIRouter()
+
+    @router.get("/healthz", tags=["operations"], summary="Liveness: the process answers")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz", tags=["operations"], summary="Readiness: migrated and writing")
+    def readyz() -> JSONResponse:
+        writer = runtime.writer
+        ready = runtime.ready.is_set() and writer is not None and writer.running
+        body: dict[str, Any] = {"status": "ready" if ready else "starting"}
+        if runtime.startup_error:
+            body["error"] = runtime.startup_error
+        if writer is not None and writer.last_error:
+            body["writer_error"] = writer.last_error
+        return JSONResponse(body, status_code=200 if ready else 503)
+
+    @router.get("/metrics", tags=["operations"], summary="Prometheus metrics")
+    def metrics() -> Response:
+        return Response(generate_latest(runtime.registry), media_type=CONTENT_TYPE_LATEST)
+
+    @router.get("/api/v1/flows", tags=["flows"], summary="Flows in the catalog")
+    def flows() -> dict[str, Any]:
+        return {
+            "flows": [
+                {
+                    "name": f.name,
+                    "owner": f.owner,
+                    "correlation_key": f.correlation_key,
+                    "steps": [
+                        {"name": s.name, "service": s.service, "partner": s.partner}
+                        for s in f.steps
+                    ],
+                }
+                for f in runtime.catalog.flows
+            ]
+        }
+
+    @router.get(
+        "/api/v1/correlations/{correlation_id}",
+        tags=["lookup"],
+        summary="Every hop of one business id (order, lead, refund...) in time order",
+        responses={404: {"description": "unknown id"}, 503: {"description": "warehouse not ready"}},
+    )
+    async def correlation(
+        correlation_id: str = Path(min_length=1, max_length=MAX_ID_LENGTH),
+    ) -> dict[str, Any]:
+        wh = runtime.warehouse
+        if wh is None or not runtime.ready.is_set():
+            raise HTTPException(503, "the warehouse is not ready yet", {"Retry-After": "5"})
+        try:
+            timeline = await run_in_threadpool(lookup_correlation, wh, correlation_id)
+        except WarehouseError as exc:
+            raise HTTPException(503, f"lookup failed: {exc}", {"Retry-After": "5"}) from exc
+        if timeline is None:
+            raise HTTPException(404, f"no spans or events carry the correlation id {correlation_id!r}")
+        return timeline_json(timeline)
+
+    return router

@@ -1,0 +1,212 @@
+"""The ``flowscope`` command line (typer + rich).
+
+Commands: ``serve``, ``migrate``, ``trace ID``, ``check FILE``, ``demo``. Commands that read a
+running server take ``--url`` (default ``FLOWSCOPE_URL`` or ``http://127.0.0.1:4318``); ``--json``
+gives machine-readable output where a command prints a table.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+import httpx
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="flowscope: SLOs, cost and tracing for business flows across systems.",
+)
+out = Console()
+err = Console(stderr=True)
+
+DEFAULT_URL = "http://127.0.0.1:4318"
+
+HostOpt = Annotated[str | None, typer.Option("--host", help="Bind address [env FLOWSCOPE_HOST].")]
+PortOpt = Annotated[int | None, typer.Option("--port", help="Port [env FLOWSCOPE_PORT; 4318].")]
+DataDirOpt = Annotated[
+    Path | None, typer.Option("--data-dir", help="Data directory [env FLOWSCOPE_DATA_DIR; ./data].")
+]
+CatalogOpt = Annotated[
+    Path | None, typer.Option("--catalog", help="Flow catalog YAML [env FLOWSCOPE_CATALOG].")
+]
+UrlOpt = Annotated[
+    str | None, typer.Option("--url", help="flowscope server URL [env FLOWSCOPE_URL].")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def _settings(**overrides: Any) -> Any:
+    from flowscope.settings import Settings
+
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def _server_url(url: str | None) -> str:
+    return (url or os.environ.get("FLOWSCOPE_URL") or DEFAULT_URL).rstrip("/")
+
+
+def _fail(message: str, code: int = 1) -> None:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+@app.command()
+def serve(
+    host: HostOpt = None,
+    port: PortOpt = None,
+    data_dir: DataDirOpt = None,
+    catalog: CatalogOpt = None,
+) -> None:
+    """Run the collector, query API and dashboards in one process."""
+    import uvicorn
+
+    from catalog.errors import CatalogError
+    from flowscope.app import create_app
+
+    settings = _settings(host=host, port=port, data_dir=data_dir, catalog=catalog)
+    try:
+        application = create_app(settings)
+    except CatalogError as exc:
+        _fail(f"the catalog cannot be loaded:\n{exc}")
+    err.print(f"flowscope listening on http://{settings.host}:{settings.port}", highlight=False)
+    uvicorn.run(application, host=settings.host, port=settings.port, log_level="info")
+
+
+@app.command()
+def migrate(data_dir: DataDirOpt = None) -> None:
+    """Apply pending warehouse migrations (safe to run again)."""
+    from flowscope.settings import Settings
+    from warehouse.errors import WarehouseError
+    from warehouse.migrations import apply_migrations
+    from warehouse.port import Warehouse
+
+    settings: Settings = _settings(data_dir=data_dir)
+    try:
+        with Warehouse.connect(settings.dsn(), cluster=settings.cluster) as wh:
+            applied = apply_migrations(wh, ttl_days=settings.ttl_days)
+    except WarehouseError as exc:
+        _fail(str(exc))
+    if applied:
+        out.print("applied: " + ", ".join(applied))
+    else:
+        out.print("schema is up to date")
+
+
+def _when(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def render_timeline(body: dict[str, Any]) -> Table:
+    """A timeline table: offset from the first item, wait since the previous one ended, the hop."""
+    items = body["items"]
+    table = Table(title=f"{body['correlation_id']}  ·  flow {body.get('flow') or '(untagged)'}")
+    for col in ("+offset", "waited", "kind", "service", "name", "duration", "status"):
+        table.add_column(col, justify="right" if col in ("+offset", "waited", "duration") else "left")
+    if not items:
+        return table
+    first = _when(items[0]["time"])
+    prev_end: datetime | None = None
+    for item in items:
+        start = _when(item["time"])
+        waited = ""
+        if prev_end is not None and start > prev_end:
+            waited = f"{(start - prev_end).total_seconds() * 1000:.0f} ms"
+        end_ms = item["duration_ms"]
+        end = start + timedelta(milliseconds=end_ms)
+        prev_end = end if prev_end is None or end > prev_end else prev_end
+        status = item["status"]
+        style = {"error": "bold red", "ok": "green"}.get(status, "")
+        table.add_row(
+            f"{(start - first).total_seconds() * 1000:.0f} ms",
+            waited,
+            item["kind"],
+            item["service"],
+            item["name"],
+            f"{end_ms:.1f} ms" if item["kind"] == "span" else "",
+            f"[{style}]{status}[/]" if style else status,
+        )
+    return table
+
+
+@app.command()
+def trace(
+    correlation_id: Annotated[str, typer.Argument(help="Order id or any correlation id.")],
+    url: UrlOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show every hop one business id took, in time order."""
+    base = _server_url(url)
+    try:
+        resp = httpx.get(f"{base}/api/v1/correlations/{quote(correlation_id, safe='')}", timeout=30)
+    except httpx.HTTPError as exc:
+        _fail(f"cannot reach flowscope at {base}: {exc}")
+    if resp.status_code == 404:
+        _fail(f"no spans or events carry the id {correlation_id!r}", code=2)
+    if resp.status_code != 200:
+        _fail(f"{base} answered {resp.status_code}: {resp.text[:500]}")
+    body = resp.json()
+    if as_json:
+        sys.stdout.write(json.dumps(body, indent=2) + "\n")
+        return
+    out.print(render_timeline(body))
+
+
+@app.command()
+def check(
+    file: Annotated[Path, typer.Argument(help="Catalog YAML to validate.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Validate a flow catalog; print every problem with file, line and field."""
+    from catalog.errors import CatalogError
+    from catalog.spec import load_catalog
+
+    try:
+        cat = load_catalog(file)
+    except CatalogError as exc:
+        if as_json:
+            sys.stdout.write(json.dumps({"ok": False, "error": str(exc)}) + "\n")
+            raise typer.Exit(1) from exc
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"cannot read {file}: {exc}")
+    summary = {
+        "ok": True,
+        "flows": len(cat.flows),
+        "slos": sum(len(f.slos) for f in cat.flows),
+        "steps": sum(len(f.steps) for f in cat.flows),
+        "redaction_rules": len(cat.redaction),
+    }
+    if as_json:
+        sys.stdout.write(json.dumps(summary) + "\n")
+        return
+    out.print(
+        f"[green]OK[/] {file}: {summary['flows']} flows, {summary['slos']} SLOs,"
+        f" {summary['steps']} steps, {summary['redaction_rules']} redaction rules"
+    )
+
+
+@app.command()
+def demo(
+    host: HostOpt = None,
+    port: PortOpt = None,
+    data_dir: DataDirOpt = None,
+    catalog: CatalogOpt = None,
+) -> None:
+    """Start the server on the embedded engine with simulated traffic from real OTel clients."""
+    from flowscope.demo import run_demo
+
+    run_demo(_settings(host=host, port=port, data_dir=data_dir, catalog=catalog))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,49 @@
+"""Deployment settings, read only here (environment ``FLOWSCOPE_*`` and CLI flags).
+
+| setting | env | default |
+|---|---|---|
+| host | ``FLOWSCOPE_HOST`` | ``127.0.0.1`` |
+| port | ``FLOWSCOPE_PORT`` | ``4318`` (the OTLP/HTTP port) |
+| data_dir | ``FLOWSCOPE_DATA_DIR`` | ``./data`` |
+| catalog | ``FLOWSCOPE_CATALOG`` | none (no flows: items are stored untagged) |
+| clickhouse_dsn | ``FLOWSCOPE_CLICKHOUSE_DSN`` | ``chdb://<data_dir>/clickhouse`` |
+| cluster | ``FLOWSCOPE_CLUSTER`` | none (single node) |
+| ttl_days | ``FLOWSCOPE_TTL_DAYS`` | none (keep spans forever) |
+| max_body_bytes | ``FLOWSCOPE_MAX_BODY_BYTES`` | 8 MiB, after decompression |
+| spool_max_bytes | ``FLOWSCOPE_SPOOL_MAX_BYTES`` | 512 MiB of undelivered payload |
+| batch_max_rows | ``FLOWSCOPE_BATCH_MAX_ROWS`` | 100,000 rows per warehouse insert |
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """flowscope's deployment settings; see the module docstring for the table."""
+
+    model_config = SettingsConfigDict(env_prefix="FLOWSCOPE_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=4318, ge=1, le=65535)
+    data_dir: Path = Path("data")
+    catalog: Path | None = None
+    clickhouse_dsn: str | None = None
+    cluster: str | None = None
+    ttl_days: int | None = Field(default=None, ge=1)
+    max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+    spool_max_bytes: int = Field(default=512 * 1024 * 1024, ge=1024)
+    batch_max_rows: int = Field(default=100_000, ge=1)
+
+    def dsn(self) -> str:
+        """The engine DSN: the configured one, else the embedded engine in the data dir."""
+        if self.clickhouse_dsn:
+            return self.clickhouse_dsn
+        return f"chdb://{(self.data_dir / 'clickhouse').resolve()}"
+
+    def spool_path(self) -> Path:
+        """Where the spool database lives: ``<data_dir>/spool/spool.sqlite``."""
+        return self.data_dir / "spool" / "spool.sqlite"
