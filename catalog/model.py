@@ -51,7 +51,8 @@ class FailureMatcher:
 
 @dataclass(frozen=True)
 class Step:
-    """One hop of a flow, recognised by the service that emits its spans (and optionally a span name)."""
+    """One hop of a flow, recognised by the service that emits its spans (and optionally a span
+    name); ``partner`` names the external vendor it calls, if any."""
 
     name: str
     service: str | None = None
@@ -71,7 +72,9 @@ class SLOSpec:
     """One service-level objective of a flow.
 
     ``objective`` is a percentage (99.9 means 99.9 %). ``period`` is a rolling window, or
-    ``None`` when ``calendar`` names a calendar period (``month``, ``quarter``...).
+    ``None`` when ``calendar`` names a calendar period (``month``, ``quarter``, ``week``,
+    ``year``); calendar periods always carry an IANA ``timezone`` (the spec defaults it to
+    ``UTC``). ``runbook_url`` is where on-call reads what to do when it burns.
     """
 
     name: str
@@ -80,6 +83,7 @@ class SLOSpec:
     calendar: str | None = None
     timezone: str | None = None
     latency: LatencySpec | None = None
+    runbook_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -114,7 +118,8 @@ class CostModel:
 
 @dataclass(frozen=True)
 class Baseline:
-    """The process before automation: manual minutes per run at an hourly rate, or a cost per run."""
+    """The process before automation: manual minutes per run at an hourly rate, or a cost per
+    run."""
 
     manual_minutes_per_run: Decimal | None = None
     hourly_rate: Decimal | None = None
@@ -127,6 +132,20 @@ class Investment:
 
     build: Decimal
     since: date | None = None
+
+
+@dataclass(frozen=True)
+class MaintenanceWindow:
+    """Planned downtime: runs that become determinate inside it may be left out of SLIs.
+
+    ``rrule`` is RFC 5545 recurrence text, kept verbatim: a bare rule
+    (``FREQ=WEEKLY;BYDAY=SU;BYHOUR=2;BYMINUTE=0``, times in UTC) or ``DTSTART[;TZID=...]:...``
+    and ``RRULE:...`` lines. Each occurrence starts a window lasting ``duration``.
+    """
+
+    rrule: str
+    duration: timedelta
+    reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -145,6 +164,12 @@ class Flow:
     cost: CostModel | None = None
     baseline: Baseline | None = None
     investment: Investment | None = None
+    maintenance: tuple[MaintenanceWindow, ...] = ()
+    runbook_url: str | None = None
+
+    def partners(self) -> frozenset[str]:
+        """Every partner (external vendor) named by this flow's steps."""
+        return frozenset(s.partner for s in self.steps if s.partner)
 
     def services(self) -> frozenset[str]:
         """Every service named by this flow's steps and start/success matchers."""

@@ -166,32 +166,17 @@ def check(
     as_json: JsonOpt = False,
 ) -> None:
     """Validate a flow catalog; print every problem with file, line and field."""
-    from catalog.errors import CatalogError
-    from catalog.spec import load_catalog
+    from catalog.check import check_file
 
-    try:
-        cat = load_catalog(file)
-    except CatalogError as exc:
-        if as_json:
-            sys.stdout.write(json.dumps({"ok": False, "error": str(exc)}) + "\n")
-            raise typer.Exit(1) from exc
-        _fail(str(exc))
-    except OSError as exc:
-        _fail(f"cannot read {file}: {exc}")
-    summary = {
-        "ok": True,
-        "flows": len(cat.flows),
-        "slos": sum(len(f.slos) for f in cat.flows),
-        "steps": sum(len(f.steps) for f in cat.flows),
-        "redaction_rules": len(cat.redaction),
-    }
+    report = check_file(file)
     if as_json:
-        sys.stdout.write(json.dumps(summary) + "\n")
-        return
-    out.print(
-        f"[green]OK[/] {file}: {summary['flows']} flows, {summary['slos']} SLOs,"
-        f" {summary['steps']} steps, {summary['redaction_rules']} redaction rules"
-    )
+        sys.stdout.write(json.dumps(report.to_dict()) + "\n")
+    elif report.ok:
+        out.print(report.render(), highlight=False)
+    else:
+        err.print(report.render(), highlight=False)
+    if not report.ok:
+        raise typer.Exit(1)
 
 
 @app.command()
