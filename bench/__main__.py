@@ -1,0 +1,64 @@
+"""``make bench``: run every benchmark and write ``bench/results/*.json`` and a summary.
+
+Environment: ``BENCH_QUICK=1`` runs small sizes (for a smoke check; results are marked quick).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench import ingest, lookup
+
+ROOT = Path(__file__).resolve().parent
+RESULTS = ROOT / "results"
+WORK = ROOT / "work"
+
+
+def main() -> None:
+    quick = os.environ.get("BENCH_QUICK") == "1"
+    RESULTS.mkdir(exist_ok=True)
+    WORK.mkdir(exist_ok=True)
+    meta = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "quick": quick,
+    }
+    print("ingest benchmark ...", flush=True)
+    ing = ingest.run(WORK, requests=40 if quick else 300)
+    (RESULTS / "ingest.json").write_text(json.dumps({**meta, **ing}, indent=2) + "\n")
+    print(json.dumps(ing, indent=2), flush=True)
+    print("lookup benchmark ...", flush=True)
+    started = time.perf_counter()
+    look = lookup.run(WORK, sizes=(200_000,) if quick else (1_000_000, 10_000_000),
+                      lookups=50 if quick else 300)
+    (RESULTS / "lookup.json").write_text(json.dumps({**meta, **look}, indent=2) + "\n")
+    print(json.dumps(look, indent=2), f"({time.perf_counter() - started:.0f}s)", flush=True)
+    lines = [
+        "# Benchmark results",
+        "",
+        f"{meta['date']} on {meta['machine']}{' (quick sizes)' if quick else ''}.",
+        "",
+        "| figure | value | goal |",
+        "|---|---|---|",
+        f"| ingest, durable ack (spans/s) | {ing['ingest_spans_per_s']:,} | |",
+        f"| engine ceiling, INSERT ... SELECT (rows/s) | {ing['engine_ceiling_rows_per_s']:,} | |",
+        f"| ratio ingest / ceiling | {ing['ratio_to_ceiling']} | ≥ 0.5 (≥ 0.25 minimum) |",
+        f"| queryable after last ack (s) | {ing['queryable_after_last_ack_s']} | |",
+        f"| server peak RSS under ingest (MiB) | {ing['server_peak_rss_mib']} | ≤ 1024 |",
+    ]
+    for row in look["results"]:
+        lines.append(
+            f"| order lookup p50 / p99 at {row['spans']:,} spans (ms) |"
+            f" {row['p50_ms']} / {row['p99_ms']} | p99 ≤ 20 at 10M |"
+        )
+    (RESULTS / "README.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
