@@ -1,1 +1,23 @@
-"""Cost allocation and ROI (filled by the cost issue)."""
+"""Cost allocation and ROI (filled by the cost issue).
+
+Pure modules (standard library, :mod:`catalog.model` and each other only; no clock, no I/O;
+money is always :class:`decimal.Decimal`):
+
+- :mod:`cost.money` — the precision contract (exact sums and products, quotients rounded once
+  to 18 places by :func:`~cost.money.divide`), display rounding, and exact largest-remainder
+  splits (:func:`~cost.money.split_exactly`, :func:`~cost.money.round_parts`).
+- :mod:`cost.currency` — minor units (``USD`` 2, ``JPY`` 0), :func:`~cost.currency.round_money`,
+  :class:`~cost.currency.ExchangeRates`, and the one-currency-per-catalog rule.
+- :mod:`cost.usage` — the inputs the cost queries fill: :class:`~cost.usage.DateRange`,
+  :class:`~cost.usage.Activity`, :class:`~cost.usage.DailyUsage`,
+  :class:`~cost.usage.SpendLine` (and :func:`~cost.usage.apportion_spend`).
+- :mod:`cost.amortisation` — monthly fees per day (:func:`~cost.amortisation.amortise_fixed`).
+- :mod:`cost.breakdown` — :class:`~cost.breakdown.CostBreakdown` and its figures: total, by
+  category/step/partner, cost per success, marginal cost per run, cost of failure.
+- :mod:`cost.allocation` — :func:`~cost.allocation.allocate` a flow's cost over a date range
+  from its cost model, usage and imported spend.
+- :mod:`cost.roi` — savings against the manual baseline, cumulative net return, payback date.
+- :mod:`cost.release` — cost per success and successes before vs after a release.
+
+Errors: :mod:`cost.errors`.
+"""
