@@ -25,6 +25,7 @@ from collector.metrics import CollectorMetrics, SpoolCollector
 from collector.routes import ingest_router
 from collector.spool import Spool
 from collector.writer import BatchWriter
+from flowscope.access import AccessGuard, KeyStore
 from flowscope.api import query_router
 from flowscope.settings import Settings
 from warehouse.migrations import apply_migrations
@@ -143,6 +144,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.runtime = runtime
+    app.add_middleware(AccessGuard, store=KeyStore(settings.keys_path()))
     app.include_router(ingest_router(runtime.ingest, max_body_bytes=settings.max_body_bytes))
     app.include_router(query_router(runtime))
     return app

@@ -1,6 +1,6 @@
 """The ``flowscope`` command line (typer + rich).
 
-Commands: ``serve``, ``migrate``, ``trace ID``, ``check FILE``, ``demo``. Commands that read a
+Commands: ``serve``, ``migrate``, ``trace ID``, ``check FILE``, ``keys create``, ``demo``. Commands that read a
 running server take ``--url`` (default ``FLOWSCOPE_URL`` or ``http://127.0.0.1:4318``); ``--json``
 gives machine-readable output where a command prints a table.
 """
@@ -25,8 +25,8 @@ app = typer.Typer(
     no_args_is_help=True,
     help="flowscope: SLOs, cost and tracing for business flows across systems.",
 )
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 DEFAULT_URL = "http://127.0.0.1:4318"
 
@@ -48,6 +48,11 @@ def _settings(**overrides: Any) -> Any:
     from flowscope.settings import Settings
 
     return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def _auth_headers() -> dict[str, str]:
+    key = os.environ.get("FLOWSCOPE_API_KEY")
+    return {"authorization": f"Bearer {key}"} if key else {}
 
 
 def _server_url(url: str | None) -> str:
@@ -72,7 +77,15 @@ def serve(
     from catalog.errors import CatalogError
     from flowscope.app import create_app
 
+    from flowscope.access import AccessError, KeyStore, refuse_open_bind
+
     settings = _settings(host=host, port=port, data_dir=data_dir, catalog=catalog)
+    try:
+        refusal = refuse_open_bind(settings.host, KeyStore(settings.keys_path()))
+    except AccessError as exc:
+        _fail(str(exc))
+    if refusal:
+        _fail(refusal)
     try:
         application = create_app(settings)
     except CatalogError as exc:
@@ -146,9 +159,15 @@ def trace(
     """Show every hop one business id took, in time order."""
     base = _server_url(url)
     try:
-        resp = httpx.get(f"{base}/api/v1/correlations/{quote(correlation_id, safe='')}", timeout=30)
+        resp = httpx.get(
+            f"{base}/api/v1/correlations/{quote(correlation_id, safe='')}",
+            headers=_auth_headers(),
+            timeout=30,
+        )
     except httpx.HTTPError as exc:
         _fail(f"cannot reach flowscope at {base}: {exc}")
+    if resp.status_code in (401, 403):
+        _fail(f"{base} refused the request ({resp.status_code}): set FLOWSCOPE_API_KEY to a read key")
     if resp.status_code == 404:
         _fail(f"no spans or events carry the id {correlation_id!r}", code=2)
     if resp.status_code != 200:
@@ -190,6 +209,29 @@ def demo(
     from flowscope.demo import run_demo
 
     run_demo(_settings(host=host, port=port, data_dir=data_dir, catalog=catalog))
+
+
+keys_app = typer.Typer(no_args_is_help=True, help="API keys (stored as hashes).")
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("create")
+def keys_create(
+    scope: Annotated[str, typer.Option("--scope", help="ingest, read or admin.")],
+    name: Annotated[str | None, typer.Option("--name", help="A label for the key.")] = None,
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Create an API key; it is printed once and only its hash is stored."""
+    from flowscope.access import AccessError, KeyStore
+
+    settings = _settings(data_dir=data_dir)
+    store = KeyStore(settings.keys_path())
+    try:
+        key = store.create(scope, name=name)
+    except AccessError as exc:
+        _fail(str(exc))
+    err.print(f"created a {scope} key; stored its hash in {store.path}. It is shown only once:")
+    sys.stdout.write(key + "\n")
 
 
 def main() -> None:

@@ -12,6 +12,7 @@
 | max_body_bytes | ``FLOWSCOPE_MAX_BODY_BYTES`` | 8 MiB, after decompression |
 | spool_max_bytes | ``FLOWSCOPE_SPOOL_MAX_BYTES`` | 512 MiB of undelivered payload |
 | batch_max_rows | ``FLOWSCOPE_BATCH_MAX_ROWS`` | 100,000 rows per warehouse insert |
+| keys_file | ``FLOWSCOPE_KEYS_FILE`` | ``<data_dir>/keys.yaml`` (API key hashes) |
 """
 
 from __future__ import annotations
@@ -37,12 +38,17 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
     spool_max_bytes: int = Field(default=512 * 1024 * 1024, ge=1024)
     batch_max_rows: int = Field(default=100_000, ge=1)
+    keys_file: Path | None = None
 
     def dsn(self) -> str:
         """The engine DSN: the configured one, else the embedded engine in the data dir."""
         if self.clickhouse_dsn:
             return self.clickhouse_dsn
         return f"chdb://{(self.data_dir / 'clickhouse').resolve()}"
+
+    def keys_path(self) -> Path:
+        """The API keys file: the configured one, else ``<data_dir>/keys.yaml``."""
+        return self.keys_file or self.data_dir / "keys.yaml"
 
     def spool_path(self) -> Path:
         """Where the spool database lives: ``<data_dir>/spool/spool.sqlite``."""
