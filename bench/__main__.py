@@ -25,7 +25,10 @@ def main() -> None:
     WORK.mkdir(exist_ok=True)
     meta = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "machine": (
+            f"{platform.machine()}, {os.cpu_count()} cores,"
+            f" Python {platform.python_version()}"
+        ),
         "quick": quick,
     }
     print("ingest benchmark ...", flush=True)
@@ -34,8 +37,9 @@ def main() -> None:
     print(json.dumps(ing, indent=2), flush=True)
     print("lookup benchmark ...", flush=True)
     started = time.perf_counter()
-    look = lookup.run(WORK, sizes=(200_000,) if quick else (1_000_000, 10_000_000),
-                      lookups=50 if quick else 300)
+    look = lookup.run(
+        WORK, sizes=(200_000,) if quick else (1_000_000, 10_000_000), lookups=50 if quick else 300
+    )
     (RESULTS / "lookup.json").write_text(json.dumps({**meta, **look}, indent=2) + "\n")
     print(json.dumps(look, indent=2), f"({time.perf_counter() - started:.0f}s)", flush=True)
     lines = [

@@ -104,9 +104,21 @@ def run(work: Path, *, requests: int = 300, concurrency: int = 4) -> dict[str, A
     url = f"http://127.0.0.1:{port}"
     log = (work / "ingest-server.log").open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "flowscope", "serve", "--port", str(port), "--data-dir",
-         str(data_dir), "--catalog", str(CATALOG)],
-        stdout=log, stderr=subprocess.STDOUT, env={**os.environ},
+        [
+            sys.executable,
+            "-m",
+            "flowscope",
+            "serve",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(data_dir),
+            "--catalog",
+            str(CATALOG),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ},
     )
     ctx = mp.get_context("spawn")
     try:

@@ -58,7 +58,9 @@ def fill(wh: Any, upto: int, have: int) -> float:
     return time.perf_counter() - started
 
 
-def measure(wh: Any, total_spans: int, lookups: int, rnd: random.Random, used: set[int]) -> dict[str, Any]:
+def measure(
+    wh: Any, total_spans: int, lookups: int, rnd: random.Random, used: set[int]
+) -> dict[str, Any]:
     from warehouse.correlations import lookup_correlation
 
     orders = total_spans // SPANS_PER_ORDER
@@ -81,7 +83,9 @@ def measure(wh: Any, total_spans: int, lookups: int, rnd: random.Random, used: s
     }
 
 
-def run(work: Path, *, sizes: tuple[int, ...] = (1_000_000, 10_000_000), lookups: int = 300) -> dict[str, Any]:
+def run(
+    work: Path, *, sizes: tuple[int, ...] = (1_000_000, 10_000_000), lookups: int = 300
+) -> dict[str, Any]:
     """Fill a fresh embedded engine in ``work`` to each size and measure lookups."""
     import shutil
 

@@ -1,1 +1,1 @@
-"""Collector: OTLP and CloudEvents decoding, redaction, tagging, spool, batch writer, ingest routes."""
+"""Collector: OTLP and CloudEvents decoding, redaction, tagging, spool, writer, ingest routes."""

@@ -44,7 +44,10 @@ OTLP_JSON = frozenset({"application/json"})
 
 
 def otlp_format(header: str | None) -> str:
-    """``"protobuf"`` or ``"json"`` for an OTLP/HTTP Content-Type, else :class:`UnsupportedMediaType`."""
+    """``"protobuf"`` or ``"json"`` for an OTLP/HTTP Content-Type.
+
+    Raises :class:`UnsupportedMediaType` for anything else.
+    """
     essence = parse_media_type(header).essence
     if essence in OTLP_PROTOBUF:
         return "protobuf"

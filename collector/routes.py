@@ -1,9 +1,10 @@
-"""FastAPI ingest routes: OTLP/HTTP (``/v1/traces``, ``/v1/logs``) and CloudEvents (``/api/v1/events``).
+"""FastAPI ingest routes: OTLP/HTTP /v1/traces, /v1/logs, CloudEvents /api/v1/events.
 
 Thin adapters over :class:`collector.ingest.IngestService`. Status codes:
 
-- 200 with the OTLP response message (``partial_success`` lists rejected items) or, for
-  CloudEvents, ``{"accepted", "duplicates", "rejected", "errors": [{"index", "field", "message"}]}``;
+- 200 with the OTLP response message (``partial_success`` lists rejected items) or for
+  CloudEvents ``{"accepted", "duplicates", "rejected", "errors": [...]}``, each error
+  ``{"index", "field", "message"}``;
 - 400 undecodable body (or every CloudEvent invalid), 413 body over the limit after
   decompression, 415 unknown content type or encoding;
 - 503 with ``Retry-After`` when the spool is full or cannot persist: nothing was acknowledged.
@@ -102,9 +103,7 @@ def ingest_router(service: IngestService, *, max_body_bytes: int) -> APIRouter:
         if result.rejected:
             partial = message.partial_success  # type: ignore[attr-defined]
             setattr(partial, rejected_field, result.rejected)
-            partial.error_message = "; ".join(
-                f"{e.field}: {e.message}" for e in result.errors[:20]
-            )
+            partial.error_message = "; ".join(f"{e.field}: {e.message}" for e in result.errors[:20])
         body_out, media = _encode(message, fmt)
         return Response(body_out, status_code=200, media_type=media)
 
@@ -117,7 +116,9 @@ def ingest_router(service: IngestService, *, max_body_bytes: int) -> APIRouter:
     @router.post("/v1/logs", summary="OTLP/HTTP log export (event.name records become events)")
     async def logs(request: Request) -> Response:
         return await otlp(
-            request, service.logs, logs_service_pb2.ExportLogsServiceResponse,
+            request,
+            service.logs,
+            logs_service_pb2.ExportLogsServiceResponse,
             "rejected_log_records",
         )
 
@@ -135,7 +136,9 @@ def ingest_router(service: IngestService, *, max_body_bytes: int) -> APIRouter:
                 headers = {k.lower(): v for k, v in request.headers.items()}
                 result = await run_in_threadpool(
                     lambda: service.cloudevents(
-                        "binary", body, headers=headers,
+                        "binary",
+                        body,
+                        headers=headers,
                         content_type=request.headers.get("content-type"),
                     )
                 )
@@ -160,4 +163,3 @@ def ingest_router(service: IngestService, *, max_body_bytes: int) -> APIRouter:
         return JSONResponse(payload, status_code=400 if everything_bad else 200)
 
     return router
-

@@ -8,8 +8,8 @@ Tables::
 
     meta     (key, value)                 spool instance id (part of every dedup token)
     entries  (id, kind, payload, rows, bytes, received_at, batch_id)
-             payload = one Arrow IPC stream of already validated, redacted, tagged rows
-    batches  (id, kind, created_at)       a claimed batch; replayed with the same token after a crash
+             payload = one Arrow IPC stream of validated, redacted, tagged rows
+    batches  (id, kind, created_at)       a claimed batch, replayed with its token after a crash
     seen     (key, seen_at)               request hashes and event (source, id) keys, for dedup
 
 Exactly-once: a batch is claimed (its entries fixed) in a committed transaction *before* it is
@@ -220,7 +220,9 @@ class Spool:
         if request_key is not None:
             new_keys.append((request_key, now))
         if new_keys:
-            self._db.executemany("INSERT OR IGNORE INTO seen (key, seen_at) VALUES (?, ?)", new_keys)
+            self._db.executemany(
+                "INSERT OR IGNORE INTO seen (key, seen_at) VALUES (?, ?)", new_keys
+            )
         return AdmitResult(rows=rows, duplicates=count - len(fresh))
 
     def claim(self, kind: str, *, max_rows: int) -> Batch | None:
@@ -253,7 +255,8 @@ class Spool:
                 self._db.execute("BEGIN IMMEDIATE")
                 try:
                     cur = self._db.execute(
-                        "INSERT INTO batches (kind, created_at) VALUES (?, ?)", (kind, self._clock())
+                        "INSERT INTO batches (kind, created_at) VALUES (?, ?)",
+                        (kind, self._clock()),
                     )
                     batch_id = int(cur.lastrowid or 0)
                     self._db.executemany(

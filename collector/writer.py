@@ -125,7 +125,7 @@ class BatchWriter:
                 backoff = 0.5
                 self.last_error = None
                 self._maybe_prune()
-            except Exception as exc:  # noqa: BLE001 - the loop must survive any sink failure
+            except Exception as exc:
                 self.last_error = f"{type(exc).__name__}: {exc}"[:500]
                 self._metrics.write_failures.inc()
                 log.warning("warehouse insert failed, retrying in %.1fs: %s", backoff, exc)

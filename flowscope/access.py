@@ -113,7 +113,7 @@ class KeyStore:
         """Create, store (hash only) and return a new key; the file is replaced atomically."""
         if scope not in SCOPES:
             raise AccessError(f"unknown scope {scope!r}: use one of {', '.join(SCOPES)}")
-        key = new_key(scope)  # type: ignore[arg-type]
+        key = new_key(scope)
         when = (now or datetime.now(UTC)).isoformat(timespec="seconds").replace("+00:00", "Z")
         entries = [
             {"name": k.name, "scope": k.scope, "hash": k.digest, "created": k.created}
@@ -147,7 +147,9 @@ def read_keys(path: Path) -> tuple[StoredKey, ...]:
             raise AccessError(f"{path}: keys[{i}].scope must be one of {', '.join(SCOPES)}")
         if not hashed.startswith("sha256:") or len(hashed) != 71:
             raise AccessError(f"{path}: keys[{i}].hash must be sha256:<64 hex digits>")
-        out.append(StoredKey(str(entry.get("name", "")), scope, hashed, str(entry.get("created", ""))))
+        out.append(
+            StoredKey(str(entry.get("name", "")), scope, hashed, str(entry.get("created", "")))
+        )
     return tuple(out)
 
 

@@ -1,4 +1,4 @@
-"""Query and operations routes: correlation lookup, flow list, ``/metrics``, ``/healthz``, ``/readyz``.
+"""Query and operations routes: correlation lookup, flows, ``/metrics``, ``/healthz``, ``/readyz``.
 
 Thin adapters: SQL lives in :mod:`warehouse.correlations`; these handlers only translate to HTTP.
 Times are RFC 3339 in UTC.
@@ -114,7 +114,9 @@ def query_router(runtime: Runtime) -> APIRouter:
         except WarehouseError as exc:
             raise HTTPException(503, f"lookup failed: {exc}", {"Retry-After": "5"}) from exc
         if timeline is None:
-            raise HTTPException(404, f"no spans or events carry the correlation id {correlation_id!r}")
+            raise HTTPException(
+                404, f"no spans or events carry the correlation id {correlation_id!r}"
+            )
         return timeline_json(timeline)
 
     return router

@@ -73,7 +73,7 @@ class Runtime:
                 self.startup_error = None
                 self.ready.set()
                 return
-            except Exception as exc:  # noqa: BLE001 - keep serving ingest; report in /readyz
+            except Exception as exc:
                 self.startup_error = f"{type(exc).__name__}: {exc}"[:500]
                 log.error("warehouse not ready, retrying in 5s: %s", self.startup_error)
                 self.stopping.wait(5.0)

@@ -1,8 +1,9 @@
 """The ``flowscope`` command line (typer + rich).
 
-Commands: ``serve``, ``migrate``, ``trace ID``, ``check FILE``, ``keys create``, ``demo``. Commands that read a
-running server take ``--url`` (default ``FLOWSCOPE_URL`` or ``http://127.0.0.1:4318``); ``--json``
-gives machine-readable output where a command prints a table.
+Commands: ``serve``, ``migrate``, ``trace ID``, ``check FILE``, ``keys create``, ``demo``.
+Commands that read a running server take ``--url`` (default ``FLOWSCOPE_URL`` or
+``http://127.0.0.1:4318``); ``--json`` gives machine-readable output where a command prints a
+table.
 """
 
 from __future__ import annotations
@@ -75,9 +76,8 @@ def serve(
     import uvicorn
 
     from catalog.errors import CatalogError
-    from flowscope.app import create_app
-
     from flowscope.access import AccessError, KeyStore, refuse_open_bind
+    from flowscope.app import create_app
 
     settings = _settings(host=host, port=port, data_dir=data_dir, catalog=catalog)
     try:
@@ -123,7 +123,9 @@ def render_timeline(body: dict[str, Any]) -> Table:
     items = body["items"]
     table = Table(title=f"{body['correlation_id']}  ·  flow {body.get('flow') or '(untagged)'}")
     for col in ("+offset", "waited", "kind", "service", "name", "duration", "status"):
-        table.add_column(col, justify="right" if col in ("+offset", "waited", "duration") else "left")
+        table.add_column(
+            col, justify="right" if col in ("+offset", "waited", "duration") else "left"
+        )
     if not items:
         return table
     first = _when(items[0]["time"])
@@ -167,7 +169,9 @@ def trace(
     except httpx.HTTPError as exc:
         _fail(f"cannot reach flowscope at {base}: {exc}")
     if resp.status_code in (401, 403):
-        _fail(f"{base} refused the request ({resp.status_code}): set FLOWSCOPE_API_KEY to a read key")
+        _fail(
+            f"{base} refused the request ({resp.status_code}): set FLOWSCOPE_API_KEY to a read key"
+        )
     if resp.status_code == 404:
         _fail(f"no spans or events carry the id {correlation_id!r}", code=2)
     if resp.status_code != 200:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+from opentelemetry.context import Context
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
@@ -53,6 +54,7 @@ class DemoTraffic:
             "specversion": "1.0",
             "id": uuid.uuid4().hex,
             "source": f"/demo/{source}",
+            "servicename": source,
             "type": kind,
             "orderid": order_id,
             "datacontenttype": "application/json",
@@ -71,7 +73,9 @@ class DemoTraffic:
         attrs = {"order.id": order_id}
         self.event("OrderPlaced", order_id, "storefront")
         store = self.tracers["storefront"]
-        with store.start_as_current_span("checkout", kind=SpanKind.SERVER, attributes=attrs) as root:
+        with store.start_as_current_span(
+            "checkout", kind=SpanKind.SERVER, attributes=attrs
+        ) as root:
             time.sleep(rnd.uniform(0.005, 0.02))
             ctx = set_span_in_context(root)
             failed = rnd.random() < 0.03
@@ -91,7 +95,7 @@ class DemoTraffic:
         self,
         service: str,
         name: str,
-        ctx: object,
+        ctx: Context | None,
         attrs: dict[str, str],
         low: float,
         high: float,
@@ -103,7 +107,10 @@ class DemoTraffic:
             extra["partner"] = partner
         tracer = self.tracers[service]
         with tracer.start_as_current_span(
-            name, context=ctx, kind=SpanKind.SERVER, attributes=extra  # type: ignore[arg-type]
+            name,
+            context=ctx,
+            kind=SpanKind.SERVER,
+            attributes=extra,
         ) as span:
             time.sleep(self.random.uniform(low, high))
             if failed:
@@ -160,8 +167,8 @@ def run_demo(settings: Settings) -> None:
                 f"\nflowscope demo running at {base}\n"
                 f"  API docs:      {base}/docs\n"
                 f"  metrics:       {base}/metrics\n"
-                f"  trace a order: flowscope trace {order_id} --url {base}\n"
-                f"                 {base}/api/v1/correlations/{order_id}\n",
+                f"  trace an order:flowscope trace {order_id} --url {base}\n"
+                f"                  {base}/api/v1/correlations/{order_id}\n",
                 flush=True,
             )
 
@@ -171,6 +178,8 @@ def run_demo(settings: Settings) -> None:
 
     threading.Thread(target=drive, name="flowscope-demo-traffic", daemon=True).start()
     try:
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
+        uvicorn.run(
+            create_app(settings), host=settings.host, port=settings.port, log_level="warning"
+        )
     finally:
         traffic.stop_event.set()

@@ -79,8 +79,11 @@ def test_otlp_media_types_are_recognised(header: str, expected: str) -> None:
     assert otlp_format(header) == expected
 
 
-@pytest.mark.parametrize("header", ["text/plain", None, "application/xml"],
-                         ids=["text is refused", "a missing type is refused", "xml is refused"])
+@pytest.mark.parametrize(
+    "header",
+    ["text/plain", None, "application/xml"],
+    ids=["text is refused", "a missing type is refused", "xml is refused"],
+)
 def test_other_media_types_are_refused(header: str | None) -> None:
     with pytest.raises(UnsupportedMediaType, match="unsupported content type"):
         otlp_format(header)

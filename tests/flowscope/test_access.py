@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 from pathlib import Path
-
-import asyncio
 
 import httpx
 import pytest
@@ -73,8 +72,12 @@ def test_a_created_key_is_stored_only_as_a_hash(tmp_path: Path) -> None:
         ("keys: [7]", "must be a mapping"),
         ("keys: [", "cannot read the keys file"),
     ],
-    ids=["an unknown scope is refused", "a foreign hash is refused",
-         "a non-mapping entry is refused", "broken YAML is refused"],
+    ids=[
+        "an unknown scope is refused",
+        "a foreign hash is refused",
+        "a non-mapping entry is refused",
+        "broken YAML is refused",
+    ],
 )
 def test_a_malformed_keys_file_is_refused_with_the_reason(
     tmp_path: Path, content: str, fragment: str
@@ -86,11 +89,24 @@ def test_a_malformed_keys_file_is_refused_with_the_reason(
 
 @pytest.mark.parametrize(
     ("host", "loopback"),
-    [("127.0.0.1", True), ("127.8.9.1", True), ("::1", True), ("localhost", True),
-     ("0.0.0.0", False), ("192.0.2.7", False), ("example.org", False)],
-    ids=["127.0.0.1 is loopback", "all of 127/8 is loopback", "::1 is loopback",
-         "localhost is loopback", "the wildcard is not", "a routable address is not",
-         "a hostname is not"],
+    [
+        ("127.0.0.1", True),
+        ("127.8.9.1", True),
+        ("::1", True),
+        ("localhost", True),
+        ("0.0.0.0", False),
+        ("192.0.2.7", False),
+        ("example.org", False),
+    ],
+    ids=[
+        "127.0.0.1 is loopback",
+        "all of 127/8 is loopback",
+        "::1 is loopback",
+        "localhost is loopback",
+        "the wildcard is not",
+        "a routable address is not",
+        "a hostname is not",
+    ],
 )
 def test_loopback_addresses_are_recognised(host: str, loopback: bool) -> None:
     assert is_loopback(host) is loopback
@@ -107,9 +123,21 @@ def test_an_open_bind_without_keys_is_refused_with_how_to_fix_it(tmp_path: Path)
 
 def test_serve_on_a_public_address_without_keys_exits_with_the_message(tmp_path: Path) -> None:
     run = subprocess.run(
-        [sys.executable, "-m", "flowscope", "serve", "--host", "0.0.0.0", "--port", "1",
-         "--data-dir", str(tmp_path)],
-        capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "flowscope",
+            "serve",
+            "--host",
+            "0.0.0.0",
+            "--port",
+            "1",
+            "--data-dir",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert run.returncode == 1
     assert "flowscope keys create --scope ingest" in run.stderr
@@ -121,7 +149,9 @@ class GuardedClient:
     def __init__(self, app: object) -> None:
         self.app = app
 
-    def request(self, method: str, path: str, headers: dict[str, str] | None = None) -> httpx.Response:
+    def request(
+        self, method: str, path: str, headers: dict[str, str] | None = None
+    ) -> httpx.Response:
         async def call() -> httpx.Response:
             transport = httpx.ASGITransport(app=self.app)  # type: ignore[arg-type]
             async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
@@ -140,12 +170,14 @@ def _app(store: KeyStore) -> GuardedClient:
     async def ok(request: Request) -> PlainTextResponse:
         return PlainTextResponse("ok")
 
-    inner = Starlette(routes=[
-        Route("/v1/traces", ok, methods=["POST"]),
-        Route("/api/v1/correlations/{cid}", ok),
-        Route("/api/v1/audit", ok),
-        Route("/healthz", ok),
-    ])
+    inner = Starlette(
+        routes=[
+            Route("/v1/traces", ok, methods=["POST"]),
+            Route("/api/v1/correlations/{cid}", ok),
+            Route("/api/v1/audit", ok),
+            Route("/healthz", ok),
+        ]
+    )
     guarded = AccessGuard(inner, store)
     return GuardedClient(guarded)
 
