@@ -164,3 +164,16 @@ def run(work: Path, *, requests: int = 300, concurrency: int = 4) -> dict[str, A
         "engine_ceiling_rows_per_s": round(ceil["rows_per_s"]),
         "ratio_to_ceiling": round(spans_per_s / ceil["rows_per_s"], 3),
     }
+
+
+if __name__ == "__main__":
+    import argparse
+    import json
+
+    parser = argparse.ArgumentParser(description="flowscope ingest benchmark only")
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--concurrency", type=int, default=4)
+    args = parser.parse_args()
+    (ROOT / "bench" / "work").mkdir(parents=True, exist_ok=True)
+    print(json.dumps(run(ROOT / "bench" / "work", requests=args.requests,
+                         concurrency=args.concurrency), indent=2))

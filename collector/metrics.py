@@ -93,7 +93,7 @@ class SpoolCollector(Collector):
         """Yield the spool gauges; nothing when the spool cannot be read."""
         try:
             stats = self._spool.stats()
-        except Exception:
+        except Exception:  # noqa: BLE001 - a scrape must not fail because the spool did
             return
         yield GaugeMetricFamily(
             "flowscope_spool_entries", "Spooled requests pending.", stats.entries

@@ -7,8 +7,9 @@ SIGKILL or power loss. The background writer (:mod:`collector.writer`) drains it
 Tables::
 
     meta     (key, value)                 spool instance id (part of every dedup token)
-    entries  (id, kind, payload, rows, bytes, received_at, batch_id)
-             payload = one Arrow IPC stream of validated, redacted, tagged rows
+    entries  (id, kind, rows, bytes, received_at, batch_id, payload)
+             payload = one Arrow IPC stream of validated, redacted, tagged rows (last, so
+             scans of the small columns never walk a blob's overflow pages)
     batches  (id, kind, created_at)       a claimed batch, replayed with its token after a crash
     seen     (key, seen_at)               request hashes and event (source, id) keys, for dedup
 
@@ -16,6 +17,11 @@ Exactly-once: a batch is claimed (its entries fixed) in a committed transaction 
 inserted, and inserted with the deduplication token ``<spool id>:<batch id>``. A crash after the
 insert but before :meth:`Spool.complete` replays the same rows with the same token, which the
 warehouse drops.
+
+Group commit: concurrent :meth:`Spool.admit` calls share one transaction and so one fsync.
+The first caller to find no commit in flight becomes the leader and commits every request queued
+so far; each request runs in its own savepoint, so one refused request (spool full) leaves the
+others in the group untouched.
 
 Bound: the payload bytes not yet delivered never exceed ``max_bytes`` (default 512 MiB); past it
 :meth:`Spool.admit` raises :class:`collector.errors.SpoolFull`. A disk that is full or unwritable
@@ -38,11 +44,11 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS entries (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     kind TEXT NOT NULL,
-    payload BLOB NOT NULL,
     rows INTEGER NOT NULL,
     bytes INTEGER NOT NULL,
     received_at REAL NOT NULL,
-    batch_id INTEGER
+    batch_id INTEGER,
+    payload BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS entries_pending ON entries (kind, batch_id, id);
 CREATE TABLE IF NOT EXISTS batches (
@@ -88,6 +94,33 @@ class SpoolStats:
     oldest_age_s: float
 
 
+class _Request:
+    """One caller's admit, queued for the group commit."""
+
+    def __init__(
+        self,
+        kind: str,
+        encode: Encoder,
+        item_keys: tuple[str, ...],
+        count: int,
+        request_key: str | None,
+    ) -> None:
+        self.kind = kind
+        self.encode = encode
+        self.item_keys = item_keys
+        self.count = count
+        self.request_key = request_key
+        self.done = False
+        self.result: AdmitResult | None = None
+        self.error: BaseException | None = None
+
+    def outcome(self) -> AdmitResult:
+        if self.error is not None:
+            raise self.error
+        assert self.result is not None
+        return self.result
+
+
 class Spool:
     """A bounded, durable queue of ingest payloads, safe to share between threads."""
 
@@ -103,7 +136,9 @@ class Spool:
         self._max_bytes = max_bytes
         self._dedup_ttl_s = dedup_ttl_s
         self._lock = threading.Lock()
-        self._last_bytes = 0
+        self._cond = threading.Condition()
+        self._queue: list[_Request] = []
+        self._committing = False
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(
@@ -120,8 +155,10 @@ class Spool:
                 )
             else:
                 self._instance = str(row[0])
-            pending = self._db.execute("SELECT coalesce(sum(bytes), 0) FROM entries").fetchone()
-            self._pending_bytes = int(pending[0])
+            n, rows, size = self._db.execute(
+                "SELECT count(), coalesce(sum(rows), 0), coalesce(sum(bytes), 0) FROM entries"
+            ).fetchone()
+            self._pending = [int(n), int(rows), int(size)]
         except (sqlite3.Error, OSError) as exc:
             raise SpoolUnavailable(f"cannot open the spool at {path}: {exc}") from exc
 
@@ -148,38 +185,67 @@ class Spool:
 
         ``item_keys`` (one per item, or empty) are dedup keys such as an event's source and id;
         ``encode`` is called with the indexes of new items and returns the payload to store.
-        Returns only after the transaction is committed and fsynced.
+        Returns only after the transaction is committed and fsynced; raises :class:`SpoolFull`
+        or :class:`SpoolUnavailable` when this request was not persisted.
         """
         count = item_count if item_count is not None else len(item_keys)
+        mine = _Request(kind, encode, tuple(item_keys), count, request_key)
+        with self._cond:
+            self._queue.append(mine)
+            while self._committing and not mine.done:
+                self._cond.wait()
+            if mine.done:
+                return mine.outcome()
+            self._committing = True
+            group, self._queue = self._queue, []
+        try:
+            self._commit_group(group)
+        finally:
+            with self._cond:
+                self._committing = False
+                for request in group:
+                    request.done = True
+                self._cond.notify_all()
+        return mine.outcome()
+
+    def _commit_group(self, group: list[_Request]) -> None:
+        added = [0, 0, 0]
         with self._lock:
             try:
                 self._db.execute("BEGIN IMMEDIATE")
                 try:
-                    result = self._admit_locked(kind, encode, item_keys, count, request_key)
+                    for request in group:
+                        self._db.execute("SAVEPOINT request")
+                        try:
+                            request.result, size = self._admit_locked(request, added)
+                        except Exception as exc:  # noqa: BLE001 - handed to that request's caller
+                            self._db.execute("ROLLBACK TO request")
+                            request.error = exc
+                        else:
+                            if size:
+                                added[0] += 1
+                                added[1] += request.result.rows
+                                added[2] += size
+                        self._db.execute("RELEASE request")
                 except BaseException:
                     self._db.execute("ROLLBACK")
                     raise
                 self._db.execute("COMMIT")
             except sqlite3.Error as exc:
-                raise SpoolUnavailable(f"the spool cannot persist data: {exc}") from exc
-            if not result.duplicate_request:
-                self._pending_bytes += self._last_bytes
-            return result
+                failure = SpoolUnavailable(f"the spool cannot persist data: {exc}")
+                for request in group:
+                    request.result, request.error = None, failure
+                return
+            for i in range(3):
+                self._pending[i] += added[i]
 
-    def _admit_locked(
-        self,
-        kind: str,
-        encode: Encoder,
-        item_keys: Sequence[str],
-        count: int,
-        request_key: str | None,
-    ) -> AdmitResult:
+    def _admit_locked(self, request: _Request, added: list[int]) -> tuple[AdmitResult, int]:
         now = self._clock()
-        self._last_bytes = 0
+        count, item_keys, request_key = request.count, request.item_keys, request.request_key
         if request_key is not None:
             hit = self._db.execute("SELECT 1 FROM seen WHERE key = ?", (request_key,)).fetchone()
             if hit is not None:
-                return AdmitResult(rows=0, duplicates=count, duplicate_request=True)
+                return AdmitResult(rows=0, duplicates=count, duplicate_request=True), 0
         fresh = list(range(count))
         if item_keys:
             seen: set[str] = set()
@@ -200,22 +266,23 @@ class Spool:
                     continue
                 seen.add(key)
                 fresh.append(i)
-        rows = 0
+        rows = size = 0
         if fresh:
-            encoded = encode(fresh)
+            encoded = request.encode(fresh)
             if encoded is not None:
                 payload, rows = encoded
-                if self._pending_bytes + len(payload) > self._max_bytes:
+                size = len(payload)
+                held = self._pending[2] + added[2]
+                if held + size > self._max_bytes:
                     raise SpoolFull(
-                        f"the spool holds {self._pending_bytes} of {self._max_bytes} bytes"
+                        f"the spool holds {held} of {self._max_bytes} bytes"
                         " not yet written to the warehouse"
                     )
                 self._db.execute(
-                    "INSERT INTO entries (kind, payload, rows, bytes, received_at)"
+                    "INSERT INTO entries (kind, rows, bytes, received_at, payload)"
                     " VALUES (?, ?, ?, ?, ?)",
-                    (kind, payload, rows, len(payload), now),
+                    (request.kind, rows, size, now, payload),
                 )
-                self._last_bytes = len(payload)
         new_keys = [(item_keys[i], now) for i in fresh] if item_keys else []
         if request_key is not None:
             new_keys.append((request_key, now))
@@ -223,7 +290,7 @@ class Spool:
             self._db.executemany(
                 "INSERT OR IGNORE INTO seen (key, seen_at) VALUES (?, ?)", new_keys
             )
-        return AdmitResult(rows=rows, duplicates=count - len(fresh))
+        return AdmitResult(rows=rows, duplicates=count - len(fresh)), size
 
     def claim(self, kind: str, *, max_rows: int) -> Batch | None:
         """The next batch of ``kind`` to insert: an unfinished one first, else a new claim.
@@ -301,7 +368,9 @@ class Spool:
         with self._lock:
             try:
                 freed = self._db.execute(
-                    "SELECT coalesce(sum(bytes), 0) FROM entries WHERE batch_id = ?", (batch.id,)
+                    "SELECT count(), coalesce(sum(rows), 0), coalesce(sum(bytes), 0)"
+                    " FROM entries WHERE batch_id = ?",
+                    (batch.id,),
                 ).fetchone()
                 self._db.execute("BEGIN IMMEDIATE")
                 self._db.execute("DELETE FROM entries WHERE batch_id = ?", (batch.id,))
@@ -309,7 +378,8 @@ class Spool:
                 self._db.execute("COMMIT")
             except sqlite3.Error as exc:
                 raise SpoolUnavailable(f"the spool cannot complete a batch: {exc}") from exc
-            self._pending_bytes -= int(freed[0])
+            for i in range(3):
+                self._pending[i] -= int(freed[i])
 
     def prune_seen(self) -> int:
         """Drop dedup keys older than the dedup horizon (default 7 days); returns how many."""
@@ -326,14 +396,18 @@ class Spool:
         """Pending entries, rows, bytes and the oldest pending entry's age in seconds."""
         with self._lock:
             try:
-                n, rows, size, oldest = self._db.execute(
-                    "SELECT count(), coalesce(sum(rows), 0), coalesce(sum(bytes), 0),"
-                    " min(received_at) FROM entries"
+                oldest = self._db.execute(
+                    "SELECT received_at FROM entries ORDER BY id LIMIT 1"
                 ).fetchone()
             except sqlite3.Error as exc:
                 raise SpoolUnavailable(f"the spool cannot report its depth: {exc}") from exc
-        age = 0.0 if oldest is None else max(0.0, self._clock() - float(oldest))
-        return SpoolStats(entries=int(n), rows=int(rows), bytes=int(size), oldest_age_s=age)
+            n, rows, size = self._pending
+        age = 0.0 if oldest is None else max(0.0, self._clock() - float(oldest[0]))
+        return SpoolStats(entries=n, rows=rows, bytes=size, oldest_age_s=age)
+
+    def pending_rows(self) -> int:
+        """Rows admitted and not yet completed (from memory; no I/O)."""
+        return self._pending[1]
 
     def close(self) -> None:
         """Close the database; the spool must not be used afterwards."""

@@ -1,6 +1,8 @@
 """The batch writer: moves spooled rows into the warehouse, exactly once.
 
-One background thread loops over the kinds (spans, events): claim a batch from the spool, read
+One background thread loops over the kinds (spans, events): once at least ``min_rows`` rows
+(default 25,000) are pending or the oldest pending row has waited ``max_linger_s`` (default
+0.3 s), it claims a batch from the spool, reads
 its Arrow payloads, concatenate them, insert with the batch's deduplication token, then complete
 the batch. When the warehouse fails, the batch stays claimed and is retried with the same token
 after an exponential backoff (0.5 s doubling to 30 s); ingest keeps acknowledging into the spool
@@ -42,8 +44,9 @@ def read_payloads(payloads: list[bytes]) -> pa.Table:
 class BatchWriter:
     """Drains a :class:`Spool` into a :class:`Sink` on a daemon thread.
 
-    ``max_rows`` (default 100,000) caps a batch; ``linger_s`` (default 0.05 s) is how long the
-    loop idles when nothing is pending.
+    ``max_rows`` (default 100,000) caps a batch; ``min_rows`` and ``max_linger_s`` trade insert
+    efficiency (ClickHouse prefers few large inserts) against freshness; ``linger_s`` (default
+    0.05 s) is how long the loop idles between checks.
     """
 
     def __init__(
@@ -53,6 +56,8 @@ class BatchWriter:
         metrics: CollectorMetrics,
         *,
         max_rows: int = 100_000,
+        min_rows: int = 25_000,
+        max_linger_s: float = 0.3,
         linger_s: float = 0.05,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -61,6 +66,8 @@ class BatchWriter:
         self._metrics = metrics
         self._max_rows = max_rows
         self._linger_s = linger_s
+        self._min_rows = min_rows
+        self._max_linger_s = max_linger_s
         self._monotonic = monotonic
         self._stop = threading.Event()
         self._wake = threading.Event()
@@ -121,11 +128,11 @@ class BatchWriter:
         backoff = 0.5
         while not self._stop.is_set():
             try:
-                delivered = self.drain_once()
+                delivered = self.drain_once() if self._due() else 0
                 backoff = 0.5
                 self.last_error = None
                 self._maybe_prune()
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - the loop must survive any sink failure
                 self.last_error = f"{type(exc).__name__}: {exc}"[:500]
                 self._metrics.write_failures.inc()
                 log.warning("warehouse insert failed, retrying in %.1fs: %s", backoff, exc)
@@ -135,6 +142,12 @@ class BatchWriter:
             if not delivered:
                 self._wake.wait(self._linger_s)
                 self._wake.clear()
+
+    def _due(self) -> bool:
+        rows = self._spool.pending_rows()
+        if rows == 0:
+            return False
+        return rows >= self._min_rows or self._spool.stats().oldest_age_s >= self._max_linger_s
 
     def _maybe_prune(self) -> None:
         now = self._monotonic()

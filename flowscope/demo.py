@@ -167,7 +167,7 @@ def run_demo(settings: Settings) -> None:
                 f"\nflowscope demo running at {base}\n"
                 f"  API docs:      {base}/docs\n"
                 f"  metrics:       {base}/metrics\n"
-                f"  trace an order:flowscope trace {order_id} --url {base}\n"
+                f"  trace an order: flowscope trace {order_id} --url {base}\n"
                 f"                  {base}/api/v1/correlations/{order_id}\n",
                 flush=True,
             )

@@ -11,7 +11,7 @@
 | ttl_days | ``FLOWSCOPE_TTL_DAYS`` | none (keep spans forever) |
 | max_body_bytes | ``FLOWSCOPE_MAX_BODY_BYTES`` | 8 MiB, after decompression |
 | spool_max_bytes | ``FLOWSCOPE_SPOOL_MAX_BYTES`` | 512 MiB of undelivered payload |
-| batch_max_rows | ``FLOWSCOPE_BATCH_MAX_ROWS`` | 100,000 rows per warehouse insert |
+| batch_max_rows | ``FLOWSCOPE_BATCH_MAX_ROWS`` | 50,000 rows per warehouse insert |
 | keys_file | ``FLOWSCOPE_KEYS_FILE`` | ``<data_dir>/keys.yaml`` (API key hashes) |
 """
 
@@ -37,7 +37,7 @@ class Settings(BaseSettings):
     ttl_days: int | None = Field(default=None, ge=1)
     max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
     spool_max_bytes: int = Field(default=512 * 1024 * 1024, ge=1024)
-    batch_max_rows: int = Field(default=100_000, ge=1)
+    batch_max_rows: int = Field(default=50_000, ge=1)
     keys_file: Path | None = None
 
     def dsn(self) -> str:

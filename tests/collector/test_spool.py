@@ -122,3 +122,44 @@ def test_a_spool_that_cannot_be_created_is_unavailable(tmp_path: Path) -> None:
     blocker.write_text("a file where the spool directory should be")
     with pytest.raises(SpoolUnavailable, match="cannot open the spool"):
         Spool(blocker / "s.sqlite", clock=FakeClock())
+
+
+def test_concurrent_requests_share_a_commit_and_a_refusal_stays_with_its_request(
+    tmp_path: Path,
+) -> None:
+    import threading
+
+    spool = Spool(tmp_path / "s.sqlite", clock=FakeClock(), max_bytes=100)
+    inside = threading.Event()
+    release = threading.Event()
+
+    def slow(idx: object) -> tuple[bytes, int]:
+        inside.set()
+        release.wait(5)
+        return b"a" * 10, 1
+
+    results: dict[str, object] = {}
+
+    def run(name: str, size: int) -> None:
+        try:
+            results[name] = spool.admit("spans", lambda idx: (b"b" * size, 1), item_count=1)
+        except SpoolFull as exc:
+            results[name] = exc
+
+    leader = threading.Thread(
+        target=lambda: results.setdefault("leader", spool.admit("spans", slow, item_count=1))
+    )
+    leader.start()
+    assert inside.wait(5)
+    followers = [
+        threading.Thread(target=run, args=(name, size))
+        for name, size in (("small", 20), ("huge", 500), ("other", 30))
+    ]
+    for t in followers:
+        t.start()
+    release.set()
+    for t in [leader, *followers]:
+        t.join(5)
+    assert isinstance(results["huge"], SpoolFull)
+    assert [getattr(results[n], "rows", None) for n in ("leader", "small", "other")] == [1, 1, 1]
+    assert spool.stats().entries == 3 and spool.stats().bytes == 60
