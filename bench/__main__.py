@@ -12,7 +12,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import ingest, lookup
+from bench import ingest, lookup, slo
 
 ROOT = Path(__file__).resolve().parent
 RESULTS = ROOT / "results"
@@ -42,6 +42,11 @@ def main() -> None:
     )
     (RESULTS / "lookup.json").write_text(json.dumps({**meta, **look}, indent=2) + "\n")
     print(json.dumps(look, indent=2), f"({time.perf_counter() - started:.0f}s)", flush=True)
+    print("slo benchmark ...", flush=True)
+    started = time.perf_counter()
+    slos = slo.run(WORK, events=500_000 if quick else 10_000_000, rounds=5 if quick else 20)
+    (RESULTS / "slo.json").write_text(json.dumps({**meta, **slos}, indent=2) + "\n")
+    print(json.dumps(slos, indent=2), f"({time.perf_counter() - started:.0f}s)", flush=True)
     lines = [
         "# Benchmark results",
         "",
@@ -60,6 +65,11 @@ def main() -> None:
             f"| order lookup p50 / p99 at {row['spans']:,} spans (ms) |"
             f" {row['p50_ms']} / {row['p99_ms']} | p99 ≤ 20 at 10M |"
         )
+    lines.append(
+        f"| SLO status, {slos['flows']} flows x 2 SLOs, all windows, {slos['events']:,} events:"
+        f" p50 ms with {slos['flow_runs_parts_after_fill']} unmerged parts / merged |"
+        f" {slos['as_merged']['full_p50_ms']} / {slos['after_optimize']['full_p50_ms']} | ≤ 100 |"
+    )
     (RESULTS / "README.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

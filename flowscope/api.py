@@ -1,4 +1,6 @@
-"""Query and operations routes: correlation lookup, flows, ``/metrics``, ``/healthz``, ``/readyz``.
+"""Query and operations routes: correlation lookup, ``/metrics``, ``/healthz``, ``/readyz``.
+
+The flow routes (``/api/v1/flows...``) live in :mod:`slo.routes`.
 
 Thin adapters: SQL lives in :mod:`warehouse.correlations`; these handlers only translate to HTTP.
 Times are RFC 3339 in UTC.
@@ -79,23 +81,6 @@ def query_router(runtime: Runtime) -> APIRouter:
     @router.get("/metrics", tags=["operations"], summary="Prometheus metrics")
     def metrics() -> Response:
         return Response(generate_latest(runtime.registry), media_type=CONTENT_TYPE_LATEST)
-
-    @router.get("/api/v1/flows", tags=["flows"], summary="Flows in the catalog")
-    def flows() -> dict[str, Any]:
-        return {
-            "flows": [
-                {
-                    "name": f.name,
-                    "owner": f.owner,
-                    "correlation_key": f.correlation_key,
-                    "steps": [
-                        {"name": s.name, "service": s.service, "partner": s.partner}
-                        for s in f.steps
-                    ],
-                }
-                for f in runtime.catalog.flows
-            ]
-        }
 
     @router.get(
         "/api/v1/correlations/{correlation_id}",

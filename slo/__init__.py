@@ -15,6 +15,20 @@ Pure modules (standard library, :mod:`catalog` and each other only; no clock, no
 - :mod:`slo.window_spec` — the window catalog format (``kind: AlertWindows``) and its
   validation.
 
+- :mod:`slo.runs` — when a flow run starts, succeeds, fails and becomes determinate (the
+  rules the SQL applies, stated in Python), operation keys and matches.
+- :mod:`slo.rings` — every window ending at one instant counted from one grouping.
+- :mod:`slo.maintenance` — maintenance windows (RFC 5545 rules) as UTC intervals.
+- :mod:`slo.status` — an SLO's status at an instant: SLI, budget, windows, tiers, exhaustion.
+- :mod:`slo.documents` — JSON bodies of the flow routes.
+
 Reading files: :mod:`slo.window_loader` (window catalogs by name or path; built-in ones in
 ``slo/windows/``). Errors: :mod:`slo.errors`.
+
+Adapters (the warehouse, HTTP): the ``flow_runs`` and ``flow_minutes`` aggregates are kept by
+``warehouse/schema/004_flow_runs.sql``; :mod:`slo.run_source` reads merged runs,
+:mod:`slo.sli_query` counts determinate runs per window ring, :mod:`slo.evaluation` evaluates
+the SLOs of catalog flows at an instant, :mod:`slo.latency_query` and :mod:`slo.health_query`
+answer the latency and health routes, :mod:`slo.signals` gives the alert evaluator its counts,
+and :mod:`slo.routes` serves ``/api/v1/flows[/{flow}[/slos|/latency|/health]]``.
 """

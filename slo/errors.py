@@ -9,8 +9,9 @@ as catalog problems::
      ├── SLOValueError                    an argument outside its domain (also a ValueError)
      │    ├── ObjectiveError              an objective or slice threshold out of range
      │    ├── CountsError                 negative counts, or more good than valid events
-     │    └── PeriodError                 a naive instant, unknown calendar unit or time zone,
-     │                                    or a non-positive period
+     │    ├── PeriodError                 a naive instant, unknown calendar unit or time zone,
+     │    │                               or a non-positive period
+     │    └── MaintenanceError            a maintenance rule that cannot be expanded
      └── WindowCatalogError               a window catalog cannot be used; .problems says why
           ├── WindowCatalogNotFoundError  no file of that name in the search directories
           ├── WindowCatalogFileError      the file cannot be read (missing, not UTF-8 text)
@@ -46,6 +47,11 @@ class CountsError(SLOValueError):
 class PeriodError(SLOValueError):
     """An instant is naive, a calendar unit or time zone is unknown, or a period is not
     positive."""
+
+
+class MaintenanceError(SLOValueError):
+    """A maintenance window's recurrence rule cannot be expanded (or expands to too many
+    occurrences)."""
 
 
 class WindowCatalogError(SLOError):

@@ -1,0 +1,182 @@
+"""Flow and SLO routes: ``/api/v1/flows[/{flow}[/slos|/latency|/health]]``. Thin adapters.
+
+Queries live in :mod:`slo.evaluation`, :mod:`slo.latency_query` and :mod:`slo.health_query`;
+bodies in :mod:`slo.documents`. Handlers parse parameters, call them in the thread pool and
+translate errors: 400 for a bad parameter (with a message naming it), 404 for a flow the
+catalog does not have, 503 (with ``Retry-After``) while the warehouse is not ready or is
+unreachable, 500 when a query fails. ``GET /api/v1/flows`` answers from the catalog even
+before the warehouse is ready (each flow's ``status`` is then ``null``).
+
+Times are RFC 3339 with a time zone (``2026-11-27T10:00:00Z``); ``at`` defaults to now,
+``to`` to now and ``from`` to one hour before ``to``; ``step`` is a catalog duration (``5m``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Query
+
+from catalog.durations import parse_duration
+from catalog.model import Catalog, Flow
+from slo.documents import (
+    flow_detail_json,
+    flow_json,
+    health_json,
+    latency_json,
+    slos_json,
+    status_summary_json,
+)
+from slo.errors import SLOError
+from slo.evaluation import WindowCatalogs, evaluate_flows
+from slo.health_query import flow_health
+from slo.latency_query import flow_latency
+from slo.status import FlowStatus
+from warehouse.errors import WarehouseError, WarehouseUnavailable
+from warehouse.port import Warehouse
+
+DEFAULT_RANGE = timedelta(hours=1)
+"""The range of latency and health when ``from`` is not given."""
+
+_RETRY = {"Retry-After": "5"}
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def parse_instant(name: str, text: str | None, default: datetime) -> datetime:
+    """An RFC 3339 query parameter, or ``default`` when absent; 400 when malformed."""
+    if text is None or text == "":
+        return default
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("z", "Z"))
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise HTTPException(400, f"{name} must be an RFC 3339 time with a time zone, like "
+                                 f"2026-11-27T10:00:00Z; got {text!r}")
+    return moment.astimezone(UTC)
+
+
+def parse_step(text: str | None) -> timedelta | None:
+    """The ``step`` query parameter (a catalog duration like ``5m``); 400 when malformed."""
+    if text is None or text == "":
+        return None
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise HTTPException(400, f"step {exc}") from exc
+
+
+def slo_router(catalog: Catalog, warehouse: Callable[[], Warehouse | None], *,
+               catalog_path: Path | None = None,
+               clock: Callable[[], datetime] = _now) -> APIRouter:
+    """The flow and SLO routes over ``catalog``.
+
+    ``warehouse()`` returns the warehouse once it is ready, else ``None``. Window catalogs are
+    looked up next to ``catalog_path`` (the flow catalog file) before the built-in ones.
+    ``clock`` gives "now" (aware).
+    """
+    router = APIRouter(tags=["flows"])
+    dirs = (catalog_path.resolve().parent,) if catalog_path is not None else ()
+    catalogs = WindowCatalogs(search_dirs=dirs)
+
+    def find(name: str) -> Flow:
+        flow = catalog.flow(name)
+        if flow is None:
+            known = ", ".join(f.name for f in catalog.flows) or "none"
+            raise HTTPException(404, f"no flow named {name!r} in the catalog (flows: {known})")
+        return flow
+
+    def ready() -> Warehouse:
+        wh = warehouse()
+        if wh is None:
+            raise HTTPException(503, "the warehouse is not ready yet", _RETRY)
+        return wh
+
+    def run(action: str, call: Callable[[], Any]) -> Any:
+        try:
+            return call()
+        except WarehouseUnavailable as exc:
+            raise HTTPException(503, f"{action} failed: {exc}", _RETRY) from exc
+        except WarehouseError as exc:
+            raise HTTPException(500, f"{action} failed: {exc}") from exc
+        except (SLOError, ValueError) as exc:
+            raise HTTPException(400, str(exc)) from exc
+
+    def statuses(flows: list[Flow], at: datetime) -> dict[str, FlowStatus]:
+        wh = warehouse()
+        if wh is None or not flows:
+            return {}
+        try:
+            found = evaluate_flows(wh, flows, at, catalogs=catalogs)
+        except WarehouseError:
+            return {}
+        return {s.flow: s for s in found}
+
+    @router.get("/api/v1/flows", summary="Flows in the catalog, with their SLO status")
+    def flows(at: str | None = Query(None, description="RFC 3339; default now")
+              ) -> dict[str, Any]:
+        moment = parse_instant("at", at, clock())
+        found = statuses(list(catalog.flows), moment)
+        return {"flows": [{**flow_json(f), "status": status_summary_json(found.get(f.name))}
+                          for f in catalog.flows]}
+
+    @router.get("/api/v1/flows/{flow}", summary="One flow: its catalog entry and status",
+                responses={404: {"description": "unknown flow"}})
+    def flow_detail(flow: str, at: str | None = Query(None, description="RFC 3339; default now")
+                    ) -> dict[str, Any]:
+        chosen = find(flow)
+        moment = parse_instant("at", at, clock())
+        return flow_detail_json(chosen, statuses([chosen], moment).get(chosen.name))
+
+    @router.get("/api/v1/flows/{flow}/slos",
+                summary="SLI, error budget, burn rate per window and alert tiers of each SLO",
+                responses={404: {"description": "unknown flow"},
+                           503: {"description": "warehouse not ready"}})
+    def slos(flow: str, at: str | None = Query(None, description="RFC 3339; default now")
+             ) -> dict[str, Any]:
+        chosen = find(flow)
+        moment = parse_instant("at", at, clock())
+        wh = ready()
+        found = run("SLO evaluation",
+                    lambda: evaluate_flows(wh, [chosen], moment, catalogs=catalogs))
+        return slos_json(chosen, found[0])
+
+    @router.get("/api/v1/flows/{flow}/latency",
+                summary="p50/p95/p99 of flow time and of each step, and counts",
+                responses={404: {"description": "unknown flow"},
+                           503: {"description": "warehouse not ready"}})
+    def latency(flow: str,
+                start: str | None = Query(None, alias="from", description="RFC 3339"),
+                end: str | None = Query(None, alias="to", description="RFC 3339; default now"),
+                step: str | None = Query(None, description="bucket width, e.g. 5m")
+                ) -> dict[str, Any]:
+        chosen = find(flow)
+        stop = parse_instant("to", end, clock())
+        begin = parse_instant("from", start, stop - DEFAULT_RANGE)
+        width = parse_step(step)
+        wh = ready()
+        result = run("latency query",
+                     lambda: flow_latency(wh, chosen, begin, stop, step=width))
+        return latency_json(result, width)
+
+    @router.get("/api/v1/flows/{flow}/health",
+                summary="Flow in and out per step, lag, retries, dead letters, first-pass yield",
+                responses={404: {"description": "unknown flow"},
+                           503: {"description": "warehouse not ready"}})
+    def health(flow: str,
+               start: str | None = Query(None, alias="from", description="RFC 3339"),
+               end: str | None = Query(None, alias="to", description="RFC 3339; default now")
+               ) -> dict[str, Any]:
+        chosen = find(flow)
+        stop = parse_instant("to", end, clock())
+        begin = parse_instant("from", start, stop - DEFAULT_RANGE)
+        wh = ready()
+        return health_json(run("health query", lambda: flow_health(wh, chosen, begin, stop)))
+
+    return router

@@ -1,0 +1,149 @@
+"""Counts about flows for the alert evaluator, read from the ``flow_runs`` aggregates.
+
+:class:`WarehouseSignals` has the methods of ``alerts.signals.FlowSignals`` (``slo_counts``,
+``run_counts``, ``oldest_dead_letter``); ``run_counts`` returns a :class:`RunTally` with the
+same fields as ``alerts.signals.RunCounts`` (the slo room cannot import alerts, so the
+composition root converts it). Every method raises
+:class:`~warehouse.errors.WarehouseUnavailable` while the warehouse is not ready, and
+:class:`KeyError` for a flow or SLO the catalog does not have.
+
+Semantics match the SLO routes: runs count when they became determinate (:mod:`slo.runs`);
+``slo_counts`` leaves out maintenance like the SLIs do, ``run_counts`` does not (silencing
+during maintenance is the alert room's business). ``slo_counts`` answers every window ending at
+the same instant from one query (the flow's alerting windows and SLO periods, kept for the
+last few instants asked); another start costs a query of its own.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from catalog.model import Catalog, Flow, SLOSpec
+from slo.errors import MaintenanceError, SLOError
+from slo.evaluation import WindowCatalogs
+from slo.maintenance import maintenance_intervals
+from slo.periods import slo_period
+from slo.rings import RingCount, Rings, counts_since, from_ns, to_ns
+from slo.sli import Counts
+from slo.sli_query import NEVER_NS, FlowRules, count_rings, rules_parameters, rules_sql
+from slo.status import alert_windows
+from warehouse.errors import WarehouseUnavailable
+from warehouse.port import Warehouse
+
+
+@dataclass(frozen=True)
+class RunTally:
+    """Runs of one flow over an interval: ``started`` (their start lies in it), ``succeeded``
+    and ``failed`` (became determinate in it with that outcome)."""
+
+    started: int = 0
+    succeeded: int = 0
+    failed: int = 0
+
+    @property
+    def determinate(self) -> int:
+        """``succeeded + failed``."""
+        return self.succeeded + self.failed
+
+
+_Cached = tuple[Rings, dict[tuple[str, int], tuple[RingCount, ...]]]
+
+
+class WarehouseSignals:
+    """Flow counts for alert rules, over the catalog's flows (see the module docstring)."""
+
+    def __init__(self, catalog: Catalog, warehouse: Callable[[], Warehouse | None], *,
+                 catalogs: WindowCatalogs | None = None, cache_size: int = 8) -> None:
+        self._catalog = catalog
+        self._warehouse = warehouse
+        self._catalogs = catalogs or WindowCatalogs()
+        self._cache: OrderedDict[tuple[str, datetime], _Cached] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+
+    def _wh(self) -> Warehouse:
+        wh = self._warehouse()
+        if wh is None:
+            raise WarehouseUnavailable("the warehouse is not ready yet")
+        return wh
+
+    def _flow(self, name: str) -> Flow:
+        flow = self._catalog.flow(name)
+        if flow is None:
+            raise KeyError(f"no flow named {name!r} in the catalog")
+        return flow
+
+    @staticmethod
+    def _slo(flow: Flow, name: str) -> SLOSpec:
+        for spec in flow.slos:
+            if spec.name == name:
+                return spec
+        raise KeyError(f"flow {flow.name!r} has no SLO named {name!r}")
+
+    def _rings(self, flow: Flow, end: datetime, start: datetime) -> _Cached:
+        key = (flow.name, end)
+        with self._lock:
+            cached = self._cache.get(key)
+        if cached is not None and start in cached[0].starts:
+            return cached
+        resolved = self._catalogs.resolve(flow.alerting_windows)
+        windows = alert_windows(None if isinstance(resolved, str) else resolved)
+        starts = {end - w for w in windows} | {start}
+        for spec in flow.slos:
+            try:
+                starts.add(slo_period(spec, end).start)
+            except SLOError:
+                continue
+        rings = Rings.of(end, starts)
+        try:
+            intervals = maintenance_intervals(flow.maintenance, rings.earliest, end)
+        except MaintenanceError:
+            intervals = ()
+        rows = count_rings(self._wh(), [FlowRules.of(flow, intervals)], rings)
+        with self._lock:
+            self._cache[key] = (rings, rows)
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return rings, rows
+
+    def slo_counts(self, flow: str, slo: str, start: datetime, end: datetime) -> Counts:
+        """Good and valid runs of SLO ``slo`` of ``flow`` that became determinate in
+        ``[start, end)``, maintenance left out."""
+        chosen = self._flow(flow)
+        spec = self._slo(chosen, slo)
+        if end <= start:
+            return Counts(0, 0)
+        rings, rows = self._rings(chosen, end, start)
+        mode = FlowRules.of(chosen).mode(spec.latency.threshold if spec.latency else None)
+        return counts_since(rings, start, rows.get((chosen.name, mode), ()))
+
+    def run_counts(self, flow: str, start: datetime, end: datetime) -> RunTally:
+        """Runs of ``flow`` started, succeeded and failed in ``[start, end)``."""
+        rules = FlowRules.of(self._flow(flow))
+        wh = self._wh()
+        sql = ("SELECT countIf(s >= {t0:Int64} AND s < {t1:Int64}), "  # noqa: S608
+               "countIf(det_0 >= {t0:Int64} AND det_0 < {t1:Int64} AND good_0), "
+               "countIf(det_0 >= {t0:Int64} AND det_0 < {t1:Int64} AND NOT good_0) "
+               f"FROM ({rules_sql(wh, [rules], 1)})")
+        params = rules_parameters([rules], 1)
+        params.update(t0=to_ns(start), t1=to_ns(end))
+        ((started, succeeded, failed),) = wh.query(sql, params)
+        return RunTally(int(started), int(succeeded), int(failed))
+
+    def oldest_dead_letter(self, flow: str, at: datetime) -> datetime | None:
+        """When the oldest run of ``flow`` dead-lettered by ``at``, and not replayed to
+        success by then, was dead-lettered; ``None`` when there is none."""
+        rules = FlowRules.of(self._flow(flow))
+        wh = self._wh()
+        dead = f"ifNull(toUnixTimestamp64Nano(DeadLetterAt), {NEVER_NS})"
+        sql = (f"SELECT min(if(dl <= {{at:Int64}} AND NOT (g > dl AND g <= {{at:Int64}}), dl, "  # noqa: S608
+               f"{NEVER_NS})) FROM (SELECT *, {dead} AS dl "
+               f"FROM ({rules_sql(wh, [rules], 1, extra=['DeadLetterAt'])}))")
+        params = rules_parameters([rules], 1)
+        params["at"] = to_ns(at)
+        ((oldest,),) = wh.query(sql, params)
+        return None if int(oldest) >= NEVER_NS else from_ns(int(oldest))

@@ -1,0 +1,159 @@
+"""Latency percentiles and flow health from the aggregates, against numbers worked out by hand.
+
+Percentiles are ClickHouse's quantilesExactInclusive: position p x (n - 1) in the sorted
+values, interpolated linearly. For [10, 20, 30, 40, 100] s: p50 = 30, p95 = 40 + 0.8 x 60 = 88,
+p99 = 40 + 0.96 x 60 = 97.6.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from slo.health_query import flow_health
+from slo.latency_query import LatencySummary, flow_latency
+from tests.slo.conftest import AT, Recorder, catalog_flow, flow_name
+from warehouse.port import Warehouse
+
+S, M, H = timedelta(seconds=1), timedelta(minutes=1), timedelta(hours=1)
+
+
+def ago(minutes: float) -> datetime:
+    return AT - timedelta(minutes=minutes)
+
+
+def summary(count: int, p50: float, p95: float, p99: float) -> LatencySummary:
+    return LatencySummary(count, p50 * 1000, p95 * 1000, p99 * 1000)
+
+
+def check(found: LatencySummary, expected: LatencySummary) -> None:
+    assert found.count == expected.count
+    assert (found.p50_ms, found.p95_ms, found.p99_ms) == pytest.approx(
+        (expected.p50_ms, expected.p95_ms, expected.p99_ms))
+
+
+def store_latency_runs(runs: Recorder) -> None:
+    flow_times = (10, 20, 30, 40, 100)
+    with runs.batch():
+        for i, seconds in enumerate(flow_times):
+            start = ago(50 - 5 * i)
+            runs.start(f"R{i}", start)
+            runs.success(f"R{i}", start + seconds * S)
+        # not counted in flow time; no service, so they reach no step
+        runs.event("failed", "OrderPlaced", ago(20), outcome="start")
+        runs.event("failed", "PaymentFailed", ago(19), outcome="failure")
+        runs.event("no-start", "InvoicePosted", ago(10), outcome="success")
+    for i in range(5):
+        start = ago(50 - 5 * i)
+        runs.span(f"R{i}", "storefront", "checkout", start, duration=(i + 1) * S)
+        runs.span(f"R{i}", "payments", "charge", start + 5 * S, duration=2 * S)
+
+
+@pytest.fixture(scope="module")
+def latency_runs(migrated: Warehouse) -> Recorder:
+    runs = Recorder(migrated, flow_name())
+    store_latency_runs(runs)
+    return runs
+
+
+@pytest.fixture(scope="module")
+def health_runs(migrated: Warehouse) -> Recorder:
+    runs = Recorder(migrated, flow_name())
+    store_health_runs(runs)
+    return runs
+
+
+def test_flow_time_percentiles(latency_runs: Recorder) -> None:
+    runs = latency_runs
+    result = flow_latency(runs.wh, catalog_flow(runs.flow), AT - H, AT)
+    check(result.flow_time, summary(5, 30, 88, 97.6))
+
+
+def test_step_times_and_waits(latency_runs: Recorder) -> None:
+    runs = latency_runs
+    steps = {s.step: s for s in flow_latency(runs.wh, catalog_flow(runs.flow), AT - H, AT).steps}
+    # checkout: the start event and a span of 1..5 s from the same instant.
+    check(steps["checkout"].time, summary(5, 3, 4.8, 4.96))
+    assert steps["checkout"].wait.count == 0
+    # payment: 2 s each, starting 5 s after the start: waits 4, 3, 2, 1, 0 s.
+    check(steps["payment"].time, summary(5, 2, 2, 2))
+    check(steps["payment"].wait, summary(5, 2, 3.8, 3.96))
+    # erp-sync: the success event alone (time 0), waiting flow time - 7 s after the payment.
+    check(steps["erp-sync"].time, summary(5, 0, 0, 0))
+    check(steps["erp-sync"].wait, summary(5, 23, 81, 90.6))
+
+
+def test_a_series_buckets_flow_time_by_success_time(latency_runs: Recorder) -> None:
+    runs = latency_runs
+    result = flow_latency(runs.wh, catalog_flow(runs.flow), AT - H, AT, step=20 * M)
+    # successes at -49:50, -44:40 | -39:30, -34:20, -28:20 | none.
+    assert [b.flow_time.count for b in result.series] == [2, 3, 0]
+    assert result.series[0].start == AT - H and result.series[-1].end == AT
+    check(result.series[1].flow_time, summary(3, 40, 94, 98.8))
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "step", "message"),
+    [
+        pytest.param(AT, AT - H, None, "must end after it starts", id="a reversed range"),
+        pytest.param(AT - 30 * 24 * H, AT, M, "at most 1000 buckets", id="too many buckets"),
+    ],
+)
+def test_bad_latency_ranges_are_refused(runs: Recorder, start: datetime, end: datetime,
+                                        step: timedelta | None, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        flow_latency(runs.wh, catalog_flow(runs.flow), start, end, step=step)
+
+
+def store_health_runs(r: Recorder) -> None:
+    with r.batch():
+        for i, cid in enumerate(("R1", "R2", "R3", "R4", "R5")):
+            r.start(cid, ago(50 - 5 * i))
+        r.success("R1", ago(49))
+        r.success("R2", ago(44))
+        r.failure("R3", ago(39))
+        r.start("R6", ago(120))
+        r.success("R6", ago(30))
+        r.start("R7", ago(185))
+        r.event("R7", "OrderDeadLettered", ago(180), service="erp-sync")
+        r.success("R7", ago(150))
+        r.start("R8", ago(95))
+        r.event("R8", "OrderDeadLettered", ago(90), service="erp-sync")
+    for i, cid in enumerate(("R1", "R2", "R3", "R4", "R5")):
+        r.span(cid, "storefront", "checkout", ago(50 - 5 * i) + S)
+    for cid in ("R1", "R2", "R4"):
+        r.span(cid, "payments", "charge", ago(40))
+    r.span("R2", "payments", "charge", ago(39))  # a second attempt: a retry
+    r.span("R3", "payments", "charge", ago(39.5), error=True)
+    r.span("R4", "erp-sync", "erp-sync.dlq", ago(20))
+
+
+def test_flow_health(health_runs: Recorder) -> None:
+    runs = health_runs
+    health = flow_health(runs.wh, catalog_flow(runs.flow), AT - H, AT)
+    assert (health.runs, health.succeeded, health.failed, health.in_flight) == (5, 2, 2, 1)
+    assert health.first_pass_yield == pytest.approx(1 / 5)
+    assert health.exceptions_per_1000_runs == pytest.approx(400)  # R3: error span + failure
+    assert health.dead_letter_inflow == 1  # R4; R7 and R8 were dead-lettered before the range
+    assert health.oldest_dead_letter_age_seconds == pytest.approx(5400)  # R8; R7 was replayed
+
+
+@pytest.mark.parametrize(
+    ("step", "expected"),
+    [
+        # name: (in, out, waiting, lag s, retried runs, retries, dead letters, items, errors)
+        pytest.param("checkout", (5, 4, 1, 1800.0, 0, 0, 0, 10, 0),
+                     id="checkout: R5 waits there since its start 30 minutes ago"),
+        pytest.param("payment", (4, 3, 0, None, 1, 1, 0, 6, 2),
+                     id="payment: R2 retried, R3 failed there"),
+        pytest.param("erp-sync", (3, 2, 0, None, 0, 0, 1, 4, 0),
+                     id="erp-sync: R4 dead-lettered there"),
+    ],
+)
+def test_step_health(health_runs: Recorder, step: str, expected: tuple[object, ...]) -> None:
+    runs = health_runs
+    health = flow_health(runs.wh, catalog_flow(runs.flow), AT - H, AT)
+    found = next(s for s in health.steps if s.step == step)
+    assert (found.entered, found.left, found.waiting, found.lag_seconds, found.retried_runs,
+            found.retries, found.dead_letters, found.items, found.errors) == expected
