@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 PYTEST_ARGS ?=
 
-.PHONY: setup run test lint bench clean
+.PHONY: setup debs run test lint bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,7 +20,11 @@ setup: $(STAMP)
 run: setup
 	$(VENV)/bin/flowscope demo
 
-test: setup
+# Peers the alert tests run for real: promtool (package prometheus) and Alertmanager.
+debs:
+	@command -v promtool >/dev/null && command -v prometheus-alertmanager >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus prometheus-alertmanager)
+
+test: setup debs
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: setup

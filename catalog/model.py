@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Literal
 
 RedactionAction = Literal["drop", "hash"]
+Budgeting = Literal["occurrences", "timeslices", "ratio_timeslices"]
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,11 @@ class SLOSpec:
     ``None`` when ``calendar`` names a calendar period (``month``, ``quarter``, ``week``,
     ``year``); calendar periods always carry an IANA ``timezone`` (the spec defaults it to
     ``UTC``). ``runbook_url`` is where on-call reads what to do when it burns.
+
+    ``budgeting`` is how the error budget is counted (OpenSLO ``budgetingMethod``): by
+    ``occurrences`` (runs, the default), by ``timeslices`` (a slice of length ``timeslice`` is
+    good when its good/valid ratio is at least ``timeslice_target``, a fraction in (0, 1]) or by
+    ``ratio_timeslices`` (the mean of the slice ratios; ``timeslice`` only).
     """
 
     name: str
@@ -84,6 +90,9 @@ class SLOSpec:
     timezone: str | None = None
     latency: LatencySpec | None = None
     runbook_url: str | None = None
+    budgeting: Budgeting = "occurrences"
+    timeslice: timedelta | None = None
+    timeslice_target: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -148,6 +157,65 @@ class MaintenanceWindow:
     reason: str | None = None
 
 
+AlertSeverity = Literal["page", "ticket"]
+"""``page`` wakes someone now; ``ticket`` is work for business hours."""
+
+
+@dataclass(frozen=True)
+class FailureRatioCondition:
+    """More than ``above`` percent (``Decimal("3")`` is 3 %) of the runs that became
+    determinate (succeeded or failed) within the last ``window`` failed. Only judged once at
+    least ``min_runs`` runs became determinate in the window (default 1)."""
+
+    above: Decimal
+    window: timedelta
+    min_runs: int = 1
+
+
+@dataclass(frozen=True)
+class DeadLetterAgeCondition:
+    """The oldest dead-lettered run still waiting (not replayed to success) has waited longer
+    than ``above``."""
+
+    above: timedelta
+
+
+@dataclass(frozen=True)
+class AbsenceCondition:
+    """No run succeeded within the last ``window`` while at least one run started in it."""
+
+    window: timedelta
+
+
+@dataclass(frozen=True)
+class BudgetRemainingCondition:
+    """The error budget left of the flow's SLO ``slo`` over its period is below ``below``
+    percent (``Decimal("25")`` is 25 %): an error budget policy."""
+
+    slo: str
+    below: Decimal
+
+
+AlertCondition = (
+    FailureRatioCondition | DeadLetterAgeCondition | AbsenceCondition | BudgetRemainingCondition
+)
+
+
+@dataclass(frozen=True)
+class AlertRule:
+    """An outcome alert declared in the catalog (``alerting.rules``).
+
+    The alert fires once ``condition`` has held for ``for_duration`` (default 0: at once).
+    ``runbook_url`` overrides the flow's (and the SLO's, for a budget rule).
+    """
+
+    name: str
+    condition: AlertCondition
+    severity: AlertSeverity = "ticket"
+    for_duration: timedelta = timedelta(0)
+    runbook_url: str | None = None
+
+
 @dataclass(frozen=True)
 class Flow:
     """A business flow that crosses systems, joined by one correlation key (e.g. ``order.id``)."""
@@ -161,6 +229,7 @@ class Flow:
     steps: tuple[Step, ...] = ()
     slos: tuple[SLOSpec, ...] = ()
     alerting_windows: str | None = None
+    alert_rules: tuple[AlertRule, ...] = ()
     cost: CostModel | None = None
     baseline: Baseline | None = None
     investment: Investment | None = None

@@ -17,6 +17,7 @@ from pathlib import Path
 import yaml
 from yaml.nodes import MappingNode, Node
 
+from catalog.alerting import read_alerting
 from catalog.economics import read_baseline, read_cost, read_investment
 from catalog.errors import (
     CatalogFileError,
@@ -171,7 +172,8 @@ def _flow(r: SpecReader, node: Node, path: str) -> Flow | None:
     if "slos" in f and ("start" not in f or "success" not in f):
         r.report(f.key_node("slos"), f.field("slos"),
                  "a flow with SLOs needs both start and success to count its runs")
-    alerting = f.read("alerting", lambda n, p: _alerting(r, n, p))
+    alerting = f.read("alerting", lambda n, p: read_alerting(
+        r, n, p, slos if "slos" not in f or slos else None))
     maintenance = f.read("maintenance", lambda n, p: r.items(n, p, lambda i, q: _window(r, i, q)))
     cost = f.read("cost", lambda n, p: read_cost(r, n, p, steps if "steps" in f else ()))
     baseline = f.read("baseline", lambda n, p: read_baseline(r, n, p))
@@ -180,7 +182,9 @@ def _flow(r: SpecReader, node: Node, path: str) -> Flow | None:
         return None
     return Flow(
         name=name, correlation_key=correlation_key, owner=owner, start=start, success=success,
-        failure=failure, steps=steps or (), slos=slos, alerting_windows=alerting, cost=cost,
+        failure=failure, steps=steps or (), slos=slos,
+        alerting_windows=alerting.windows if alerting else None,
+        alert_rules=alerting.rules if alerting else (), cost=cost,
         baseline=baseline, investment=investment, maintenance=maintenance or (),
         runbook_url=runbook_url,
     )
@@ -280,11 +284,6 @@ def _latency(r: SpecReader, node: Node, path: str) -> LatencySpec | None:
     f = r.mapping(node, path, allowed=("threshold",), required=("threshold",))
     threshold = f.read("threshold", r.duration) if f is not None else None
     return None if threshold is None else LatencySpec(threshold=threshold)
-
-
-def _alerting(r: SpecReader, node: Node, path: str) -> str | None:
-    f = r.mapping(node, path, allowed=("windows",), required=("windows",))
-    return f.read("windows", r.identifier) if f is not None else None
 
 
 def _window(r: SpecReader, node: Node, path: str) -> MaintenanceWindow | None:

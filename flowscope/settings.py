@@ -13,13 +13,17 @@
 | spool_max_bytes | ``FLOWSCOPE_SPOOL_MAX_BYTES`` | 512 MiB of undelivered payload |
 | batch_max_rows | ``FLOWSCOPE_BATCH_MAX_ROWS`` | 50,000 rows per warehouse insert |
 | keys_file | ``FLOWSCOPE_KEYS_FILE`` | ``<data_dir>/keys.yaml`` (API key hashes) |
+| alertmanager_url | ``FLOWSCOPE_ALERTMANAGER_URL`` | none (alerts are not sent to Alertmanager) |
+| webhook_url | ``FLOWSCOPE_WEBHOOK_URL`` | none (no generic alert webhook) |
+| webhook_secret | ``FLOWSCOPE_WEBHOOK_SECRET`` | none (webhook bodies unsigned); never logged |
+| eval_interval | ``FLOWSCOPE_EVAL_INTERVAL`` | 30 seconds between alert evaluations |
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -39,6 +43,10 @@ class Settings(BaseSettings):
     spool_max_bytes: int = Field(default=512 * 1024 * 1024, ge=1024)
     batch_max_rows: int = Field(default=50_000, ge=1)
     keys_file: Path | None = None
+    alertmanager_url: str | None = None
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    eval_interval: float = Field(default=30.0, gt=0)
 
     def dsn(self) -> str:
         """The engine DSN: the configured one, else the embedded engine in the data dir."""

@@ -1,0 +1,40 @@
+"""Errors raised by the alerts room.
+
+Pure evaluation never raises for data (a window without runs does not fire); errors are for
+input that cannot be used and for delivery and storage failures::
+
+    AlertsError                     base class of every error raised by alerts
+     ├── SilenceError               a silence cannot be created: no matchers, a bad regular
+     │                              expression, a matcher set that matches every alert, or an
+     │                              end not after its start (also a ValueError)
+     ├── DeliveryError              a notifier could not hand notifications over (HTTP error,
+     │                              refused connection, non-2xx answer); counted, retried
+     ├── AlertStoreError            the alert history or silences could not be read or written
+     └── RuleRenderError            a Prometheus rule file cannot be rendered (unknown window
+                                    catalog)
+
+Third-party errors (``httpx.HTTPError``, :class:`warehouse.errors.WarehouseError`,
+``re.error``) are translated at the boundary with ``raise ... from exc``.
+"""
+
+from __future__ import annotations
+
+
+class AlertsError(Exception):
+    """Base class of every error raised by the ``alerts`` room."""
+
+
+class SilenceError(AlertsError, ValueError):
+    """A silence cannot be created as given; the message says why."""
+
+
+class DeliveryError(AlertsError):
+    """A notifier could not deliver; the message names the channel and the cause."""
+
+
+class AlertStoreError(AlertsError):
+    """The alert history or silences could not be read or written."""
+
+
+class RuleRenderError(AlertsError):
+    """A Prometheus rule file cannot be rendered from the catalog."""

@@ -1,0 +1,118 @@
+"""Alert text in plain words, with numbers: what on-call reads first.
+
+``3.2% of order-to-cash runs failed in the last hour; budget left 41%; at this rate it is gone
+in 9 h``. Percentages keep two significant digits below 10 % (``0.15%``, ``3.2%``) and none from
+10 % (``41%``); durations are rounded to the largest sensible unit (``42 min``, ``9 h``,
+``3 d``). Pure: standard library only.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from catalog.model import SLOSpec
+
+_MINUTE = timedelta(minutes=1)
+_HOUR = timedelta(hours=1)
+_DAY = timedelta(days=1)
+
+
+def percent(ratio: float) -> str:
+    """``0.032`` → ``"3.2%"``, ``0.41`` → ``"41%"``, ``0.0015`` → ``"0.15%"``, ``0`` → ``"0%"``."""
+    value = ratio * 100
+    size = abs(value)
+    if size == 0:
+        return "0%"
+    if size >= 10:
+        return f"{value:.0f}%"
+    if size >= 1:
+        return f"{value:.1f}%".replace(".0%", "%")
+    return f"{value:.2g}%"
+
+
+def span(duration: timedelta) -> str:
+    """A rounded duration: ``"45 s"``, ``"42 min"``, ``"9 h"``, ``"3 d"``."""
+    seconds = duration.total_seconds()
+    if duration < _MINUTE:
+        return f"{round(seconds)} s"
+    if duration < _HOUR:
+        return f"{round(seconds / 60)} min"
+    if duration < 2 * _DAY:
+        return f"{round(seconds / 3600)} h"
+    return f"{round(seconds / 86400)} d"
+
+
+_UNITS = ((_DAY, "day"), (_HOUR, "hour"), (_MINUTE, "minute"), (timedelta(seconds=1), "second"))
+
+
+def window(duration: timedelta) -> str:
+    """A window length in words: ``"hour"``, ``"5 minutes"``, ``"3 days"`` (for "in the last
+    ..."); falls back to :func:`span` for lengths that are not a whole number of one unit."""
+    for size, name in _UNITS:
+        count, rest = divmod(duration, size)
+        if count and not rest:
+            return name if count == 1 else f"{count} {name}s"
+    return span(duration)
+
+
+def objective_text(slo: SLOSpec) -> str:
+    """``"99.9%"`` for the SLO's objective percentage."""
+    return f"{slo.objective.normalize():f}%"
+
+
+def missed(flow: str, slo: SLOSpec) -> str:
+    """What a bad run of ``slo`` did: ``"order-to-cash runs failed"`` or, for a latency SLO,
+    ``"order-to-cash runs took longer than 2 minutes"``."""
+    if slo.latency is None:
+        return f"{flow} runs failed"
+    return f"{flow} runs took longer than {window(slo.latency.threshold)}"
+
+
+def burn_summary(flow: str, slo: SLOSpec, *, error_ratio: float, long_window: timedelta,
+                 remaining: float | None, exhaustion: timedelta | None) -> str:
+    """The summary of a burn-rate alert, e.g. ``3.2% of order-to-cash runs failed in the last
+    hour; budget left 41%; at this rate it is gone in 9 h``."""
+    text = f"{percent(error_ratio)} of {missed(flow, slo)} in the last {window(long_window)}"
+    if remaining is not None:
+        if remaining <= 0:
+            text += f"; the error budget of {slo.name} is spent ({percent(remaining)} left)"
+        else:
+            text += f"; budget left {percent(remaining)}"
+            if exhaustion is not None:
+                text += f"; at this rate it is gone in {span(exhaustion)}"
+    return text
+
+
+def burn_description(slo: SLOSpec, *, factor: float, long_window: timedelta,
+                     short_window: timedelta, burn_rate: float) -> str:
+    """Why a burn-rate tier fires, in SRE terms."""
+    return (f"SLO {slo.name} ({objective_text(slo)}) burns its error budget {burn_rate:.3g}x "
+            f"faster than sustainable over the last {window(long_window)} and the last "
+            f"{window(short_window)} (this tier fires above {factor:.3g}x)")
+
+
+def failure_ratio_summary(flow: str, *, failed: int, determinate: int, window_: timedelta,
+                          above: float) -> str:
+    """``3.2% of order-to-cash runs failed in the last hour (4 of 125; alert above 3%)``."""
+    ratio = failed / determinate if determinate else 0.0
+    return (f"{percent(ratio)} of {flow} runs failed in the last {window(window_)} "
+            f"({failed} of {determinate}; alert above {percent(above)})")
+
+
+def dead_letter_summary(flow: str, *, age: timedelta, above: timedelta) -> str:
+    """``the oldest dead-lettered order-to-cash run has waited 42 min (alert above 15 min)``."""
+    return (f"the oldest dead-lettered {flow} run has waited {span(age)} "
+            f"(alert above {span(above)})")
+
+
+def absence_summary(flow: str, *, started: int, window_: timedelta) -> str:
+    """``no order-to-cash run succeeded in the last 30 minutes while 17 started``."""
+    runs = "run" if started == 1 else "runs"
+    return (f"no {flow} run succeeded in the last {window(window_)} while {started} {runs} "
+            f"started")
+
+
+def budget_summary(flow: str, slo: SLOSpec, *, remaining: float, below: float) -> str:
+    """``order-to-cash success-rate has 18% of its error budget left (alert below 25%)``."""
+    return (f"{flow} {slo.name} has {percent(remaining)} of its error budget left this period "
+            f"(SLO {objective_text(slo)}; alert below {percent(below)})")

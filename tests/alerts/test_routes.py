@@ -1,0 +1,174 @@
+"""HTTP: active alerts and history, silences created, listed and deleted; writes need admin."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
+
+from alerts.evaluator import AlertEvaluator
+from alerts.facts import load_rule_set
+from alerts.metrics import AlertMetrics
+from alerts.routes import alerts_router
+from alerts.signals import InMemorySignals
+from alerts.store import AlertStore
+from catalog.spec import load_catalog
+from flowscope.access import required_scope
+from tests.alerts.conftest import T0, Clock
+
+RULES = load_rule_set(load_catalog(Path(__file__).with_name("catalog.yaml")))
+FLOW = "order-to-cash"
+
+
+class Client:
+    """A synchronous client calling the ASGI app in process (no server, no lifespan)."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        async def call() -> httpx.Response:
+            transport = httpx.ASGITransport(app=self.app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+                return await c.request(method, path, **kwargs)
+        return asyncio.run(call())
+
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("POST", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("DELETE", path, **kwargs)
+
+
+class Api:
+    def __init__(self, clock: Clock, store: AlertStore | None) -> None:
+        self.signals = InMemorySignals()
+        self.store = store
+        self.evaluator = AlertEvaluator(
+            RULES, signals=lambda: self.signals, store=lambda: self.store, dispatchers=[],
+            metrics=AlertMetrics(CollectorRegistry()), clock=clock)
+        app = FastAPI()
+        app.include_router(alerts_router(self.evaluator, clock=clock))
+        self.client = Client(app)
+
+
+@pytest.fixture()
+def api(clock: Clock, store: AlertStore) -> Iterator[Api]:
+    yield Api(clock, store)
+
+
+SILENCE = {"matchers": [{"name": "flow", "op": "=", "value": FLOW}], "duration": "2h",
+           "created_by": "ops", "comment": "NetSuite upgrade"}
+
+
+def test_active_alerts_and_their_history_are_listed(api: Api, clock: Clock) -> None:
+    api.signals.record_slo(FLOW, "posted-in-2m", good=90, bad=10, at=T0 - timedelta(minutes=1))
+    api.evaluator.evaluate()
+    body = api.client.get("/api/v1/alerts").json()
+    assert body["evaluated_at"] == "2026-03-02T12:00:00.000Z"
+    assert sorted(a["labels"]["severity"] for a in body["active"]) == ["page", "ticket"]
+    page = next(a for a in body["active"] if a["labels"]["severity"] == "page")
+    assert page["status"] == "firing"
+    assert page["annotations"]["summary"].startswith("10% of order-to-cash runs took longer")
+    assert page["fired_at"] == "2026-03-02T12:00:00.000Z"
+    assert [(h["from"], h["to"]) for h in body["history"]] == [("inactive", "firing")] * 2
+
+    api.signals.clear()
+    clock.advance(timedelta(minutes=1))
+    api.evaluator.evaluate()
+    body = api.client.get("/api/v1/alerts", params={"flow": FLOW, "limit": 10}).json()
+    assert body["active"] == []
+    assert len(body["resolved"]) == 2
+    assert [h["to"] for h in body["history"]][:2] == ["resolved", "resolved"]
+    assert api.client.get("/api/v1/alerts", params={"flow": "lead-to-demo"}).json()[
+        "history"] == []
+    ancient = api.client.get("/api/v1/alerts", params={"since": "0001-01-01T00:00:03Z"})
+    assert ancient.status_code == 200
+    assert len(ancient.json()["history"]) == 4
+
+
+def test_a_silence_is_created_listed_and_deleted(api: Api, clock: Clock) -> None:
+    created = api.client.post("/api/v1/silences", json=SILENCE)
+    assert created.status_code == 201, created.text
+    silence: dict[str, Any] = created.json()
+    assert silence["state"] == "active"
+    assert silence["ends_at"] == "2026-03-02T14:00:00.000Z"
+    assert silence["matchers"] == SILENCE["matchers"]
+    listed = api.client.get("/api/v1/silences").json()["silences"]
+    assert [s["id"] for s in listed] == [silence["id"]]
+
+    api.signals.record_slo(FLOW, "posted-in-2m", good=90, bad=10, at=T0 - timedelta(minutes=1))
+    api.evaluator.evaluate()
+    active = api.client.get("/api/v1/alerts").json()["active"]
+    assert {a["muted"] for a in active} == {f"silence:{silence['id']}"}
+
+    assert api.client.delete(f"/api/v1/silences/{silence['id']}").status_code == 204
+    assert api.client.get("/api/v1/silences").json()["silences"] == []
+    assert api.client.delete(f"/api/v1/silences/{silence['id']}").status_code == 404
+    clock.advance(timedelta(minutes=1))
+    api.evaluator.evaluate()
+    assert {a["muted"] for a in api.client.get("/api/v1/alerts").json()["active"]} == {None}
+
+
+@pytest.mark.parametrize(
+    ("change", "fragment"),
+    [
+        pytest.param({"matchers": [{"name": "flow", "op": "=~", "value": ".*"}]},
+                     "would mute every alert", id="a silence matching everything is refused"),
+        pytest.param({"matchers": [{"name": "flow", "op": "=~", "value": "("}]},
+                     "does not compile", id="a broken regular expression is refused"),
+        pytest.param({"duration": None}, "give ends_at or duration",
+                     id="a silence without an end is refused"),
+        pytest.param({"ends_at": "2026-03-02T13:00:00Z"}, "not both",
+                     id="an end and a duration together are refused"),
+        pytest.param({"duration": None, "ends_at": "2026-03-02T11:00:00Z"}, "end after it starts",
+                     id="a silence ending before it starts is refused"),
+        pytest.param({"duration": "soon"}, "duration must be a duration",
+                     id="a duration that is not one is refused"),
+        pytest.param({"matchers": []}, "at least 1 item",
+                     id="a silence without matchers is refused"),
+        pytest.param({"duration": None, "ends_at": "2026-03-02T13:00:00"}, "timezone",
+                     id="an end without a time zone is refused"),
+        pytest.param({"duration": None, "ends_at": "9999-01-01T00:00:00Z"}, "between 1970 and 2200",
+                     id="a silence beyond what the history can store is refused"),
+    ],
+)
+def test_a_bad_silence_is_refused_with_the_reason(clock: Clock, change: dict[str, Any],
+                                                  fragment: str) -> None:
+    api = Api(clock, None)  # refused before the store is needed
+    body = {k: v for k, v in {**SILENCE, **change}.items() if v is not None}
+    response = api.client.post("/api/v1/silences", json=body)
+    assert response.status_code == 422
+    assert fragment in response.text
+
+
+def test_without_the_warehouse_the_routes_say_so(clock: Clock) -> None:
+    api = Api(clock, None)
+    for method, path in (("GET", "/api/v1/alerts"), ("GET", "/api/v1/silences"),
+                         ("DELETE", "/api/v1/silences/x")):
+        assert api.client.request(method, path).status_code == 503
+    assert api.client.post("/api/v1/silences", json=SILENCE).status_code == 503
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "scope"),
+    [
+        pytest.param("GET", "/api/v1/alerts", "read", id="reading alerts needs a read key"),
+        pytest.param("GET", "/api/v1/silences", "read", id="listing silences needs a read key"),
+        pytest.param("POST", "/api/v1/silences", "admin", id="creating a silence needs admin"),
+        pytest.param("DELETE", "/api/v1/silences/abc", "admin",
+                     id="deleting a silence needs admin"),
+    ],
+)
+def test_alert_routes_are_guarded_by_scope(method: str, path: str, scope: str) -> None:
+    assert required_scope(method, path) == scope
