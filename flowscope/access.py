@@ -14,6 +14,15 @@ the API docs and the dashboards; ``admin`` may do everything. As soon as one key
 route but ``/healthz`` and ``/readyz`` (for load balancers) requires ``Authorization: Bearer KEY``:
 401 without a valid key, 403 with a key of the wrong scope. With no keys, the server only binds
 loopback addresses (see :func:`refuse_open_bind`).
+
+Keys can also come from the environment, as hashes only: ``FLOWSCOPE_API_KEYS`` holds
+comma-separated entries ``scope:sha256:<64 hex>`` or ``name=scope:sha256:<64 hex>`` (unnamed
+entries are called ``env-<scope>-<n>``), e.g.
+``FLOWSCOPE_API_KEYS="ci=ingest:sha256:9f...,admin:sha256:0a..."``. They add to the keys file;
+``flowscope keys create`` prints the entry for a new key. A malformed entry stops the server
+with an :class:`AccessError` that names its position, never its text (a raw key pasted there by
+mistake is not echoed). Presented keys, bearer headers and digests never appear in a log line or
+an error body.
 """
 
 from __future__ import annotations
@@ -22,12 +31,13 @@ import hashlib
 import hmac
 import ipaddress
 import os
+import re
 import secrets
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import yaml
 
@@ -37,6 +47,11 @@ SCOPES: tuple[Scope, ...] = ("ingest", "read", "admin")
 OPEN_PATHS = frozenset({"/healthz", "/readyz"})
 INGEST_PATHS = frozenset({"/v1/traces", "/v1/logs", "/api/v1/events"})
 ADMIN_PREFIXES = ("/api/v1/audit",)
+ENV_KEYS = "FLOWSCOPE_API_KEYS"
+"""Environment variable holding extra key hashes (see the module docstring)."""
+_ENV_ENTRY = re.compile(
+    r"(?:([A-Za-z0-9_.@-]{1,64})=)?(ingest|read|admin):(sha256:[0-9a-fA-F]{64})"
+)
 
 
 class AccessError(Exception):
@@ -82,13 +97,18 @@ def allows(granted: Scope, needed: Scope) -> bool:
 class KeyStore:
     """The keys file, re-read when it changes on disk (so new keys work without a restart)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, extra: tuple[StoredKey, ...] = ()) -> None:
+        """``extra`` keys (e.g. from :func:`environment_keys`) are valid besides the file's."""
         self.path = path
+        self.extra = extra
         self._stamp: tuple[int, int] | None = None
         self._keys: tuple[StoredKey, ...] = ()
 
     def keys(self) -> tuple[StoredKey, ...]:
-        """The stored keys (empty when the file does not exist)."""
+        """The keys of the file (none when it does not exist), then the ``extra`` keys."""
+        return self._file_keys() + self.extra
+
+    def _file_keys(self) -> tuple[StoredKey, ...]:
         try:
             st = self.path.stat()
         except FileNotFoundError:
@@ -117,7 +137,7 @@ class KeyStore:
         when = (now or datetime.now(UTC)).isoformat(timespec="seconds").replace("+00:00", "Z")
         entries = [
             {"name": k.name, "scope": k.scope, "hash": k.digest, "created": k.created}
-            for k in self.keys()
+            for k in self._file_keys()
         ]
         label = name or f"{scope}-{len(entries) + 1}"
         entries.append({"name": label, "scope": scope, "hash": digest(key), "created": when})
@@ -151,6 +171,38 @@ def read_keys(path: Path) -> tuple[StoredKey, ...]:
             StoredKey(str(entry.get("name", "")), scope, hashed, str(entry.get("created", "")))
         )
     return tuple(out)
+
+
+def environment_keys(environ: Mapping[str, str]) -> tuple[StoredKey, ...]:
+    """The key hashes in ``environ[FLOWSCOPE_API_KEYS]`` (none when unset or blank).
+
+    Raises :class:`AccessError` naming the 1-based position of a malformed entry (not its text).
+    """
+    found: list[StoredKey] = []
+    entries = [e.strip() for e in environ.get(ENV_KEYS, "").split(",")]
+    for position, entry in enumerate(entries, start=1):
+        if not entry:
+            continue
+        match = _ENV_ENTRY.fullmatch(entry)
+        if match is None:
+            raise AccessError(
+                f"{ENV_KEYS} entry {position} is not [name=]scope:sha256:<64 hex digits>"
+                " (scope ingest, read or admin); it must hold hashes, never keys"
+            )
+        name, scope, hashed = match.groups()
+        label = name or f"env-{scope}-{position}"
+        found.append(StoredKey(label, cast(Scope, scope), hashed.lower()))
+    return tuple(found)
+
+
+def key_store(path: Path, environ: Mapping[str, str] | None = None) -> KeyStore:
+    """The keys file at ``path`` plus the hashes in ``FLOWSCOPE_API_KEYS`` (``os.environ``)."""
+    return KeyStore(path, extra=environment_keys(os.environ if environ is None else environ))
+
+
+def env_entry(key: StoredKey) -> str:
+    """``name=scope:sha256:<hex>``: how ``key`` is written in ``FLOWSCOPE_API_KEYS``."""
+    return f"{key.name}={key.scope}:{key.digest}"
 
 
 def is_loopback(host: str) -> bool:
@@ -207,10 +259,10 @@ class AccessGuard:
         if key is None:
             await _deny(send, 401, "a valid API key is required: Authorization: Bearer KEY")
             return
+        scope.setdefault("state", {})["api_key_name"] = key.name
         if not allows(key.scope, needed):
             await _deny(send, 403, f"this key has scope {key.scope!r}; this route needs {needed!r}")
             return
-        scope.setdefault("state", {})["api_key_name"] = key.name
         await self.app(scope, receive, send)
 
 
