@@ -190,7 +190,10 @@ def _event(
         if len(value) * 4 > limit and len(value.encode("utf-8")) > limit:
             raise InvalidItem(key, f"value is longer than {limit} bytes")
     data = _data(obj, content_type, body)
-    data = rules.redactor.apply_json(data)
+    try:
+        data = rules.redactor.apply_json(data)
+    except RecursionError as exc:
+        raise InvalidItem("data", "is nested too deeply") from exc
     kept = dict(attributes)
 
     def lookup(attribute: str) -> str | None:

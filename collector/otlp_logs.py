@@ -205,8 +205,11 @@ def _event(
     data: Any = None
     data_json = ""
     if record.HasField("body"):
-        data = rules.redactor.apply_json(any_value_to_raw(record.body))
-        data_json = raw_to_json(data)
+        try:
+            data = rules.redactor.apply_json(any_value_to_raw(record.body))
+            data_json = raw_to_json(data)
+        except RecursionError as exc:
+            raise InvalidItem("body", "is nested too deeply") from exc
     own = dict(attributes)
     res = item.resource.attrs
 

@@ -30,6 +30,7 @@ raises :class:`collector.errors.SpoolUnavailable`. Neither leaves a partial entr
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 import uuid
@@ -213,31 +214,36 @@ class Spool:
         with self._lock:
             try:
                 self._db.execute("BEGIN IMMEDIATE")
-                try:
-                    for request in group:
-                        self._db.execute("SAVEPOINT request")
-                        try:
-                            request.result, size = self._admit_locked(request, added)
-                        except Exception as exc:  # noqa: BLE001 - handed to that request's caller
-                            self._db.execute("ROLLBACK TO request")
-                            request.error = exc
-                        else:
-                            if size:
-                                added[0] += 1
-                                added[1] += request.result.rows
-                                added[2] += size
-                        self._db.execute("RELEASE request")
-                except BaseException:
-                    self._db.execute("ROLLBACK")
-                    raise
+                for request in group:
+                    self._db.execute("SAVEPOINT request")
+                    try:
+                        request.result, size = self._admit_locked(request, added)
+                    except sqlite3.Error:
+                        raise
+                    except Exception as exc:  # noqa: BLE001 - handed to that request's caller
+                        self._db.execute("ROLLBACK TO request")
+                        request.error = exc
+                    else:
+                        if size:
+                            added[0] += 1
+                            added[1] += request.result.rows
+                            added[2] += size
+                    self._db.execute("RELEASE request")
                 self._db.execute("COMMIT")
             except sqlite3.Error as exc:
+                self._abandon()
                 failure = SpoolUnavailable(f"the spool cannot persist data: {exc}")
                 for request in group:
                     request.result, request.error = None, failure
                 return
             for i in range(3):
                 self._pending[i] += added[i]
+
+    def _abandon(self) -> None:
+        """Roll back whatever a failed statement left open (SQLite may have done it already)."""
+        if self._db.in_transaction:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.execute("ROLLBACK")
 
     def _admit_locked(self, request: _Request, added: list[int]) -> tuple[AdmitResult, int]:
         now = self._clock()
@@ -331,11 +337,12 @@ class Spool:
                         [(batch_id, e) for e in chosen],
                     )
                 except BaseException:
-                    self._db.execute("ROLLBACK")
+                    self._abandon()
                     raise
                 self._db.execute("COMMIT")
                 return self._batch_locked(batch_id, kind)
             except sqlite3.Error as exc:
+                self._abandon()
                 raise SpoolUnavailable(f"the spool cannot claim a batch: {exc}") from exc
 
     def _batch_locked(self, batch_id: int, kind: str) -> Batch:
@@ -377,6 +384,7 @@ class Spool:
                 self._db.execute("DELETE FROM batches WHERE id = ?", (batch.id,))
                 self._db.execute("COMMIT")
             except sqlite3.Error as exc:
+                self._abandon()
                 raise SpoolUnavailable(f"the spool cannot complete a batch: {exc}") from exc
             for i in range(3):
                 self._pending[i] -= int(freed[i])

@@ -10,25 +10,36 @@ bound.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import pyarrow as pa
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
+from alerts.evaluator import AlertEvaluator
+from alerts.routes import alerts_router
+from alerts.service import build_alerting
 from catalog.model import EMPTY_CATALOG, Catalog
 from collector.ingest import IngestService
 from collector.metrics import CollectorMetrics, SpoolCollector
 from collector.routes import ingest_router
 from collector.spool import Spool
 from collector.writer import BatchWriter
-from flowscope.access import AccessGuard, KeyStore
+from flowscope.access import AccessGuard, key_store
 from flowscope.api import query_router
+from flowscope.audit import AuditLog, pending_path, record_catalog_load
+from flowscope.audit_http import AuditTrail, audit_router
+from flowscope.faults import writer_sink
 from flowscope.settings import Settings
+from flowscope.signals import AlertSignals
+from slo.routes import slo_router
+from slo.signals import WarehouseSignals
 from warehouse.migrations import apply_migrations
 from warehouse.port import Warehouse
 
@@ -51,6 +62,8 @@ class Runtime:
     stopping: threading.Event = field(default_factory=threading.Event)
     startup_error: str | None = None
     notify_writer: Callable[[], None] = field(default=lambda: None)
+    audit: AuditLog = field(default_factory=AuditLog)
+    alerting: AlertEvaluator | None = None
 
     def bootstrap(self) -> None:
         """Connect, migrate and start the writer; retry every 5 s until it works or we stop."""
@@ -67,11 +80,16 @@ class Runtime:
                 self.warehouse = wh
                 max_rows = self.settings.batch_max_rows
                 writer = BatchWriter(
-                    self.spool, wh, self.metrics, max_rows=max_rows, min_rows=max_rows // 2
+                    self.spool,
+                    writer_sink(wh, os.environ),
+                    self.metrics,
+                    max_rows=max_rows,
+                    min_rows=max_rows // 2,
                 )
                 self.writer = writer
                 self.notify_writer = writer.notify
                 writer.start()
+                self.audit.attach(wh)
                 self.startup_error = None
                 self.ready.set()
                 return
@@ -83,8 +101,11 @@ class Runtime:
     def shutdown(self) -> None:
         """Deliver what is pending, then close writer, warehouse and spool."""
         self.stopping.set()
+        if self.alerting is not None:
+            self.alerting.stop()
         if self.writer is not None:
             self.writer.stop()
+        self.audit.close()
         if self.warehouse is not None:
             self.warehouse.close()
         self.spool.close()
@@ -116,8 +137,28 @@ def build_runtime(
         clock_ns=lambda: int(clock() * 1e9),
         on_spooled=lambda: holder[0].notify_writer() if holder else None,
     )
-    runtime = Runtime(settings, catalog, registry, metrics, spool, ingest)
+    audit = AuditLog(pending_path(settings.data_dir), clock=clock)
+    if settings.catalog is not None:
+        record_catalog_load(audit, settings.catalog, catalog)
+    runtime = Runtime(settings, catalog, registry, metrics, spool, ingest, audit=audit)
     holder.append(runtime)
+    secret = settings.webhook_secret
+
+    def warehouse_if_ready() -> Warehouse | None:
+        return runtime.warehouse if runtime.ready.is_set() else None
+
+    signals = AlertSignals(WarehouseSignals(catalog, warehouse_if_ready))
+    runtime.alerting = build_alerting(
+        catalog,
+        registry=registry,
+        warehouse=warehouse_if_ready,
+        signals=lambda: signals if runtime.ready.is_set() else None,
+        alertmanager_url=settings.alertmanager_url,
+        webhook_url=settings.webhook_url,
+        webhook_secret=secret.get_secret_value().encode() if secret is not None else None,
+        interval=settings.eval_interval,
+        clock=lambda: datetime.fromtimestamp(clock(), UTC),
+    )
     return runtime
 
 
@@ -137,6 +178,8 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         threading.Thread(target=runtime.bootstrap, name="flowscope-bootstrap", daemon=True).start()
+        if runtime.alerting is not None:
+            runtime.alerting.start()
         try:
             yield
         finally:
@@ -149,7 +192,20 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.runtime = runtime
-    app.add_middleware(AccessGuard, store=KeyStore(settings.keys_path()))
+    app.add_middleware(AccessGuard, store=key_store(settings.keys_path()))
+    app.add_middleware(AuditTrail, audit=runtime.audit)  # outside the guard: sees refusals too
     app.include_router(ingest_router(runtime.ingest, max_body_bytes=settings.max_body_bytes))
     app.include_router(query_router(runtime))
+    app.include_router(
+        slo_router(
+            runtime.catalog,
+            lambda: runtime.warehouse if runtime.ready.is_set() else None,
+            catalog_path=settings.catalog,
+        )
+    )
+    app.include_router(audit_router(runtime))
+    if runtime.alerting is not None:
+        app.include_router(
+            alerts_router(runtime.alerting, clock=lambda: datetime.fromtimestamp(clock(), UTC))
+        )
     return app

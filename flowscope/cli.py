@@ -1,6 +1,7 @@
 """The ``flowscope`` command line (typer + rich).
 
-Commands: ``serve``, ``migrate``, ``trace ID``, ``check FILE``, ``keys create``, ``demo``.
+Commands: ``serve``, ``migrate``, ``trace ID``, ``check FILE``, ``keys create``, ``demo``,
+``rules prometheus``, ``slo status``, ``slo windows`` (:mod:`flowscope.slo_cli`).
 Commands that read a running server take ``--url`` (default ``FLOWSCOPE_URL`` or
 ``http://127.0.0.1:4318``); ``--json`` gives machine-readable output where a command prints a
 table.
@@ -61,6 +62,9 @@ def _server_url(url: str | None) -> str:
 
 
 def _fail(message: str, code: int = 1) -> None:
+    key = os.environ.get("FLOWSCOPE_API_KEY")
+    if key:  # never echo the caller's key, whatever a server or library put in a message
+        message = message.replace(key, "***")
     err.print(f"[bold red]error:[/] {message}", highlight=False)
     raise typer.Exit(code)
 
@@ -76,12 +80,13 @@ def serve(
     import uvicorn
 
     from catalog.errors import CatalogError
-    from flowscope.access import AccessError, KeyStore, refuse_open_bind
+    from collector.errors import SpoolUnavailable
+    from flowscope.access import AccessError, key_store, refuse_open_bind
     from flowscope.app import create_app
 
     settings = _settings(host=host, port=port, data_dir=data_dir, catalog=catalog)
     try:
-        refusal = refuse_open_bind(settings.host, KeyStore(settings.keys_path()))
+        refusal = refuse_open_bind(settings.host, key_store(settings.keys_path()))
     except AccessError as exc:
         _fail(str(exc))
     if refusal:
@@ -90,6 +95,8 @@ def serve(
         application = create_app(settings)
     except CatalogError as exc:
         _fail(f"the catalog cannot be loaded:\n{exc}")
+    except SpoolUnavailable as exc:
+        _fail(f"{exc}\nflowscope acknowledges data only once it is on disk: fix the spool first.")
     err.print(f"flowscope listening on http://{settings.host}:{settings.port}", highlight=False)
     uvicorn.run(application, host=settings.host, port=settings.port, log_level="info")
 
@@ -225,17 +232,81 @@ def keys_create(
     name: Annotated[str | None, typer.Option("--name", help="A label for the key.")] = None,
     data_dir: DataDirOpt = None,
 ) -> None:
-    """Create an API key; it is printed once and only its hash is stored."""
-    from flowscope.access import AccessError, KeyStore
+    """Create an API key; it is printed once and only its hash is stored.
+
+    The creation is recorded in the audit trail (actor ``local``) through
+    ``<data-dir>/audit-pending.jsonl``, which the server imports; without a record, no key.
+    """
+    import getpass
+
+    from flowscope.access import SCOPES, AccessError, KeyStore, env_entry
+    from flowscope.audit import AuditLog, pending_path
 
     settings = _settings(data_dir=data_dir)
     store = KeyStore(settings.keys_path())
+    if scope not in SCOPES:
+        _fail(f"unknown scope {scope!r}: use one of {', '.join(SCOPES)}")
     try:
-        key = store.create(scope, name=name)
-    except AccessError as exc:
+        user = getpass.getuser()
+    except (OSError, KeyError):
+        user = ""
+    try:
+        label = name or f"{scope}-{len(store.keys()) + 1}"
+        AuditLog(pending_path(settings.data_dir)).record(
+            "key.create",
+            actor="local",
+            target=label,
+            detail={"scope": scope, "keys_file": str(store.path), "user": user},
+        )
+        key = store.create(scope, name=label)
+    except (AccessError, OSError) as exc:
         _fail(str(exc))
+    stored = store.match(key)
     err.print(f"created a {scope} key; stored its hash in {store.path}. It is shown only once:")
+    if stored is not None:
+        err.print(f"(for FLOWSCOPE_API_KEYS instead of the file: {env_entry(stored)})")
     sys.stdout.write(key + "\n")
+
+
+from flowscope.slo_cli import slo_app  # noqa: E402 - it reads this module's helpers lazily
+
+app.add_typer(slo_app, name="slo")
+
+rules_app = typer.Typer(no_args_is_help=True, help="Generate alerting rules for other tools.")
+app.add_typer(rules_app, name="rules")
+
+
+@rules_app.command("prometheus")
+def rules_prometheus(
+    catalog: CatalogOpt = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to FILE instead of stdout.")
+    ] = None,
+) -> None:
+    """Print a Prometheus rule file: error-ratio recording rules and FlowSLOBudgetBurn alerts."""
+    from alerts.errors import RuleRenderError
+    from alerts.facts import load_rule_set
+    from alerts.prometheus_rules import render_prometheus_rules
+    from catalog.errors import CatalogError
+    from catalog.spec import load_catalog
+
+    path = catalog or _settings().catalog
+    if path is None:
+        _fail("give --catalog FILE (or set FLOWSCOPE_CATALOG)")
+    try:
+        text = render_prometheus_rules(load_rule_set(load_catalog(path)))
+    except CatalogError as exc:
+        _fail(f"the catalog cannot be loaded:\n{exc}")
+    except RuleRenderError as exc:
+        _fail(str(exc))
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        _fail(f"cannot write {output}: {exc.strerror or exc}")
+    err.print(f"wrote {output}", highlight=False)
 
 
 def main() -> None:

@@ -32,6 +32,9 @@ def test_the_bundled_files_are_numbered_in_order() -> None:
         (1, "001_otel_traces"),
         (2, "002_business_events"),
         (3, "003_correlation_index"),
+        (4, "004_flow_runs"),
+        (5, "005_audit"),
+        (6, "006_alerts"),
     ]
 
 
@@ -61,7 +64,9 @@ def test_without_a_cluster_the_ddl_is_plain() -> None:
     assert "Distributed" not in text
     assert "_local" not in text
     assert "TTL" not in text
-    assert len(statements) == 3 + 1 + 6  # 001: 2 tables + MV, 002: 1 table, 003: 2 tables + 4 MVs
+    # 001: 2 tables + MV, 002: 1 table, 003: 2 tables + 4 MVs, 004: 2 tables + 2 MVs,
+    # 005: 1 table, 006: 2 tables
+    assert len(statements) == 3 + 1 + 6 + 4 + 1 + 2
 
 
 def test_with_a_cluster_every_create_runs_on_the_cluster() -> None:
@@ -85,6 +90,11 @@ def test_with_a_cluster_every_create_runs_on_the_cluster() -> None:
             "correlation_items", "cityHash64(CorrelationId)", id="the index by correlation id"
         ),
         pytest.param("correlations", "cityHash64(CorrelationId)", id="correlations likewise"),
+        pytest.param("flow_runs", "cityHash64(CorrelationId)", id="flow runs by correlation id"),
+        pytest.param("flow_minutes", "cityHash64(Flow)", id="flow minutes by flow"),
+        pytest.param("flowscope_audit", "cityHash64(RecordId)", id="audit records by record id"),
+        pytest.param("alert_transitions", "cityHash64(Fingerprint)", id="alert history by alert"),
+        pytest.param("alert_silences", "cityHash64(Id)", id="silences by id"),
     ],
 )
 def test_with_a_cluster_each_table_is_local_and_replicated_under_a_distributed_one(
@@ -108,7 +118,7 @@ def test_with_a_cluster_each_table_is_local_and_replicated_under_a_distributed_o
 
 def test_with_a_cluster_views_read_and_write_the_local_tables() -> None:
     views = [s for s in _all("main") if s.startswith("CREATE MATERIALIZED VIEW")]
-    assert len(views) == 5
+    assert len(views) == 7
     for view in views:
         assert re.search(r"\bTO flows\.\w+_local\b", view), view
         assert re.search(r"\bFROM flows\.\w+_local\b", view), view

@@ -17,7 +17,14 @@ from warehouse.migrations import (
 )
 from warehouse.port import Warehouse
 
-ALL = ["001_otel_traces", "002_business_events", "003_correlation_index"]
+ALL = [
+    "001_otel_traces",
+    "002_business_events",
+    "003_correlation_index",
+    "004_flow_runs",
+    "005_audit",
+    "006_alerts",
+]
 OBJECTS = {
     "otel_traces",
     "otel_traces_trace_id_ts",
@@ -29,6 +36,13 @@ OBJECTS = {
     "correlation_items_events_mv",
     "correlations_spans_mv",
     "correlations_events_mv",
+    "flow_runs",
+    "flow_minutes",
+    "flow_runs_mv",
+    "flow_minutes_mv",
+    "flowscope_audit",
+    "alert_transitions",
+    "alert_silences",
     "flowscope_migrations",
 }
 
