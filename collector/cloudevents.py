@@ -43,8 +43,8 @@ from urllib.parse import unquote
 
 from catalog.model import Catalog
 from collector.attributes import format_double, raw_to_json
-from collector.errors import DecodeError, InvalidItem
-from collector.model import BusinessEvent, DecodedEvents, ItemError
+from collector.errors import DecodeError, InvalidItem, PayloadTooLarge
+from collector.model import MAX_ITEMS_PER_REQUEST, BusinessEvent, DecodedEvents, ItemError
 from collector.otlp_json import load_json
 from collector.rules import IngestRules, ingest_rules
 from collector.span_columns import MAX_ATTRIBUTE_BYTES
@@ -91,6 +91,10 @@ def decode_batch(
     data = load_json(body)
     if not isinstance(data, list):
         raise DecodeError("a CloudEvents batch must be a JSON array")
+    if len(data) > MAX_ITEMS_PER_REQUEST:
+        raise PayloadTooLarge(
+            f"the batch holds {len(data)} events; at most {MAX_ITEMS_PER_REQUEST} per request"
+        )
     items = [(i, f"events[{i}]", element) for i, element in enumerate(data)]
     return _collect(items, ingest_rules(catalog), now_ns, max_attribute_bytes)
 

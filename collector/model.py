@@ -18,6 +18,11 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
+MAX_ITEMS_PER_REQUEST = 100_000
+"""Most spans, log records or events one request may carry. OTel SDK exporters send 512 by
+default; a bigger request is refused whole (413) before any per-item work, so a small body of
+many empty items cannot cost memory and time in proportion to its item count."""
+
 STRING_MAP = pa.map_(pa.string(), pa.string())
 """Arrow type of every ``Map(LowCardinality(String), String)`` column."""
 

@@ -44,8 +44,8 @@ from opentelemetry.proto.resource.v1.resource_pb2 import Resource
 
 from catalog.model import Catalog
 from collector.attributes import any_value_to_raw, any_value_to_str, raw_to_json
-from collector.errors import DecodeError, InvalidItem
-from collector.model import BusinessEvent, DecodedEvents, ItemError
+from collector.errors import DecodeError, InvalidItem, PayloadTooLarge
+from collector.model import MAX_ITEMS_PER_REQUEST, BusinessEvent, DecodedEvents, ItemError
 from collector.otlp_json import as_dict, as_list, hex_id, load_json, structural
 from collector.rules import IngestRules, ingest_rules
 from collector.span_columns import MAX_ATTRIBUTE_BYTES, TIME_LIMIT
@@ -89,6 +89,11 @@ def decode_logs_protobuf(
         request.ParseFromString(body)
     except (ProtobufDecodeError, RecursionError) as exc:
         raise DecodeError(f"not a valid OTLP protobuf logs request: {exc}") from exc
+    count = sum(len(sl.log_records) for rl in request.resource_logs for sl in rl.scope_logs)
+    if count > MAX_ITEMS_PER_REQUEST:
+        raise PayloadTooLarge(
+            f"the request holds {count} log records; at most {MAX_ITEMS_PER_REQUEST} per request"
+        )
     rules = ingest_rules(catalog)
 
     def records() -> Iterator[_Record]:

@@ -38,8 +38,8 @@ from google.protobuf.message import DecodeError as ProtobufDecodeError
 
 from catalog.model import Catalog, Flow
 from collector.attributes import any_value_to_str
-from collector.errors import DecodeError
-from collector.model import DecodedSpans, ItemError
+from collector.errors import DecodeError, PayloadTooLarge
+from collector.model import MAX_ITEMS_PER_REQUEST, DecodedSpans, ItemError
 from collector.otlp_json import load_json
 from collector.otlp_traces_json import walk_json
 from collector.otlp_wire import WireTraces
@@ -68,6 +68,11 @@ def decode_traces_protobuf(
         request.ParseFromString(body)
     except (ProtobufDecodeError, RecursionError) as exc:
         raise DecodeError(f"not a valid OTLP protobuf trace request: {exc}") from exc
+    count = sum(len(ss.spans) for rs in request.resource_spans for ss in rs.scope_spans)
+    if count > MAX_ITEMS_PER_REQUEST:
+        raise PayloadTooLarge(
+            f"the request holds {count} spans; at most {MAX_ITEMS_PER_REQUEST} per request"
+        )
     rules = ingest_rules(catalog)
     # The fast tagging path reads only the correlation keys; anything rarer (explicit tags,
     # baggage copies, redacted keys) needs the careful path. Keys travel as plain UTF-8, so

@@ -19,7 +19,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from collector.cloudevents import decode_batch, decode_binary, decode_structured
-from collector.errors import DecodeError
+from collector.errors import DecodeError, PayloadTooLarge
+from collector.model import MAX_ITEMS_PER_REQUEST
 from collector.otlp_logs import decode_logs_json, decode_logs_protobuf
 from collector.otlp_traces import decode_traces_json, decode_traces_protobuf
 from tests.collector.otlp_builders import CATALOG, T0, kvs, logs_request, span, trace_request
@@ -306,3 +307,23 @@ def test_memory_stays_within_a_bound_of_the_body_size(name: str, body: bytes) ->
         tracemalloc.stop()
     # Measured: at most ~160 bytes of Python objects per body byte (one error per empty item).
     assert peak < 256 * len(body) + 4 * 1024 * 1024, f"{peak / 1e6:.1f} MB for {len(body)} bytes"
+
+
+@pytest.mark.parametrize(
+    ("name", "body"),
+    [
+        ("traces protobuf", _repeated_protobuf(2, b"", 2 * (MAX_ITEMS_PER_REQUEST + 1))),
+        ("logs protobuf", _repeated_protobuf(2, b"", 2 * (MAX_ITEMS_PER_REQUEST + 1))),
+        ("cloudevents batch", b"[" + b",".join([b"{}"] * (MAX_ITEMS_PER_REQUEST + 1)) + b"]"),
+    ],
+    ids=[
+        "a protobuf trace request of more items than allowed is refused whole",
+        "a protobuf logs request of more items than allowed is refused whole",
+        "a CloudEvents batch of more events than allowed is refused whole",
+    ],
+)
+def test_requests_with_too_many_items_are_refused_before_any_item_work(
+    name: str, body: bytes
+) -> None:
+    with pytest.raises(PayloadTooLarge, match="per request"):
+        DECODERS[name](body)
