@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,6 +23,7 @@ import httpx
 import pytest
 
 from alerts.store import AlertStore
+from tests.ports import free_port as shared_free_port
 from warehouse.migrations import apply_migrations
 from warehouse.port import Warehouse
 
@@ -123,21 +124,28 @@ def _serve(receiver: Receiver) -> tuple[ThreadingHTTPServer, threading.Thread]:
     return server, thread
 
 
+@contextmanager
+def running_receiver() -> Iterator[Receiver]:
+    """A :class:`Receiver` listening on a free loopback port until the block ends."""
+    found = Receiver()
+    server, thread = _serve(found)
+    try:
+        yield found
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
 @pytest.fixture()
 def receiver() -> Iterator[Receiver]:
     """A fresh receiver per test."""
-    found = Receiver()
-    server, thread = _serve(found)
-    yield found
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
+    with running_receiver() as found:
+        yield found
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    return shared_free_port()
 
 
 @dataclass
@@ -148,49 +156,51 @@ class Alertmanager:
     receiver: Receiver
 
 
+@contextmanager
+def running_alertmanager(home: Path) -> Iterator[Alertmanager]:
+    """``prometheus-alertmanager`` on a free loopback port (state and log in ``home``),
+    grouping by alert labels with ``group_wait: 1s`` and sending (and resolving) to a receiver
+    of its own, until the block ends."""
+    binary = require_binary("prometheus-alertmanager")
+    with running_receiver() as found:
+        config = home / "alertmanager.yml"
+        config.write_text(
+            "route:\n"
+            "  receiver: test\n"
+            "  group_by: [alertname, flow, slo, severity, rule]\n"
+            "  group_wait: 1s\n"
+            "  group_interval: 1s\n"
+            "  repeat_interval: 1h\n"
+            "receivers:\n"
+            "  - name: test\n"
+            "    webhook_configs:\n"
+            f"      - url: {found.url}/alertmanager\n"
+            "        send_resolved: true\n"
+        )
+        port = free_port()
+        with (home / "alertmanager.log").open("wb") as log:
+            proc = subprocess.Popen(
+                [binary, f"--config.file={config}", f"--web.listen-address=127.0.0.1:{port}",
+                 "--cluster.listen-address=", f"--storage.path={home / 'data'}"],
+                stdout=log, stderr=subprocess.STDOUT)
+            url = f"http://127.0.0.1:{port}"
+            try:
+                _wait_ready(url, proc, home / "alertmanager.log")
+                yield Alertmanager(url, found)
+            finally:
+                proc.terminate()
+                try:
+                    proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait(5)
+
+
 @pytest.fixture(scope="session")
 def alertmanager(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Alertmanager]:
-    """``prometheus-alertmanager`` on a free loopback port, grouping by alert labels with
-    ``group_wait: 1s`` and sending (and resolving) to a receiver this session owns."""
-    binary = require_binary("prometheus-alertmanager")
-    found = Receiver()
-    server, thread = _serve(found)
-    home = tmp_path_factory.mktemp("alertmanager")
-    config = home / "alertmanager.yml"
-    config.write_text(
-        "route:\n"
-        "  receiver: test\n"
-        "  group_by: [alertname, flow, slo, severity, rule]\n"
-        "  group_wait: 1s\n"
-        "  group_interval: 1s\n"
-        "  repeat_interval: 1h\n"
-        "receivers:\n"
-        "  - name: test\n"
-        "    webhook_configs:\n"
-        f"      - url: {found.url}/alertmanager\n"
-        "        send_resolved: true\n"
-    )
-    port = free_port()
-    log = (home / "alertmanager.log").open("wb")
-    proc = subprocess.Popen(
-        [binary, f"--config.file={config}", f"--web.listen-address=127.0.0.1:{port}",
-         "--cluster.listen-address=", f"--storage.path={home / 'data'}"],
-        stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_ready(url, proc, home / "alertmanager.log")
-        yield Alertmanager(url, found)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
-        log.close()
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    """A real Alertmanager for the session (see :func:`running_alertmanager`)."""
+    with running_alertmanager(tmp_path_factory.mktemp("alertmanager")) as found:
+        yield found
 
 
 def _wait_ready(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:

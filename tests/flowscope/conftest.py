@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,13 +13,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.ports import free_port as shared_free_port
+
 CATALOG = Path(__file__).with_name("catalog.yaml")
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    return shared_free_port()
 
 
 class Server:
