@@ -19,5 +19,15 @@ money is always :class:`decimal.Decimal`):
 - :mod:`cost.roi` — savings against the manual baseline, cumulative net return, payback date.
 - :mod:`cost.release` — cost per success and successes before vs after a release.
 
+- :mod:`cost.spend_lines` — submitted spend lines (JSON, CSV) checked field by field, and
+  partner spend split exactly over the flows that use the partner.
+- :mod:`cost.documents` — JSON bodies of the cost routes (money as display-rounded strings
+  whose parts add up to the shown totals).
+
+Adapters: :mod:`cost.queries` (daily usage per flow from the warehouse, with the SLO engine's
+run semantics), :mod:`cost.spend_store` (the ``cost_spend`` table), :mod:`cost.reports` (a
+flow's cost and the ROI report), :mod:`cost.routes` (``/api/v1/flows/{flow}/cost``,
+``/api/v1/roi``, ``/api/v1/costs``).
+
 Errors: :mod:`cost.errors`.
 """

@@ -13,6 +13,8 @@ The cost math is pure: it raises only for arguments outside their domain, never 
      │    │                            the range or given twice, overlapping breakdowns
      │    ├── SpendLineError           an imported spend line without a flow or partner, or
      │    │                            the same (source, line id) twice
+     │    │    └── SpendInputError     a submitted line (JSON or CSV) refused, naming its
+     │    │                            index and field
      │    ├── AllocationError          an exact split that cannot be made: no weights, a
      │    │                            negative weight, all weights zero, a total that is not
      │    │                            a whole number of minor units
@@ -53,6 +55,17 @@ class UsageError(CostValueError):
 
 class SpendLineError(CostValueError):
     """An imported spend line is malformed or given twice."""
+
+
+class SpendInputError(SpendLineError):
+    """A submitted spend line is refused: ``index`` (0-based position in the request or file)
+    and ``field`` (``amount``, ``date``...) say where."""
+
+    def __init__(self, index: int, field: str, message: str) -> None:
+        super().__init__(f"line {index}, field {field!r}: {message}")
+        self.index = index
+        self.field = field
+        self.reason = message
 
 
 class AllocationError(CostValueError):

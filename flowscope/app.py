@@ -31,6 +31,7 @@ from collector.metrics import CollectorMetrics, SpoolCollector
 from collector.routes import ingest_router
 from collector.spool import Spool
 from collector.writer import BatchWriter
+from cost.routes import cost_router
 from flowscope.access import AccessGuard, key_store
 from flowscope.api import query_router
 from flowscope.audit import AuditLog, pending_path, record_catalog_load
@@ -201,6 +202,13 @@ def create_app(
             runtime.catalog,
             lambda: runtime.warehouse if runtime.ready.is_set() else None,
             catalog_path=settings.catalog,
+        )
+    )
+    app.include_router(
+        cost_router(
+            runtime.catalog,
+            lambda: runtime.warehouse if runtime.ready.is_set() else None,
+            clock=lambda: datetime.fromtimestamp(clock(), UTC),
         )
     )
     app.include_router(audit_router(runtime))

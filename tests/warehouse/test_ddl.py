@@ -35,6 +35,7 @@ def test_the_bundled_files_are_numbered_in_order() -> None:
         (4, "004_flow_runs"),
         (5, "005_audit"),
         (6, "006_alerts"),
+        (7, "007_cost_spend"),
     ]
 
 
@@ -65,8 +66,8 @@ def test_without_a_cluster_the_ddl_is_plain() -> None:
     assert "_local" not in text
     assert "TTL" not in text
     # 001: 2 tables + MV, 002: 1 table, 003: 2 tables + 4 MVs, 004: 2 tables + 2 MVs,
-    # 005: 1 table, 006: 2 tables
-    assert len(statements) == 3 + 1 + 6 + 4 + 1 + 2
+    # 005: 1 table, 006: 2 tables, 007: 1 table
+    assert len(statements) == 3 + 1 + 6 + 4 + 1 + 2 + 1
 
 
 def test_with_a_cluster_every_create_runs_on_the_cluster() -> None:
@@ -95,6 +96,7 @@ def test_with_a_cluster_every_create_runs_on_the_cluster() -> None:
         pytest.param("flowscope_audit", "cityHash64(RecordId)", id="audit records by record id"),
         pytest.param("alert_transitions", "cityHash64(Fingerprint)", id="alert history by alert"),
         pytest.param("alert_silences", "cityHash64(Id)", id="silences by id"),
+        pytest.param("cost_spend", "cityHash64(Source, LineId)", id="spend lines by line"),
     ],
 )
 def test_with_a_cluster_each_table_is_local_and_replicated_under_a_distributed_one(

@@ -24,6 +24,7 @@ ALL = [
     "004_flow_runs",
     "005_audit",
     "006_alerts",
+    "007_cost_spend",
 ]
 OBJECTS = {
     "otel_traces",
@@ -43,6 +44,7 @@ OBJECTS = {
     "flowscope_audit",
     "alert_transitions",
     "alert_silences",
+    "cost_spend",
     "flowscope_migrations",
 }
 

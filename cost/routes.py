@@ -1,0 +1,181 @@
+"""Cost routes: ``/api/v1/flows/{flow}/cost``, ``/api/v1/roi``, ``/api/v1/costs``. Thin adapters.
+
+- ``GET /api/v1/flows/{flow}/cost?from=&to=`` — the flow's cost over the days ``[from, to)``
+  (:func:`cost.reports.flow_cost`, body :func:`cost.documents.cost_json`).
+- ``GET /api/v1/roi?from=&to=`` — every costed flow's return and the total
+  (:func:`cost.reports.roi_report`, body :func:`cost.documents.roi_json`).
+- ``POST /api/v1/costs`` — import spend lines ``{"lines": [{"id", "date", "flow" | "partner",
+  "category", "amount", "currency", "source"}]}`` (:mod:`cost.spend_lines`); idempotent on
+  ``(source, id)``: a line sent again replaces the stored one. Answers ``{"received", "new",
+  "already_stored"}``. The access guard gives POST routes the ``admin`` scope, so importing
+  spend needs an admin key once keys exist (and is recorded in the audit trail).
+- ``GET /api/v1/costs?from=&to=`` — the stored lines booked on those days.
+
+``from`` and ``to`` are days, ``YYYY-MM-DD`` (or an RFC 3339 instant at midnight UTC); ``to``
+is excluded and defaults to tomorrow (UTC), ``from`` to 30 days before ``to``.
+
+Errors: 400 for a bad parameter or a refused line (naming the line's index and field), 404
+for a flow the catalog does not have or that has no cost model, 503 (with ``Retry-After``)
+while the warehouse is not ready or unreachable, 500 when a query fails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, HTTPException, Query
+
+from catalog.model import Catalog, Flow
+from cost.documents import cost_json, range_json, roi_json
+from cost.errors import CostValueError, NoCostModelError, SpendInputError
+from cost.reports import flow_cost, roi_report
+from cost.spend_lines import check_against_catalog, line_json, parse_lines
+from cost.spend_store import load_spend, store_spend, stored_keys
+from cost.usage import DateRange
+from warehouse.errors import WarehouseError, WarehouseUnavailable
+from warehouse.port import Warehouse
+
+DEFAULT_DAYS = 30
+"""Days covered when ``from`` is not given."""
+MAX_DAYS = 3660
+"""Longest range a request may ask for (about ten years)."""
+
+_RETRY = {"Retry-After": "5"}
+_EXAMPLE = {"lines": [{"id": "inv-1", "date": "2026-03-01", "partner": "stripe",
+                       "category": "fees", "amount": "12.50", "currency": "USD",
+                       "source": "stripe-invoices"}]}
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def parse_day(name: str, text: str | None, default: date) -> date:
+    """A day query parameter (``YYYY-MM-DD``, or an RFC 3339 instant at midnight UTC), or
+    ``default`` when absent; 400 when malformed."""
+    if text is None or text.strip() == "":
+        return default
+    value = text.strip()
+    try:
+        if len(value) == 10:
+            return date.fromisoformat(value)
+        moment = datetime.fromisoformat(value.replace("z", "Z"))
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise HTTPException(400, f"{name} must be a day like 2026-03-01 (or an RFC 3339 time at "
+                                 f"midnight UTC); got {text[:60]!r}")
+    moment = moment.astimezone(UTC)
+    if moment.time() != datetime.min.time():
+        raise HTTPException(400, f"{name} must fall on midnight UTC (costs are per UTC day); "
+                                 f"got {text[:60]!r}")
+    return moment.date()
+
+
+def parse_range(start: str | None, end: str | None, today: date) -> DateRange:
+    """The days ``[from, to)`` of the query parameters (see the module docstring)."""
+    stop = parse_day("to", end, today + timedelta(days=1))
+    begin = parse_day("from", start, stop - timedelta(days=DEFAULT_DAYS))
+    if stop <= begin:
+        raise HTTPException(400, f"to ({stop}) must be after from ({begin})")
+    if (stop - begin).days > MAX_DAYS:
+        raise HTTPException(400, f"a range may cover at most {MAX_DAYS} days, got "
+                                 f"{(stop - begin).days}")
+    return DateRange(begin, stop - timedelta(days=1))
+
+
+def cost_router(catalog: Catalog, warehouse: Callable[[], Warehouse | None], *,
+                clock: Callable[[], datetime] = _now) -> APIRouter:
+    """The cost routes over ``catalog``; ``warehouse()`` returns the warehouse once it is
+    ready, else ``None``; ``clock`` gives "now" (aware)."""
+    router = APIRouter(tags=["cost"])
+    errors: dict[int | str, dict[str, Any]] = {404: {"description": "unknown flow"},
+                                              503: {"description": "warehouse not ready"}}
+
+    def ready() -> Warehouse:
+        wh = warehouse()
+        if wh is None:
+            raise HTTPException(503, "the warehouse is not ready yet", _RETRY)
+        return wh
+
+    def run(action: str, call: Callable[[], Any]) -> Any:
+        try:
+            return call()
+        except WarehouseUnavailable as exc:
+            raise HTTPException(503, f"{action} failed: {exc}", _RETRY) from exc
+        except WarehouseError as exc:
+            raise HTTPException(500, f"{action} failed: {exc}") from exc
+        except NoCostModelError as exc:
+            raise HTTPException(404, str(exc)) from exc
+        except CostValueError as exc:
+            raise HTTPException(400, f"{action} failed: {exc}") from exc
+
+    def costed(name: str) -> Flow:
+        flow = catalog.flow(name)
+        if flow is None:
+            known = ", ".join(f.name for f in catalog.flows) or "none"
+            raise HTTPException(404, f"no flow named {name!r} in the catalog (flows: {known})")
+        if flow.cost is None:
+            raise HTTPException(404, f"flow {name!r} declares no cost model (a cost section "
+                                     f"with a currency)")
+        return flow
+
+    @router.get("/api/v1/flows/{flow}/cost", responses=errors,
+                summary="Cost per successful run, by step, partner and category")
+    def flow_cost_route(
+        flow: str,
+        start: str | None = Query(None, alias="from", description="first day, YYYY-MM-DD"),
+        end: str | None = Query(None, alias="to", description="day after the last"),
+    ) -> dict[str, Any]:
+        chosen = costed(flow)
+        period = parse_range(start, end, clock().astimezone(UTC).date())
+        wh = ready()
+        return cost_json(run("cost query", lambda: flow_cost(wh, catalog, chosen, period)))
+
+    @router.get("/api/v1/roi", responses={503: errors[503]},
+                summary="Savings against the manual baseline, net return and payback date")
+    def roi_route(
+        start: str | None = Query(None, alias="from", description="first day, YYYY-MM-DD"),
+        end: str | None = Query(None, alias="to", description="day after the last"),
+    ) -> dict[str, Any]:
+        period = parse_range(start, end, clock().astimezone(UTC).date())
+        wh = ready()
+        return roi_json(run("ROI query", lambda: roi_report(wh, catalog, period)))
+
+    @router.post("/api/v1/costs", responses={400: {"description": "a refused line"},
+                                             503: errors[503]},
+                 summary="Import spend lines (idempotent on source and id)")
+    def import_costs(body: Annotated[Any, Body(examples=[_EXAMPLE])]) -> dict[str, Any]:
+        if not isinstance(body, dict) or "lines" not in body:
+            raise HTTPException(400, 'the body must be a JSON object {"lines": [...]}')
+        try:
+            lines = parse_lines(body["lines"])
+            check_against_catalog(lines, catalog)
+        except SpendInputError as exc:
+            raise HTTPException(400, str(exc)) from exc
+        wh = ready()
+        stamp = int(clock().timestamp() * 1000)
+
+        def store() -> int:
+            known = stored_keys(wh, lines)
+            store_spend(wh, lines, stamp)
+            return len(known)
+
+        already = run("storing spend", store)
+        return {"received": len(lines), "new": len(lines) - already, "already_stored": already}
+
+    @router.get("/api/v1/costs", responses={503: errors[503]},
+                summary="Imported spend lines booked on the days of a range")
+    def list_costs(
+        start: str | None = Query(None, alias="from", description="first day, YYYY-MM-DD"),
+        end: str | None = Query(None, alias="to", description="day after the last"),
+    ) -> dict[str, Any]:
+        period = parse_range(start, end, clock().astimezone(UTC).date())
+        wh = ready()
+        found = run("spend query", lambda: load_spend(wh, period))
+        return {**range_json(period), "lines": [line_json(line) for line in found]}
+
+    return router
+

@@ -1,0 +1,150 @@
+"""``flowscope cost`` and ``flowscope costs import``: cost per success and spend import, through
+a running server.
+
+- ``flowscope cost [--flow NAME] [--from DAY] [--to DAY] [--url] [--json]`` reads
+  ``/api/v1/flows/{flow}/cost`` (every flow with a cost model when ``--flow`` is not given) and
+  prints a summary table, plus the breakdown of a single flow; ``--json`` prints the body of a
+  single flow, or ``{"flows": [bodies]}``.
+- ``flowscope costs import FILE.csv [--url]`` reads a CSV file with the columns
+  ``id,date,flow,partner,category,amount,currency,source``, checks every row, posts them to
+  ``POST /api/v1/costs`` (an admin key when keys are in use) and prints how many were new.
+  Importing the same file again changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+import httpx
+import typer
+from rich.table import Table
+
+costs_app = typer.Typer(no_args_is_help=True, help="Imported spend lines.")
+
+UrlOpt = Annotated[
+    str | None, typer.Option("--url", help="flowscope server URL [env FLOWSCOPE_URL].")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+BATCH = 5000
+"""Lines posted per request."""
+
+
+def _call(method: str, base: str, path: str, *, params: dict[str, str] | None = None,
+          body: Any = None, missing_ok: bool = False) -> Any:
+    from flowscope import cli
+
+    try:
+        resp = httpx.request(method, f"{base}{path}", params=params, json=body,
+                             headers=cli._auth_headers(), timeout=120)
+    except httpx.HTTPError as exc:
+        cli._fail(f"cannot reach flowscope at {base}: {exc}")
+    if resp.status_code in (401, 403):
+        needed = "an admin" if method == "POST" else "a read"
+        cli._fail(f"{base} refused the request ({resp.status_code}): set FLOWSCOPE_API_KEY "
+                  f"to {needed} key")
+    if resp.status_code == 404 and missing_ok:
+        return None
+    if resp.status_code != 200:
+        try:
+            detail = resp.json().get("detail", resp.text)
+        except ValueError:
+            detail = resp.text
+        cli._fail(f"{base}{path} answered {resp.status_code}: {str(detail)[:500]}")
+    return resp.json()
+
+
+def summary_table(bodies: list[dict[str, Any]]) -> Table:
+    """One row per flow, from ``/api/v1/flows/{flow}/cost`` bodies."""
+    table = Table(title="Cost per successful run")
+    for column in ("flow", "days", "currency", "runs", "successes", "failures", "total",
+                   "per success", "failure cost", "marginal / run"):
+        table.add_column(column, justify="left" if column in ("flow", "days", "currency")
+                         else "right", overflow="fold")
+    for b in bodies:
+        table.add_row(b["flow"], f"{b['from']} .. {b['to']}", b["currency"],
+                      str(b["runs_started"]), str(b["successes"]), str(b["failures"]),
+                      b["total_cost"], b["cost_per_success"] or "—", b["failure_cost"],
+                      b["marginal_cost_per_run"] or "—")
+    return table
+
+
+def breakdown_table(body: dict[str, Any]) -> Table:
+    """The lines of one flow's cost; they add up to its total."""
+    table = Table(title=f"{body['flow']}: breakdown ({body['currency']})")
+    for column in ("category", "item", "step", "partner", "quantity", "unit price", "amount"):
+        table.add_column(column, justify="right" if column in ("quantity", "unit price",
+                                                               "amount") else "left",
+                         overflow="fold")
+    for line in body["breakdown"]:
+        table.add_row(line["category"], line["label"], line["step"] or "",
+                      line["partner"] or "", f"{line['quantity']} {line['unit']}",
+                      line["unit_price"] or "", line["amount"])
+    table.add_row("total", "", "", "", "", "", body["total_cost"], style="bold")
+    return table
+
+
+def cost_command(
+    flow: Annotated[str | None, typer.Option("--flow", help="Only this flow.")] = None,
+    start: Annotated[
+        str | None, typer.Option("--from", help="First day, YYYY-MM-DD; default 30 days ago.")
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option("--to", help="Day after the last; default tomorrow (UTC).")
+    ] = None,
+    url: UrlOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Cost per successful run of each flow, with the breakdown of one flow."""
+    from flowscope import cli
+
+    base = cli._server_url(url)
+    params = {k: v for k, v in (("from", start), ("to", end)) if v}
+    names = [flow] if flow else [
+        f["name"] for f in _call("GET", base, "/api/v1/flows")["flows"]]
+    bodies = [body for name in names
+              if (body := _call("GET", base, f"/api/v1/flows/{quote(name, safe='')}/cost",
+                                params=params, missing_ok=flow is None)) is not None]
+    if as_json:
+        shown: Any = bodies[0] if flow else {"flows": bodies}
+        sys.stdout.write(json.dumps(shown, indent=2) + "\n")
+        return
+    if not bodies:
+        cli._fail("no flow of the catalog has a cost model")
+    cli.out.print(summary_table(bodies))
+    if flow:
+        cli.out.print(breakdown_table(bodies[0]))
+
+
+@costs_app.command("import")
+def import_command(
+    file: Annotated[Path, typer.Argument(help="CSV: id,date,flow,partner,category,amount,"
+                                              "currency,source", exists=True, dir_okay=False)],
+    url: UrlOpt = None,
+) -> None:
+    """Import spend lines from a CSV file (idempotent: a line is stored once per source and
+    id, whatever how often it is imported)."""
+    from cost.errors import SpendInputError
+    from cost.spend_lines import csv_items, parse_lines
+    from flowscope import cli
+
+    try:
+        items = csv_items(file.read_text(encoding="utf-8-sig"))
+        parse_lines(items)
+    except SpendInputError as exc:
+        where = "header" if exc.field == "header" else f"row {exc.index + 2}"
+        cli._fail(f"{file}: {where}, field {exc.field!r}: {exc.reason}")
+    except (OSError, UnicodeDecodeError) as exc:
+        cli._fail(f"cannot read {file}: {exc}")
+    base = cli._server_url(url)
+    new = already = 0
+    for offset in range(0, len(items), BATCH):
+        answer = _call("POST", base, "/api/v1/costs",
+                       body={"lines": items[offset:offset + BATCH]})
+        new += int(answer["new"])
+        already += int(answer["already_stored"])
+    cli.out.print(f"imported {len(items)} line(s) from {file}: {new} new, {already} already "
+                  f"stored", highlight=False)
