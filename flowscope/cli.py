@@ -1,7 +1,8 @@
 """The ``flowscope`` command line (typer + rich).
 
 Commands: ``serve``, ``migrate``, ``trace ID``, ``check FILE``, ``keys create``, ``demo``,
-``rules prometheus``, ``slo status``, ``slo windows`` (:mod:`flowscope.slo_cli`).
+``rules prometheus``, ``slo status``, ``slo windows`` (:mod:`flowscope.slo_cli`), ``cost``,
+``costs import`` (:mod:`flowscope.cost_cli`).
 Commands that read a running server take ``--url`` (default ``FLOWSCOPE_URL`` or
 ``http://127.0.0.1:4318``); ``--json`` gives machine-readable output where a command prints a
 table.
@@ -215,11 +216,105 @@ def demo(
     port: PortOpt = None,
     data_dir: DataDirOpt = None,
     catalog: CatalogOpt = None,
+    days: Annotated[int, typer.Option("--days", min=0, help="Days of history to backfill.")] = 30,
+    rate: Annotated[
+        float, typer.Option("--rate", min=0.01, help="Live runs started per second.")
+    ] = 1.0,
+    scale: Annotated[
+        float, typer.Option("--scale", min=0.01, help="History volume (1 = 2520 runs a day).")
+    ] = 1.0,
 ) -> None:
-    """Start the server on the embedded engine with simulated traffic from real OTel clients."""
-    from flowscope.demo import run_demo
+    """Start the server on the embedded engine, backfill history, then send live traffic.
 
-    run_demo(_settings(host=host, port=port, data_dir=data_dir, catalog=catalog))
+    Spans go through the OpenTelemetry SDK (OTLP/HTTP), business events as CloudEvents; a
+    second run on the same data directory reuses the history. Ctrl-C stops.
+    """
+    from flowscope.demo import DemoOptions, run_demo
+
+    options = DemoOptions(days=days, rate=rate, scale=scale)
+    settings = _settings(host=host, port=port, data_dir=data_dir, catalog=catalog)
+    raise typer.Exit(run_demo(settings, options))
+
+
+@app.command()
+def reindex(
+    start: Annotated[
+        datetime | None,
+        typer.Option("--from", formats=["%Y-%m-%d"], help="First UTC day (default: oldest)."),
+    ] = None,
+    end: Annotated[
+        datetime | None,
+        typer.Option(
+            "--to", formats=["%Y-%m-%d"], help="Last UTC day, included (default: newest)."
+        ),
+    ] = None,
+    data_dir: DataDirOpt = None,
+    catalog: CatalogOpt = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Redo days a previous run finished (still safe).")
+    ] = False,
+) -> None:
+    """Index spans and events already stored (e.g. by an OpenTelemetry Collector).
+
+    Tags rows by the catalog's correlation keys, fills the correlation index and the flow
+    aggregates one day at a time; resumable and safe to run twice. With the embedded engine
+    the server must not be running on the same data directory.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from catalog.errors import CatalogError
+    from catalog.spec import load_catalog
+    from flowscope.reindex import DayResult, engine_in_use, reindex_all
+    from warehouse.errors import WarehouseError
+    from warehouse.port import Warehouse
+
+    settings = _settings(data_dir=data_dir, catalog=catalog)
+    if settings.catalog is None:
+        _fail("give --catalog FILE (or set FLOWSCOPE_CATALOG): reindex tags by its flows")
+    try:
+        flows = load_catalog(settings.catalog)
+    except CatalogError as exc:
+        _fail(f"the catalog cannot be loaded:\n{exc}")
+    from warehouse.dsn import parse_dsn
+
+    target = parse_dsn(settings.dsn())
+    if target.is_embedded and target.path and engine_in_use(Path(target.path)):
+        _fail(
+            f"the data directory {settings.data_dir} is in use (is `flowscope serve` or "
+            "`flowscope demo` running on it?): stop the server, then reindex"
+        )
+    columns = (
+        TextColumn("[bold]reindexing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("days  {task.fields[stats]}"),
+    )
+    totals = [0, 0]
+    try:
+        with (
+            Warehouse.connect(settings.dsn(), cluster=settings.cluster) as wh,
+            Progress(*columns, console=err) as bar,
+        ):
+            task = bar.add_task("reindex", total=None, stats="")
+
+            def on_day(result: DayResult) -> None:
+                totals[0] += result.spans
+                totals[1] += result.events
+                stats = f"{result.day}  +{totals[0]:,} spans · +{totals[1]:,} events"
+                bar.update(task, advance=1, stats=stats)
+
+            reindex_all(
+                wh,
+                flows,
+                start=start.date() if start else None,
+                end=end.date() if end else None,
+                force=force,
+                on_plan=lambda n: bar.update(task, total=n),
+                on_day=on_day,
+            )
+    except WarehouseError as exc:
+        _fail(str(exc))
+    out.print(f"indexed {totals[0]:,} spans and {totals[1]:,} events")
 
 
 keys_app = typer.Typer(no_args_is_help=True, help="API keys (stored as hashes).")
@@ -271,6 +366,11 @@ def keys_create(
 from flowscope.slo_cli import slo_app  # noqa: E402 - it reads this module's helpers lazily
 
 app.add_typer(slo_app, name="slo")
+
+from flowscope.cost_cli import cost_command, costs_app  # noqa: E402 - reads helpers lazily
+
+app.command("cost")(cost_command)
+app.add_typer(costs_app, name="costs")
 
 rules_app = typer.Typer(no_args_is_help=True, help="Generate alerting rules for other tools.")
 app.add_typer(rules_app, name="rules")

@@ -1,144 +1,69 @@
-"""``flowscope demo``: the server on the embedded engine plus live traffic from real clients.
+"""``flowscope demo``: the server on the embedded engine, a month of history, then live traffic.
 
-The traffic is what a user's services would send: spans through the OpenTelemetry SDK's
-OTLP/HTTP exporter (one tracer provider per service, so each has its own ``service.name``) and
-business events as CloudEvents over HTTP, all over loopback. Orders go storefront → payments
-(stripe) → erp-sync (netsuite) → warehouse; about 3 % fail at payment.
+1. Starts ``flowscope serve`` (a child process, so server and traffic use both cores) on the
+   data directory with ``examples/catalog.yaml``; its log goes to ``<data-dir>/server.log``.
+2. Backfills ``days`` (30) of history through the real ingest API in large OTLP/CloudEvents
+   batches (:mod:`flowscope.demo_backfill`) with a progress bar. A second run finds the marker
+   file and only fills the gap since the last one.
+3. Keeps live traffic going through the OpenTelemetry SDK and CloudEvents
+   (:mod:`flowscope.demo_traffic`): all three flows, lognormal hop latencies, retries, dead
+   letters with manual replays, and a Stripe outage from 30 minutes before the start to 20
+   minutes after it (plus an older one 12 days back), so the order-to-cash page fires.
+4. Prints where to look and one order id to trace. Ctrl-C stops everything cleanly.
 """
 
 from __future__ import annotations
 
-import random
+import logging
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
-import uuid
-from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from opentelemetry.context import Context
-from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
-from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer, set_span_in_context
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from flowscope.demo_backfill import BackfillReport, backfill, read_marker, write_marker
+from flowscope.demo_plan import NS, Run, Volume
+from flowscope.demo_traffic import LiveTraffic
 from flowscope.settings import Settings
 
-SERVICES = ("storefront", "payments", "erp-sync", "warehouse")
 EXAMPLE_CATALOG = Path(__file__).resolve().parent.parent / "examples" / "catalog.yaml"
+MINUTE_NS = 60 * NS
+DAY_NS = 86400 * NS
 
 
-class DemoTraffic:
-    """Sends order-to-cash traffic to ``base_url`` until stopped; ``rate`` orders per second."""
+@dataclass(frozen=True)
+class DemoOptions:
+    """``days`` of history (0: none), ``rate`` live runs per second, ``scale`` times the
+    history's default volume (2000 orders, 400 leads, 120 refunds per weekday), ``seed`` for
+    the plans (the live traffic adds its start time, so every run brings new ids)."""
 
-    def __init__(self, base_url: str, *, rate: float = 2.0, seed: int | None = None) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.rate = rate
-        self.random = random.Random(seed)
-        self.stop_event = threading.Event()
-        self.providers: dict[str, TracerProvider] = {}
-        self.tracers: dict[str, Tracer] = {}
-        for name in SERVICES:
-            provider = TracerProvider(resource=Resource.create({"service.name": name}))
-            exporter = OTLPSpanExporter(endpoint=f"{self.base_url}/v1/traces", timeout=10)
-            provider.add_span_processor(BatchSpanProcessor(exporter, schedule_delay_millis=500))
-            self.providers[name] = provider
-            self.tracers[name] = provider.get_tracer("flowscope.demo")
-        self.http = httpx.Client(timeout=10)
-        self.last_order: str | None = None
-
-    def event(self, kind: str, order_id: str, source: str) -> None:
-        """Post one CloudEvent in structured mode."""
-        body = {
-            "specversion": "1.0",
-            "id": uuid.uuid4().hex,
-            "source": f"/demo/{source}",
-            "servicename": source,
-            "type": kind,
-            "orderid": order_id,
-            "datacontenttype": "application/json",
-            "data": {"order": {"id": order_id}},
-        }
-        self.http.post(
-            f"{self.base_url}/api/v1/events",
-            json=body,
-            headers={"content-type": "application/cloudevents+json"},
-        )
-
-    def order(self) -> str:
-        """Run one order through the four services; returns its id."""
-        rnd = self.random
-        order_id = f"A-{rnd.randint(1000, 999999)}"
-        attrs = {"order.id": order_id}
-        self.event("OrderPlaced", order_id, "storefront")
-        store = self.tracers["storefront"]
-        with store.start_as_current_span(
-            "checkout", kind=SpanKind.SERVER, attributes=attrs
-        ) as root:
-            time.sleep(rnd.uniform(0.005, 0.02))
-            ctx = set_span_in_context(root)
-            failed = rnd.random() < 0.03
-            self._hop("payments", "charge card", ctx, attrs, 0.01, 0.05, failed, partner="stripe")
-            if failed:
-                root.set_status(Status(StatusCode.ERROR, "payment declined"))
-        if failed:
-            self.event("PaymentFailed", order_id, "payments")
-            return order_id
-        time.sleep(rnd.uniform(0.01, 0.05))
-        self._hop("erp-sync", "post invoice", None, attrs, 0.02, 0.08, False, partner="netsuite")
-        self._hop("warehouse", "reserve stock", None, attrs, 0.005, 0.03, False)
-        self.event("InvoicePosted", order_id, "erp-sync")
-        return order_id
-
-    def _hop(
-        self,
-        service: str,
-        name: str,
-        ctx: Context | None,
-        attrs: dict[str, str],
-        low: float,
-        high: float,
-        failed: bool,
-        partner: str | None = None,
-    ) -> None:
-        extra = dict(attrs)
-        if partner:
-            extra["partner"] = partner
-        tracer = self.tracers[service]
-        with tracer.start_as_current_span(
-            name,
-            context=ctx,
-            kind=SpanKind.SERVER,
-            attributes=extra,
-        ) as span:
-            time.sleep(self.random.uniform(low, high))
-            if failed:
-                span.set_status(Status(StatusCode.ERROR, f"{partner or service} refused the call"))
-
-    def run(self, on_order: Callable[[str], None] = lambda _id: None) -> None:
-        """Loop until :meth:`stop`; errors (server restarting) are retried after a second."""
-        while not self.stop_event.is_set():
-            try:
-                order_id = self.order()
-                self.last_order = order_id
-                on_order(order_id)
-            except httpx.HTTPError:
-                self.stop_event.wait(1.0)
-            self.stop_event.wait(self.random.expovariate(self.rate))
-
-    def stop(self) -> None:
-        """Stop the loop and flush every exporter."""
-        self.stop_event.set()
-        for provider in self.providers.values():
-            provider.shutdown()
-        self.http.close()
+    days: int = 30
+    rate: float = 1.0
+    scale: float = 1.0
+    seed: int = 7
 
 
-def wait_ready(base_url: str, timeout_s: float = 120.0) -> bool:
-    """Poll ``/readyz`` until it answers 200 or ``timeout_s`` passes."""
+def outages_around(now_ns: int) -> tuple[tuple[int, int], ...]:
+    """Stripe incidents: 45 minutes twelve days ago, and 30 minutes before to 20 after now."""
+    old = now_ns - 12 * DAY_NS + 3 * 3600 * NS
+    return (old, old + 45 * MINUTE_NS), (now_ns - 30 * MINUTE_NS, now_ns + 20 * MINUTE_NS)
+
+
+def wait_ready(
+    base_url: str, timeout_s: float = 120.0, proc: subprocess.Popen[bytes] | None = None
+) -> bool:
+    """Poll ``/readyz`` until it answers 200, ``timeout_s`` passes or ``proc`` exits."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            return False
         try:
             if httpx.get(f"{base_url}/readyz", timeout=2).status_code == 200:
                 return True
@@ -148,38 +73,182 @@ def wait_ready(base_url: str, timeout_s: float = 120.0) -> bool:
     return False
 
 
-def run_demo(settings: Settings) -> None:
-    """Serve on the embedded engine with the example catalog and live demo traffic."""
-    import uvicorn
+def api_headers() -> dict[str, str]:
+    """``Authorization`` from ``FLOWSCOPE_API_KEY`` when set (a data dir with keys needs it)."""
+    key = os.environ.get("FLOWSCOPE_API_KEY")
+    return {"authorization": f"Bearer {key}"} if key else {}
 
-    from flowscope.app import create_app
 
-    if settings.catalog is None and EXAMPLE_CATALOG.exists():
-        settings = settings.model_copy(update={"catalog": EXAMPLE_CATALOG})
-    base = f"http://{settings.host}:{settings.port}"
-    traffic = DemoTraffic(base)
-    first: list[str] = []
+def run_backfill(
+    console: Console, base: str, data_dir: Path, options: DemoOptions, now_ns: int
+) -> BackfillReport | None:
+    """Fill the history up to ``now_ns`` (from the marker, else ``days`` back) with a bar."""
+    oldest = now_ns - options.days * DAY_NS
+    start = max(read_marker(data_dir) or oldest, oldest)
+    if options.days <= 0 or now_ns - start < MINUTE_NS:
+        return None
+    if start > oldest:
+        gap_min = (now_ns - start) / MINUTE_NS
+        gap = f"{gap_min:.0f} minutes" if gap_min < 120 else f"{gap_min / 60:.1f} hours"
+        console.print(f"history found in {data_dir}: adding the {gap} since the last run")
+    hours = -(-(now_ns - start) // (3600 * NS))
+    columns = (
+        TextColumn("[bold]backfilling history"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("hours  {task.fields[stats]}"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console) as bar:
+        task = bar.add_task("backfill", total=hours, stats="")
 
-    def announce(order_id: str) -> None:
-        if not first:
-            first.append(order_id)
-            print(
-                f"\nflowscope demo running at {base}\n"
-                f"  API docs:      {base}/docs\n"
-                f"  metrics:       {base}/metrics\n"
-                f"  trace an order: flowscope trace {order_id} --url {base}\n"
-                f"                  {base}/api/v1/correlations/{order_id}\n",
-                flush=True,
+        def progress(done: int, runs: int, spans: int, events: int) -> None:
+            bar.update(
+                task, completed=done, stats=f"{runs:,} runs · {spans:,} spans · {events:,} events"
             )
+            if done % 24 == 0:
+                write_marker(data_dir, min(now_ns, start + done * 3600 * NS), _partial(runs))
 
-    def drive() -> None:
-        if wait_ready(base):
-            traffic.run(on_order=announce)
-
-    threading.Thread(target=drive, name="flowscope-demo-traffic", daemon=True).start()
-    try:
-        uvicorn.run(
-            create_app(settings), host=settings.host, port=settings.port, log_level="warning"
+        report = backfill(
+            base,
+            start_ns=start,
+            end_ns=now_ns,
+            volume=Volume().scaled(options.scale),
+            outages=outages_around(now_ns),
+            seed=options.seed + start // DAY_NS,
+            headers=api_headers(),
+            progress=progress,
         )
+    write_marker(data_dir, now_ns, report)
+    console.print(
+        f"backfilled {report.runs:,} runs ({report.spans:,} spans, "
+        f"{report.events:,} events) in {report.seconds:.0f} s"
+    )
+    return report
+
+
+def _partial(runs: int) -> BackfillReport:
+    return BackfillReport(0, runs, 0, 0, 0, 0.0)
+
+
+def banner(base: str, order_id: str | None) -> str:
+    """Where to look, and an order to trace."""
+    lines = [
+        f"\nflowscope demo running at {base}  (server log: <data-dir>/server.log; Ctrl-C stops)",
+        f"  API docs:         {base}/docs",
+        f"  flows and SLOs:   {base}/api/v1/flows",
+        f"  order-to-cash:    {base}/api/v1/flows/order-to-cash/slos",
+        f"  alerts:           {base}/api/v1/alerts",
+        f"  metrics:          {base}/metrics",
+    ]
+    if order_id:
+        lines += [
+            f"  trace an order:   flowscope trace {order_id} --url {base}",
+            f"                    {base}/api/v1/correlations/{order_id}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def run_demo(settings: Settings, options: DemoOptions = DemoOptions()) -> int:
+    """Run the demo until Ctrl-C (or the server exits); returns a process exit code."""
+    console = Console(stderr=True)
+    logging.getLogger("opentelemetry").setLevel(logging.CRITICAL)  # exporter retries at shutdown
+    catalog = settings.catalog or EXAMPLE_CATALOG
+    data_dir = settings.data_dir
+    data_dir.mkdir(parents=True, exist_ok=True)
+    base = f"http://{settings.host}:{settings.port}"
+    command = [
+        sys.executable,
+        "-m",
+        "flowscope",
+        "serve",
+        "--host",
+        settings.host,
+        "--port",
+        str(settings.port),
+        "--data-dir",
+        str(data_dir),
+        "--catalog",
+        str(catalog),
+    ]
+    log_path = data_dir / "server.log"
+    with log_path.open("ab") as log:
+        # Its own session: the terminal's Ctrl-C reaches only us, and we stop it with SIGTERM
+        # once the traffic has flushed.
+        server = subprocess.Popen(
+            command,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+        )
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    traffic: LiveTraffic | None = None
+    try:
+        console.print(f"starting flowscope on {base} with {catalog} (data in {data_dir})")
+        if not wait_ready(base, proc=server):
+            tail = log_path.read_text(encoding="utf-8", errors="replace")[-2000:]
+            console.print(
+                f"[bold red]the server did not start[/]; end of {log_path}:\n{tail}",
+                highlight=False,
+                markup=True,
+            )
+            return 1
+        now = time.time_ns()
+        report = run_backfill(console, base, data_dir, options, now)
+        traffic = LiveTraffic(
+            base,
+            rate=options.rate,
+            volume=Volume(),
+            outages=outages_around(now),
+            seed=options.seed + now,  # new ids on every run
+            headers=api_headers(),
+        )
+        shown = threading.Event()
+
+        def announce(run: Run) -> None:
+            if not shown.is_set() and run.flow == "order-to-cash":
+                shown.set()
+                sys.stdout.write(banner(base, (report and report.sample) or run.correlation_id))
+                sys.stdout.flush()
+
+        threading.Thread(
+            target=traffic.run,
+            kwargs={"on_run": announce},
+            name="flowscope-demo-traffic",
+            daemon=True,
+        ).start()
+        server.wait()
+        console.print("[bold red]the server stopped[/]; see " + str(log_path))
+        return 1
+    except KeyboardInterrupt:
+        console.print("\nstopping…")
+        return 0
     finally:
-        traffic.stop_event.set()
+        signal.signal(signal.SIGTERM, previous)
+        if traffic is not None:
+            traffic.stop()
+            write_marker(data_dir, time.time_ns(), _partial(traffic.runs_started))
+        _stop(server)
+
+
+def _die_with_parent() -> None:
+    """In the child: get SIGTERM when the demo process dies, even by SIGKILL (Linux)."""
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _stop(server: subprocess.Popen[bytes]) -> None:
+    if server.poll() is None:
+        server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
