@@ -1,11 +1,16 @@
-"""Session-wide fixtures: one embedded ClickHouse (chDB) directory per test session.
+"""Session-wide fixtures: one ClickHouse engine per test session.
 
-chDB allows one data directory per process, so every test that needs the engine shares this one and
-isolates itself with a fresh database (see ``fresh_database``).
+By default the engine is embedded (chDB) in a temporary directory; chDB allows one data directory
+per process, so every test that needs the engine shares it and isolates itself with a fresh
+database (see ``fresh_database``). With ``FLOWSCOPE_TEST_CLICKHOUSE_DSN`` set (e.g.
+``http://default:@localhost:8123/default``) the same tests run against that ClickHouse server
+instead; every test using the engine carries the ``engine`` marker, so
+``FLOWSCOPE_TEST_CLICKHOUSE_DSN=... pytest -m engine`` runs exactly those.
 """
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,10 +18,23 @@ from pathlib import Path
 import clickhouse_connect
 import pytest
 
+SERVER_DSN_VARIABLE = "FLOWSCOPE_TEST_CLICKHOUSE_DSN"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that reaches the engine with ``engine``."""
+    for item in items:
+        if {"chdb_dsn", "fresh_database"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.engine)
+
 
 @pytest.fixture(scope="session")
 def chdb_dsn(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """DSN of the session's embedded engine: ``chdb:///abs/path``."""
+    """DSN of the session's engine: ``$FLOWSCOPE_TEST_CLICKHOUSE_DSN`` when set, else an
+    embedded engine in a temporary directory (``chdb:///abs/path``)."""
+    server = os.environ.get(SERVER_DSN_VARIABLE)
+    if server:
+        return server
     path: Path = tmp_path_factory.mktemp("chdb") / "clickhouse"
     return f"chdb://{path}"
 
