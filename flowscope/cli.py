@@ -193,13 +193,25 @@ def trace(
 
 @app.command()
 def check(
-    file: Annotated[Path, typer.Argument(help="Catalog YAML to validate.")],
+    file: Annotated[Path, typer.Argument(help="Catalog or OpenSLO YAML to validate.")],
+    catalog: Annotated[
+        Path | None,
+        typer.Option("--catalog", help="For an OpenSLO file: the catalog whose flows it names."),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Validate a flow catalog; print every problem with file, line and field."""
+    """Validate a flow catalog (or an OpenSLO file); print every problem with file, line, field."""
     from catalog.check import check_file
+    from catalog.errors import CatalogError
+    from catalog.spec import load_catalog
 
-    report = check_file(file)
+    flows = None
+    if catalog is not None:
+        try:
+            flows = load_catalog(catalog)
+        except CatalogError as exc:
+            _fail(f"the catalog given with --catalog is not valid:\n{exc}")
+    report = check_file(file, flows)
     if as_json:
         sys.stdout.write(json.dumps(report.to_dict()) + "\n")
     elif report.ok:

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import uuid
+from pathlib import Path
 
 import httpx
 import pytest
@@ -109,3 +110,40 @@ def test_the_trace_command_says_when_the_server_is_down() -> None:
     result = run_cli("trace", "A-1", "--url", "http://127.0.0.1:9")
     assert result.returncode == 1
     assert "cannot reach flowscope" in result.stderr
+
+
+OPENSLO = """apiVersion: openslo/v1
+kind: SLO
+metadata: {name: refunds-ok}
+spec:
+  budgetingMethod: Occurrences
+  objectives: [{target: 0.99}]
+  timeWindow: [{duration: 30d, isRolling: true}]
+  indicator:
+    metadata: {name: refund-success}
+    spec:
+      ratioMetric:
+        good: {metricSource: {type: flowscope, spec: {flow: FLOW, runs: success}}}
+        total: {metricSource: {type: flowscope, spec: {flow: FLOW, runs: all}}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("flow", "code", "fragment"),
+    [
+        ("refund-to-ledger", 0, "refund-to-ledger/refunds-ok"),
+        ("nope", 1, "unknown flow 'nope'"),
+    ],
+    ids=[
+        "an OpenSLO file naming a catalog flow checks out",
+        "an OpenSLO file naming an unknown flow is refused with its line",
+    ],
+)
+def test_check_validates_an_openslo_file_against_a_catalog(
+    tmp_path: Path, flow: str, code: int, fragment: str
+) -> None:
+    doc = tmp_path / "slo.yaml"
+    doc.write_text(OPENSLO.replace("FLOW", flow))
+    result = run_cli("check", str(doc), "--catalog", "examples/catalog.yaml")
+    assert result.returncode == code
+    assert fragment in result.stdout + result.stderr
