@@ -20,9 +20,11 @@ setup: $(STAMP)
 run: setup
 	$(VENV)/bin/flowscope demo
 
-# Peers the alert tests run for real: promtool (package prometheus) and Alertmanager.
+# Peers the alert tests run for real: promtool (package prometheus) and Alertmanager; headless
+# Chromium and its driver for the dashboards' browser tests.
 debs:
 	@command -v promtool >/dev/null && command -v prometheus-alertmanager >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus prometheus-alertmanager)
+	@command -v chromedriver >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver)
 
 test: setup debs
 	$(PY) -m pytest $(PYTEST_ARGS)

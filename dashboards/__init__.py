@@ -1,1 +1,7 @@
-"""Dash pages (filled by the dashboards issue)."""
+"""Dash dashboards served by the flowscope process at ``/dashboards/``.
+
+:mod:`dashboards.facade` is the read model over the SLO, cost, alert and correlation APIs;
+:mod:`dashboards.figures` and :mod:`dashboards.wording` are pure (data in, figure or sentence
+out); :mod:`dashboards.layouts` builds the pages; :mod:`dashboards.callbacks` wires them, thinly;
+:mod:`dashboards.app` builds the Dash app (nothing is built at import time).
+"""

@@ -17,10 +17,13 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import cast
 
 import pyarrow as pa
+from a2wsgi import WSGIMiddleware
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
+from starlette.types import ASGIApp
 
 from alerts.evaluator import AlertEvaluator
 from alerts.routes import alerts_router
@@ -32,6 +35,8 @@ from collector.routes import ingest_router
 from collector.spool import Spool
 from collector.writer import BatchWriter
 from cost.routes import cost_router
+from dashboards.app import build_dash
+from dashboards.facade import ReadModel
 from flowscope.access import AccessGuard, key_store
 from flowscope.api import query_router
 from flowscope.audit import AuditLog, pending_path, record_catalog_load
@@ -163,6 +168,15 @@ def build_runtime(
     return runtime
 
 
+def dashboards_asgi(runtime: Runtime, clock: Callable[[], datetime]) -> ASGIApp:
+    """The Dash dashboards over ``runtime``, as an ASGI app to mount at ``/dashboards``."""
+    model = ReadModel(runtime.catalog,
+                      lambda: runtime.warehouse if runtime.ready.is_set() else None,
+                      alerting=runtime.alerting, clock=clock,
+                      catalog_path=runtime.settings.catalog)
+    return cast(ASGIApp, WSGIMiddleware(build_dash(model).server))
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -212,6 +226,8 @@ def create_app(
         )
     )
     app.include_router(audit_router(runtime))
+    app.mount("/dashboards", dashboards_asgi(
+        runtime, lambda: datetime.fromtimestamp(clock(), UTC)))
     if runtime.alerting is not None:
         app.include_router(
             alerts_router(runtime.alerting, clock=lambda: datetime.fromtimestamp(clock(), UTC))

@@ -1,0 +1,176 @@
+"""The dashboards' read model: one facade over the SLO, cost, alert and correlation read APIs.
+
+Callbacks call :class:`ReadModel` and nothing else: no SQL here either, only the rooms' own
+read functions (:func:`slo.evaluation.evaluate_flows`, :func:`cost.reports.roi_report`,
+:func:`warehouse.correlations.lookup_correlation`, the alert evaluator's snapshot). Every
+failure becomes a :mod:`dashboards.errors` error whose message the page shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from alerts.evaluator import AlertEvaluator
+from catalog.durations import format_duration
+from catalog.model import Catalog
+from cost.errors import CostError
+from cost.reports import FlowRoi, roi_report
+from dashboards.errors import NotReady, ReadFailed
+from dashboards.model import (
+    AlertRow,
+    BudgetPoint,
+    FlowCard,
+    Oncall,
+    Scorecard,
+    SloCard,
+    TierBurn,
+    period_range,
+)
+from slo.errors import SLOError
+from slo.evaluation import WindowCatalogs, evaluate_flows
+from slo.status import FlowStatus
+from warehouse.correlations import Timeline, lookup_correlation
+from warehouse.errors import WarehouseError
+from warehouse.port import Warehouse
+
+BURNDOWN_POINTS = 8
+"""How many instants of the period the budget burn-down evaluates (one query each)."""
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@contextmanager
+def _reading(view: str) -> Iterator[None]:
+    try:
+        yield
+    except WarehouseError as exc:
+        raise ReadFailed(f"the {view} could not be read: {exc}") from exc
+    except (SLOError, CostError, ValueError) as exc:
+        raise ReadFailed(f"the {view} could not be computed: {exc}") from exc
+
+
+def _slo_cards(status: FlowStatus | None) -> tuple[SloCard, ...]:
+    if status is None:
+        return ()
+    return tuple(SloCard(s.name, s.objective, s.sli, s.budget_remaining, s.counts.valid,
+                         _period_name(s.spec.period))
+                 for s in status.slos)
+
+
+def _period_name(period: timedelta | None) -> str:
+    if period is None:
+        return "calendar period"
+    try:
+        return f"rolling {format_duration(period)}"
+    except ValueError:
+        return f"rolling {period}"
+
+
+def _card(name: str, status: FlowStatus | None, roi: FlowRoi | None) -> FlowCard:
+    slos = _slo_cards(status)
+    if roi is None:
+        return FlowCard(name, slos)
+    series = roi.series
+    return FlowCard(
+        name, slos, currency=roi.currency, cost=roi.cost.total, successes=roi.cost.successes,
+        failures=roi.cost.failures, cost_per_success=roi.cost.cost_per_success,
+        savings=roi.savings, net_return=None if series is None else series.net_return,
+        payback=None if series is None else series.payback_date)
+
+
+@dataclass
+class ReadModel:
+    """Reads the views of the three pages.
+
+    ``warehouse()`` returns the warehouse once ready (else ``None``: :class:`NotReady`);
+    ``alerting`` is the alert evaluator, if the process runs one; ``clock`` gives now (aware);
+    window catalogs are looked up next to ``catalog_path`` first.
+    """
+
+    catalog: Catalog
+    warehouse: Callable[[], Warehouse | None]
+    alerting: AlertEvaluator | None = None
+    clock: Callable[[], datetime] = _utc_now
+    catalog_path: Path | None = None
+    _catalogs: WindowCatalogs = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        dirs = (self.catalog_path.resolve().parent,) if self.catalog_path is not None else ()
+        self._catalogs = WindowCatalogs(search_dirs=dirs)
+
+    def _ready(self) -> Warehouse:
+        wh = self.warehouse()
+        if wh is None:
+            raise NotReady("the warehouse is not ready yet; this page retries when you reload it")
+        return wh
+
+    def _statuses(self, wh: Warehouse, at: datetime) -> dict[str, FlowStatus]:
+        found = evaluate_flows(wh, list(self.catalog.flows), at, catalogs=self._catalogs)
+        return {s.flow: s for s in found}
+
+    def scorecard(self, key: str) -> Scorecard:
+        """Every flow's SLOs (over their own periods) and its cost and return over the days of
+        period ``key`` (see :func:`dashboards.model.period_range`)."""
+        at = self.clock()
+        days = period_range(key, at.date())
+        if not self.catalog.flows:
+            return Scorecard(key, days, at, ())
+        wh = self._ready()
+        with _reading("SLO status"):
+            statuses = self._statuses(wh, at)
+        warnings: list[str] = []
+        rois: dict[str, FlowRoi] = {}
+        try:
+            with _reading("cost report"):
+                rois = {f.flow: f for f in roi_report(wh, self.catalog, days).flows}
+        except ReadFailed as exc:  # SLOs still help without cost: say why cost is missing
+            warnings.append(str(exc))
+        flows = tuple(_card(f.name, statuses.get(f.name), rois.get(f.name))
+                      for f in self.catalog.flows)
+        return Scorecard(key, days, at, flows, tuple(warnings))
+
+    def oncall(self) -> Oncall:
+        """Tier burn rates now, the budget burn-down over the longest SLO period so far (at
+        :data:`BURNDOWN_POINTS` instants) and the evaluator's alerts."""
+        at = self.clock()
+        alerts = self._alerts()
+        if not any(f.slos for f in self.catalog.flows):
+            return Oncall(at, (), (), alerts)
+        wh = self._ready()
+        with _reading("SLO status"):
+            now = self._statuses(wh, at)
+            tiers = tuple(
+                TierBurn(s.flow, s.name, r.tier.key, r.tier.severity, r.factor,
+                         r.long_burn_rate, r.short_burn_rate, r.firing)
+                for status in now.values() for s in status.slos
+                if s.tiers is not None for r in s.tiers.results)
+            start = min((s.period.start for st in now.values() for s in st.slos), default=at)
+            step = (at - start) / BURNDOWN_POINTS
+            points: list[BudgetPoint] = []
+            for i in range(1, BURNDOWN_POINTS + 1):
+                moment = at if i == BURNDOWN_POINTS else start + step * i
+                statuses = now if moment == at else self._statuses(wh, moment)
+                points.extend(BudgetPoint(s.flow, s.name, moment, s.budget_remaining)
+                              for st in statuses.values() for s in st.slos)
+        warnings = tuple(w for st in now.values() for w in st.warnings)
+        return Oncall(at, tiers, tuple(points), alerts, warnings)
+
+    def _alerts(self) -> tuple[AlertRow, ...]:
+        if self.alerting is None:
+            return ()
+        return tuple(
+            AlertRow(a.label("alertname", a.rule), a.label("flow"), a.label("severity"),
+                     a.status, a.fired_at or a.active_since, a.annotation("summary"))
+            for a in self.alerting.snapshot().alerts if a.status != "inactive")
+
+    def trace(self, correlation_id: str) -> Timeline | None:
+        """Every span and event of ``correlation_id`` in time order; ``None`` when unknown."""
+        wh = self._ready()
+        with _reading("trace"):
+            return lookup_correlation(wh, correlation_id.strip())

@@ -1,0 +1,167 @@
+"""Plotly figure builders. Pure: read-model values in, :class:`plotly.graph_objects.Figure` out.
+
+Burn rates are multiples of the budget rate (1 = spending the budget exactly over the period);
+budgets are fractions of the period's error budget; waterfall times are milliseconds since the
+first item of the run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import plotly.graph_objects as go
+
+from dashboards.model import BudgetPoint, FlowCard, TierBurn
+from warehouse.correlations import Timeline, TimelineItem
+
+OK_COLOUR = "#2a9d8f"
+ERROR_COLOUR = "#d62828"
+EVENT_COLOUR = "#264653"
+WAIT_COLOUR = "#c8c8c8"
+MIN_BAR_MS = 1.0
+"""Spans shorter than this are drawn this long so they stay visible."""
+
+
+def _layout(fig: go.Figure, title: str, **axes: object) -> go.Figure:
+    fig.update_layout(title=title, template="plotly_white", margin={"l": 40, "r": 20,
+                      "t": 50, "b": 40}, legend={"orientation": "h"}, **axes)
+    return fig
+
+
+def attainment_figure(cards: Sequence[FlowCard]) -> go.Figure:
+    """One bar per SLO (``flow / slo``): its SLI in percent, with the objective as a marker."""
+    names, slis, objectives, colours = [], [], [], []
+    for card in cards:
+        for slo in card.slos:
+            names.append(f"{card.flow} / {slo.name}")
+            slis.append(None if slo.sli is None else slo.sli * 100)
+            objectives.append(slo.objective * 100)
+            met = slo.sli is not None and slo.sli >= slo.objective
+            colours.append(OK_COLOUR if met else ERROR_COLOUR)
+    fig = go.Figure([
+        go.Bar(name="SLO attainment", x=names, y=slis, marker_color=colours),
+        go.Scatter(name="objective", x=names, y=objectives, mode="markers",
+                   marker={"symbol": "line-ew-open", "size": 40, "color": EVENT_COLOUR,
+                           "line": {"width": 3}}),
+    ])
+    low = min([*[s for s in slis if s is not None], *objectives], default=90.0)
+    return _layout(fig, "SLO attainment against objective (%)",
+                   yaxis={"range": [max(0.0, low - 2), 100.5]})
+
+
+def budget_figure(cards: Sequence[FlowCard]) -> go.Figure:
+    """One bar per SLO: the error budget remaining, in percent (negative when overspent)."""
+    names = [f"{c.flow} / {s.name}" for c in cards for s in c.slos]
+    values = [None if s.budget_remaining is None else s.budget_remaining * 100
+              for c in cards for s in c.slos]
+    colours = [ERROR_COLOUR if v is not None and v < 0 else OK_COLOUR for v in values]
+    fig = go.Figure([go.Bar(name="budget remaining", x=names, y=values, marker_color=colours)])
+    return _layout(fig, "Error budget remaining (%)")
+
+
+def burn_rate_figure(tiers: Sequence[TierBurn]) -> go.Figure:
+    """Per tier: the long- and short-window burn rates as bars and the tier's threshold
+    (its factor) as a marker; a tier fires when both bars pass the marker."""
+    names = [f"{t.flow} / {t.slo} / {t.tier}" for t in tiers]
+    fig = go.Figure([
+        go.Bar(name="long window", x=names, y=[t.long_burn for t in tiers],
+               marker_color=[ERROR_COLOUR if t.firing else OK_COLOUR for t in tiers]),
+        go.Bar(name="short window", x=names, y=[t.short_burn for t in tiers],
+               marker_color=[ERROR_COLOUR if t.firing else "#8ab17d" for t in tiers]),
+        go.Scatter(name="threshold", x=names, y=[t.factor for t in tiers], mode="markers",
+                   marker={"symbol": "line-ew-open", "size": 50, "color": EVENT_COLOUR,
+                           "line": {"width": 3}}),
+    ])
+    fig.update_layout(barmode="group")
+    return _layout(fig, "Burn rate per alert tier (threshold drawn)")
+
+
+def burndown_figure(points: Sequence[BudgetPoint]) -> go.Figure:
+    """One line per SLO: budget remaining (percent) over the period, with zero drawn."""
+    series: dict[str, list[BudgetPoint]] = {}
+    for p in points:
+        series.setdefault(f"{p.flow} / {p.slo}", []).append(p)
+    fig = go.Figure([
+        go.Scatter(name=name, x=[p.at for p in found], mode="lines+markers",
+                   y=[None if p.remaining is None else p.remaining * 100 for p in found])
+        for name, found in series.items()])
+    fig.add_hline(y=0, line_dash="dash", line_color=ERROR_COLOUR)
+    return _layout(fig, "Error budget burn-down (% remaining)")
+
+
+@dataclass(frozen=True)
+class Wait:
+    """Idle time before item ``before`` (its index): from ``start_ms`` for ``length_ms``."""
+
+    before: int
+    start_ms: float
+    length_ms: float
+
+
+def _offset_ms(item: TimelineItem, origin: TimelineItem) -> float:
+    return (item.time - origin.time).total_seconds() * 1000
+
+
+def waits(items: Sequence[TimelineItem]) -> tuple[Wait, ...]:
+    """Gaps where nothing of the run was in progress: between the latest end so far and the
+    next item's start (items in time order)."""
+    if not items:
+        return ()
+    found: list[Wait] = []
+    busy_until = 0.0
+    for i, item in enumerate(items):
+        start = _offset_ms(item, items[0])
+        if i and start > busy_until:
+            found.append(Wait(i, busy_until, start - busy_until))
+        busy_until = max(busy_until, start + item.duration_ms)
+    return tuple(found)
+
+
+def row_label(index: int, item: TimelineItem) -> str:
+    """The waterfall row of an item: ``3. payments · charge`` (events get a ``◆``)."""
+    mark = "◆ " if item.kind == "event" else ""
+    return f"{index + 1}. {mark}{item.service or item.event_source} · {item.name}"
+
+
+def waterfall_figure(timeline: Timeline) -> go.Figure:
+    """The run as a waterfall: spans as bars, events as diamonds, waits as grey bars, every
+    failing item in red. One row per item, in time order, top to bottom."""
+    items = timeline.items
+    labels = [row_label(i, item) for i, item in enumerate(items)]
+    spans = [i for i, item in enumerate(items) if item.kind == "span"]
+    events = [i for i, item in enumerate(items) if item.kind != "span"]
+    gaps = waits(items)
+
+    def colour(i: int) -> str:
+        return ERROR_COLOUR if items[i].status == "error" else (
+            OK_COLOUR if items[i].kind == "span" else EVENT_COLOUR)
+
+    def offset(i: int) -> float:
+        return _offset_ms(items[i], items[0])
+
+    fig = go.Figure([
+        go.Bar(name="wait", orientation="h", y=[labels[w.before] for w in gaps],
+               base=[w.start_ms for w in gaps], x=[w.length_ms for w in gaps],
+               marker_color=WAIT_COLOUR, opacity=0.6,
+               text=[f"wait {w.length_ms:,.0f} ms" for w in gaps], textposition="inside"),
+        go.Bar(name="span", orientation="h", y=[labels[i] for i in spans],
+               base=[offset(i) for i in spans],
+               x=[max(items[i].duration_ms, MIN_BAR_MS) for i in spans],
+               marker_color=[colour(i) for i in spans],
+               customdata=[items[i].status_message for i in spans],
+               hovertemplate="%{y}<br>%{x:,.1f} ms<br>%{customdata}<extra></extra>"),
+        go.Scatter(name="event", mode="markers", y=[labels[i] for i in events],
+                   x=[offset(i) for i in events],
+                   marker={"symbol": "diamond", "size": 12,
+                           "color": [colour(i) for i in events]}),
+    ])
+    fig.update_yaxes(categoryorder="array", categoryarray=labels, autorange="reversed")
+    fig.update_layout(barmode="overlay", height=max(300, 60 + 28 * len(items)))
+    return _layout(fig, f"{timeline.correlation_id} ({timeline.flow or 'no flow'})",
+                   xaxis={"title": "ms since the first item"})
+
+
+def failing_items(timeline: Timeline) -> tuple[int, ...]:
+    """Indexes of the items that failed (span status or event outcome ``error``)."""
+    return tuple(i for i, item in enumerate(timeline.items) if item.status == "error")
