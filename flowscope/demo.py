@@ -135,6 +135,9 @@ def banner(base: str, order_id: str | None) -> str:
     """Where to look, and an order to trace."""
     lines = [
         f"\nflowscope demo running at {base}  (server log: <data-dir>/server.log; Ctrl-C stops)",
+        f"  executive:        {base}/dashboards/executive",
+        f"  on-call:          {base}/dashboards/oncall",
+        f"  trace explorer:   {base}/dashboards/trace",
         f"  API docs:         {base}/docs",
         f"  flows and SLOs:   {base}/api/v1/flows",
         f"  order-to-cash:    {base}/api/v1/flows/order-to-cash/slos",
@@ -143,7 +146,8 @@ def banner(base: str, order_id: str | None) -> str:
     ]
     if order_id:
         lines += [
-            f"  trace an order:   flowscope trace {order_id} --url {base}",
+            f"  trace an order:   {base}/dashboards/trace?id={order_id}",
+            f"                    flowscope trace {order_id} --url {base}",
             f"                    {base}/api/v1/correlations/{order_id}",
         ]
     return "\n".join(lines) + "\n"

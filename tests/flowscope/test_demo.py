@@ -107,9 +107,12 @@ def test_an_otlp_body_holds_one_resource_per_service() -> None:
     assert sorted(names) == sorted({s.service for s in run.spans})
 
 
-def test_the_banner_names_the_order_to_trace() -> None:
+def test_the_banner_names_the_dashboards_and_the_order_to_trace() -> None:
     text = banner("http://127.0.0.1:4318", "A-12345678")
     assert "flowscope trace A-12345678" in text
+    assert "/dashboards/trace?id=A-12345678" in text
+    for page in ("executive", "oncall", "trace"):
+        assert f"http://127.0.0.1:4318/dashboards/{page}" in text
     assert "/api/v1/flows/order-to-cash/slos" in text
 
 
