@@ -96,9 +96,12 @@ def trace_body(model: ReadModel, correlation_id: str) -> list[Any]:
     out: list[Any] = []
     if failing:
         first = timeline.items[failing[0]]
-        out.append(layouts.notice(f"failed at step {failing[0] + 1}: {first.service} "
-                                  f"{first.name} {first.status_message}".strip(),
-                                  kind="error"))
+        where = f"step {failing[0] + 1}: {first.service} {first.name} {first.status_message}"
+        if figures.succeeded_after(timeline, failing[0]):
+            out.append(layouts.notice(f"succeeded after a failure at {where}".strip(),
+                                      kind="recovered"))
+        else:
+            out.append(layouts.notice(f"failed at {where}".strip(), kind="error"))
     out.append(layouts.graph("trace-waterfall", figures.waterfall_figure(timeline)))
     out.append(layouts.table(
         "trace-table", ("#", "time (UTC)", "kind", "service", "name", "ms", "status"),

@@ -162,6 +162,12 @@ def waterfall_figure(timeline: Timeline) -> go.Figure:
                    xaxis={"title": "ms since the first item"})
 
 
+def succeeded_after(timeline: Timeline, index: int) -> bool:
+    """True when a success event (outcome ``success``) follows item ``index``: the run
+    recovered, by a retry or a manual replay, from the failure there."""
+    return any(item.outcome == "success" for item in timeline.items[index + 1 :])
+
+
 def failing_items(timeline: Timeline) -> tuple[int, ...]:
     """Indexes of the items that failed (span status or event outcome ``error``)."""
     return tuple(i for i, item in enumerate(timeline.items) if item.status == "error")

@@ -28,8 +28,9 @@ def nav(prefix: str, current: str) -> html.Nav:
 
 
 def notice(text: str, *, kind: str = "empty") -> html.Div:
-    """An empty state (``kind='empty'``) or an error (``kind='error'``) shown in the page."""
-    colour = "#8a1c1c" if kind == "error" else "#555"
+    """An empty state (``kind='empty'``), an error (``kind='error'``) or a run that recovered
+    from a failure (``kind='recovered'``), shown in the page."""
+    colour = {"error": "#8a1c1c", "recovered": "#8a5a00"}.get(kind, "#555")
     return html.Div(text, className=f"notice notice-{kind}", role="alert" if kind == "error"
                     else "status", style={"color": colour, "padding": "1em",
                                           "border": f"1px solid {colour}",

@@ -14,6 +14,7 @@ from dashboards.figures import (
     burn_rate_figure,
     burndown_figure,
     failing_items,
+    succeeded_after,
     waits,
     waterfall_figure,
 )
@@ -72,6 +73,23 @@ def test_the_waterfall_interleaves_spans_and_events_and_marks_the_failure() -> N
     assert list(by_name["wait"].x) == pytest.approx([10, 290, 70])
     assert fig.layout.yaxis.categoryarray[0] == "1. ◆ storefront · OrderPlaced"
     assert failing_items(RUN) == (3, 4)
+
+
+RECOVERED = Timeline("A-7", "order-to-cash", (
+    item("span", "post invoice", 0, 30, status="error"),
+    item("span", "manual replay", 900, 10),
+    TimelineItem(kind="event", service="erp-sync", name="InvoicePosted",
+                 time=T0 + timedelta(seconds=1), duration_ms=0.0, status="ok", status_message="",
+                 trace_id="", span_id="", parent_span_id="", event_source="/erp",
+                 event_id="e", outcome="success"),
+))
+
+
+@pytest.mark.parametrize(("timeline", "recovered"), [(RUN, False), (RECOVERED, True)],
+                         ids=["a run that ends in failure did not recover",
+                              "a success after the failure means the run recovered"])
+def test_a_success_after_a_failure_is_a_recovery(timeline: Timeline, recovered: bool) -> None:
+    assert succeeded_after(timeline, failing_items(timeline)[0]) is recovered
 
 
 def test_burn_rates_are_drawn_against_each_tier_threshold() -> None:

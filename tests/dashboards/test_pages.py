@@ -163,7 +163,8 @@ def test_a_deep_link_opens_the_waterfall_of_one_order(
         ("event", "OrderPlaced", "unset"), ("span", "checkout", "unset"),
         ("span", "charge", "error"), ("span", "charge", "unset"),
         ("event", "InvoicePosted", "ok")]
-    assert "card declined" in dash_br.find_element(".notice-error").text
+    banner = dash_br.find_element(".notice-recovered").text
+    assert "succeeded after a failure" in banner and "card declined" in banner
     legend = {e.text for e in dash_br.find_elements("#trace-waterfall .legendtext")}
     assert {"span", "event", "wait"} <= legend
     dash_br.driver.save_screenshot(str(tmp_path / "trace.png"))
