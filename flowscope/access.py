@@ -41,6 +41,17 @@ from typing import Any, Literal, cast
 
 import yaml
 
+from flowscope.sessions import (
+    COOKIE,
+    LOGIN_PATH,
+    MAX_FORM_BYTES,
+    SESSION_SECONDS,
+    SessionStore,
+    login_page,
+    session_id,
+    submitted_key,
+)
+
 Scope = Literal["ingest", "read", "admin"]
 SCOPES: tuple[Scope, ...] = ("ingest", "read", "admin")
 
@@ -84,6 +95,8 @@ def required_scope(method: str, path: str) -> Scope | None:
         return None
     if path in INGEST_PATHS and method == "POST":
         return "ingest"
+    if path == "/dashboards" or path.startswith("/dashboards/"):
+        return "read"  # Dash posts its callbacks; the pages only read
     if path.startswith(ADMIN_PREFIXES) or method in ("POST", "PUT", "PATCH", "DELETE"):
         return "admin"
     return "read"
@@ -237,9 +250,10 @@ ASGIApp = Callable[
 class AccessGuard:
     """ASGI middleware: checks the bearer key's scope before the app sees the request."""
 
-    def __init__(self, app: ASGIApp, store: KeyStore) -> None:
+    def __init__(self, app: ASGIApp, store: KeyStore, sessions: SessionStore | None = None) -> None:
         self.app = app
         self.store = store
+        self.sessions = sessions or SessionStore()
 
     async def __call__(
         self,
@@ -250,12 +264,23 @@ class AccessGuard:
         if scope["type"] != "http" or not self.store.keys():
             await self.app(scope, receive, send)
             return
+        if scope["path"] == LOGIN_PATH:
+            await self._login(scope, receive, send)
+            return
         needed = required_scope(scope["method"], scope["path"])
         if needed is None:
             await self.app(scope, receive, send)
             return
         presented = _bearer(scope)
         key = self.store.match(presented) if presented else None
+        if key is None and scope["path"].startswith("/dashboards"):
+            sid = session_id(scope.get("headers", []))
+            session = self.sessions.get(sid) if sid else None
+            if session is not None:
+                key = StoredKey(session.key_name, session.scope, "")  # type: ignore[arg-type]
+            elif scope["method"] == "GET":
+                await _respond(send, 303, b"", [(b"location", LOGIN_PATH.encode())])
+                return
         if key is None:
             await _deny(send, 401, "a valid API key is required: Authorization: Bearer KEY")
             return
@@ -264,6 +289,49 @@ class AccessGuard:
             await _deny(send, 403, f"this key has scope {key.scope!r}; this route needs {needed!r}")
             return
         await self.app(scope, receive, send)
+
+
+    async def _login(
+        self,
+        scope: MutableMapping[str, Any],
+        receive: Callable[[], Awaitable[Any]],
+        send: Callable[[Any], Awaitable[None]],
+    ) -> None:
+        html_type = [(b"content-type", b"text/html; charset=utf-8")]
+        if scope["method"] != "POST":
+            await _respond(send, 200, login_page(), html_type)
+            return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if len(body) > MAX_FORM_BYTES:
+                await _respond(send, 413, login_page("that form is too large"), html_type)
+                return
+            if not message.get("more_body"):
+                break
+        presented = submitted_key(body)
+        key = self.store.match(presented) if presented else None
+        if key is None or not allows(key.scope, "read"):
+            reason = "that key is not valid" if key is None else "that key has no read scope"
+            await _respond(send, 401, login_page(reason), html_type)
+            return
+        sid = self.sessions.open(key.name, key.scope)
+        cookie = (f"{COOKIE}={sid}; HttpOnly; SameSite=Strict; Path=/dashboards;"
+                  f" Max-Age={SESSION_SECONDS}")
+        await _respond(send, 303, b"", [(b"location", b"/dashboards/executive"),
+                                        (b"set-cookie", cookie.encode())])
+
+
+async def _respond(
+    send: Callable[[Any], Awaitable[None]],
+    status: int,
+    body: bytes,
+    headers: list[tuple[bytes, bytes]],
+) -> None:
+    headers = [*headers, (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 def _bearer(scope: MutableMapping[str, Any]) -> str | None:

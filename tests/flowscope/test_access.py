@@ -36,6 +36,7 @@ from flowscope.access import (
         ("POST", "/api/v1/silences", "admin"),
         ("GET", "/healthz", None),
         ("GET", "/readyz", None),
+        ("POST", "/dashboards/_dash-update-component", "read"),
     ],
     ids=[
         "posting spans needs ingest",
@@ -47,6 +48,7 @@ from flowscope.access import (
         "other writes need admin",
         "liveness is open",
         "readiness is open",
+        "the dashboards' callbacks only need read",
     ],
 )
 def test_every_route_maps_to_a_scope(method: str, path: str, scope: str | None) -> None:
@@ -150,12 +152,16 @@ class GuardedClient:
         self.app = app
 
     def request(
-        self, method: str, path: str, headers: dict[str, str] | None = None
+        self,
+        method: str,
+        path: str,
+        headers: dict[str, str] | None = None,
+        data: dict[str, str] | None = None,
     ) -> httpx.Response:
         async def call() -> httpx.Response:
             transport = httpx.ASGITransport(app=self.app)  # type: ignore[arg-type]
             async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-                return await client.request(method, path, headers=headers)
+                return await client.request(method, path, headers=headers, data=data)
 
         return asyncio.run(call())
 
@@ -176,6 +182,8 @@ def _app(store: KeyStore) -> GuardedClient:
             Route("/api/v1/correlations/{cid}", ok),
             Route("/api/v1/audit", ok),
             Route("/healthz", ok),
+            Route("/dashboards/executive", ok),
+            Route("/dashboards/_dash-update-component", ok, methods=["POST"]),
         ]
     )
     guarded = AccessGuard(inner, store)
@@ -210,3 +218,28 @@ def test_with_keys_the_guard_answers_401_and_403_by_scope(tmp_path: Path) -> Non
         if status == 401:
             assert resp.headers["www-authenticate"].startswith("Bearer")
         assert (read not in resp.text) and (ingest not in resp.text)
+
+
+def test_a_browser_signs_in_with_a_read_key_and_gets_a_session_cookie(tmp_path: Path) -> None:
+    store = KeyStore(tmp_path / "keys.yaml")
+    read, ingest = store.create("read", name="exec"), store.create("ingest")
+    client = _app(store)
+    first = client.get("/dashboards/executive")
+    assert (first.status_code, first.headers["location"]) == (303, "/dashboards/login")
+    assert "<form" in client.get("/dashboards/login").text
+    for bad, reason in ((ingest, "no read scope"), ("fsk_read_nonsense", "not valid")):
+        refused = client.request("POST", "/dashboards/login", data={"key": bad})
+        assert refused.status_code == 401 and reason in refused.text
+        assert bad not in refused.text
+    signed = client.request("POST", "/dashboards/login", data={"key": read})
+    assert signed.status_code == 303
+    cookie = signed.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and read not in cookie
+    session = {"cookie": cookie.split(";")[0]}
+    assert client.request("GET", "/dashboards/executive", headers=session).text == "ok"
+    assert client.request("POST", "/dashboards/_dash-update-component",
+                          headers=session).status_code == 200
+    # the cookie is for the dashboards only, and a forged one is nothing
+    assert client.request("GET", "/api/v1/correlations/A", headers=session).status_code == 401
+    forged = {"cookie": "flowscope_session=forged"}
+    assert client.request("GET", "/dashboards/executive", headers=forged).status_code == 303
