@@ -189,7 +189,7 @@ def _event(
     parent = _TRACEPARENT.match(extensions.get("traceparent", ""))
     if parent and parent[1] != "ff" and parent[2].strip("0") and parent[3].strip("0"):
         trace_id, span_id = parent[2], parent[3]
-    attributes = rules.redactor.apply_pairs(extensions.items())
+    attributes = rules.extension_redactor.apply_pairs(extensions.items())
     for key, value in attributes:
         if len(value) * 4 > limit and len(value.encode("utf-8")) > limit:
             raise InvalidItem(key, f"value is longer than {limit} bytes")

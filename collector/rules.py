@@ -7,8 +7,9 @@ that keeps one catalog object pays the compilation once.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from catalog.model import Catalog, RedactionAction
 from collector.redaction import Redactor, hash_value
@@ -19,7 +20,9 @@ from collector.tagging import BAGGAGE_PREFIX, Tagger
 class IngestRules:
     """Redactor and tagger of one catalog, plus what the hot loops need precomputed.
 
-    ``lookup_keys`` are the attribute keys tagging reads (empty when the catalog has no
+    ``extension_redactor`` applies the same rules to CloudEvents extension names, which are
+    lowercase letters and digits only (``user.email`` matches ``useremail``, ``card.*`` matches
+    ``card*``). ``lookup_keys`` are the attribute keys tagging reads (empty when the catalog has no
     flows); ``lookup_actions`` the redaction actions that apply to some of them;
     ``rare_key_bytes`` byte strings (``b"baggage."``, ``b"flowscope."``) that begin every
     lookup key other than the correlation keys themselves (explicit tags, baggage copies): a
@@ -27,6 +30,7 @@ class IngestRules:
     """
 
     redactor: Redactor
+    extension_redactor: Redactor
     tagger: Tagger
     lookup_keys: frozenset[str]
     lookup_actions: Mapping[str, RedactionAction]
@@ -36,6 +40,10 @@ class IngestRules:
     def compile(cls, catalog: Catalog) -> IngestRules:
         """Compile ``catalog``'s redaction rules and flows."""
         redactor = Redactor.from_rules(catalog.redaction)
+        # CloudEvents extension names cannot hold dots: ``user.email`` travels as ``useremail``
+        extension_rules = []
+        for rule in catalog.redaction:
+            extension_rules += [rule, replace(rule, key=_extension_pattern(rule.key))]
         tagger = Tagger(catalog)
         keys = tagger.lookup_keys if tagger.active else frozenset()
         actions = {k: a for k in keys if (a := redactor.action(k)) is not None}
@@ -43,6 +51,7 @@ class IngestRules:
         rare = tuple(sorted({_rare_prefix(k) for k in keys - set(tagger.keys)}))
         return cls(
             redactor=redactor,
+            extension_redactor=Redactor.from_rules(extension_rules),
             tagger=tagger,
             lookup_keys=keys,
             lookup_actions=actions,
@@ -82,3 +91,9 @@ def ingest_rules(catalog: Catalog) -> IngestRules:
     _MEMO.insert(0, (catalog, rules))
     del _MEMO[_MEMO_SIZE:]
     return rules
+
+
+def _extension_pattern(key: str) -> str:
+    """A redaction key or glob as a CloudEvents extension name: lowercase, only letters, digits
+    and glob characters kept."""
+    return re.sub(r"[^a-z0-9*?\[\]!]", "", key.lower())

@@ -322,3 +322,26 @@ def test_an_undecodable_cloudevents_body_raises_decode_error(decoder: Any, body:
 )
 def test_extension_names_for_attributes(attribute: str, extension: str) -> None:
     assert extension_name(attribute) == extension
+
+
+@pytest.mark.parametrize(
+    ("extension", "value", "stored"),
+    [
+        ("useremail", "a@b.c", "sha256:" + hashlib.sha256(b"a@b.c").hexdigest()),
+        ("cardnumber", "4111111111111111", None),
+        ("cardcvv", "123", None),
+        ("region", "eu", "eu"),
+    ],
+    ids=[
+        "a user.email rule hashes the useremail extension",
+        "a card.* rule drops the cardnumber extension",
+        "a card.* rule drops any card extension",
+        "an extension no rule names is kept",
+    ],
+)
+def test_redaction_rules_reach_extensions_spelled_without_dots(
+    extension: str, value: str, stored: str | None
+) -> None:
+    attributes = dict(only(structured(event(**{extension: value}))).attributes)
+    assert attributes.get(extension) == stored
+    assert value not in json.dumps(attributes) or stored == value
