@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
-import httpx
 import typer
 from rich.table import Table
+
+from flowscope.server_client import call_server
 
 costs_app = typer.Typer(no_args_is_help=True, help="Imported spend lines.")
 
@@ -35,26 +36,7 @@ BATCH = 5000
 
 def _call(method: str, base: str, path: str, *, params: dict[str, str] | None = None,
           body: Any = None, missing_ok: bool = False) -> Any:
-    from flowscope import cli
-
-    try:
-        resp = httpx.request(method, f"{base}{path}", params=params, json=body,
-                             headers=cli._auth_headers(), timeout=120)
-    except httpx.HTTPError as exc:
-        cli._fail(f"cannot reach flowscope at {base}: {exc}")
-    if resp.status_code in (401, 403):
-        needed = "an admin" if method == "POST" else "a read"
-        cli._fail(f"{base} refused the request ({resp.status_code}): set FLOWSCOPE_API_KEY "
-                  f"to {needed} key")
-    if resp.status_code == 404 and missing_ok:
-        return None
-    if resp.status_code != 200:
-        try:
-            detail = resp.json().get("detail", resp.text)
-        except ValueError:
-            detail = resp.text
-        cli._fail(f"{base}{path} answered {resp.status_code}: {str(detail)[:500]}")
-    return resp.json()
+    return call_server(method, base, path, params=params, body=body, missing_ok=missing_ok)
 
 
 def summary_table(bodies: list[dict[str, Any]]) -> Table:

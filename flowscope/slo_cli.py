@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
-import httpx
 import typer
 from rich.table import Table
+
+from flowscope.server_client import call_server
 
 slo_app = typer.Typer(no_args_is_help=True, help="SLO status and alert windows.")
 
@@ -52,22 +53,7 @@ def _when(exhaustion: dict[str, Any] | None) -> str:
 
 
 def _get(base: str, path: str, params: dict[str, str]) -> Any:
-    from flowscope import cli
-
-    try:
-        resp = httpx.get(f"{base}{path}", params=params, headers=cli._auth_headers(), timeout=60)
-    except httpx.HTTPError as exc:
-        cli._fail(f"cannot reach flowscope at {base}: {exc}")
-    if resp.status_code in (401, 403):
-        cli._fail(f"{base} refused the request ({resp.status_code}): set FLOWSCOPE_API_KEY "
-                  "to a read key")
-    if resp.status_code != 200:
-        try:
-            detail = resp.json().get("detail", resp.text)
-        except ValueError:
-            detail = resp.text
-        cli._fail(f"{base}{path} answered {resp.status_code}: {str(detail)[:500]}")
-    return resp.json()
+    return call_server("GET", base, path, params=params, timeout_s=60.0)
 
 
 def status_table(bodies: list[dict[str, Any]]) -> Table:
