@@ -316,3 +316,19 @@ def test_burn_rates_follow_the_windows(seeded: Warehouse) -> None:
     assert rows["order-to-cash"]["burn_1h"] == pytest.approx((1 / 3) / 0.01)
     assert rows["refund"]["burn_5m"] is None
     assert rows["refund"]["burn_6h"] == pytest.approx(0.5 / 0.01)
+
+
+@pytest.mark.parametrize(
+    "flow", ["x' OR '1'='1", "x\\' OR 1=1 --", "order-to-cash' --"],
+    ids=["a quote in the flow stays inside the string",
+         "a backslash and a quote stay inside the string", "a comment stays inside the string"],
+)
+def test_a_crafted_flow_variable_sees_what_an_unknown_flow_sees(
+    seeded: Warehouse, flow: str
+) -> None:
+    queries = [q for q in QUERIES if "${flow:" in q.sql]
+    assert queries
+    for query in queries:
+        unknown = seeded.query(expand(query.sql, {**VARIABLES, "flow": ("no-such-flow",)}))
+        crafted = seeded.query(expand(query.sql, {**VARIABLES, "flow": (flow,)}))
+        assert crafted == unknown, query.label
