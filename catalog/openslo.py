@@ -65,7 +65,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode
 
 from catalog.errors import (
@@ -86,6 +85,7 @@ from catalog.openslo_spec import (
 )
 from catalog.openslo_windows import read_time_window
 from catalog.reader import NULL, SpecReader
+from catalog.yaml_source import compose_all, read_source
 
 OPENSLO_V1 = "openslo/v1"
 DOCUMENT_KEYS = ("apiVersion", "kind", "metadata", "spec")
@@ -129,15 +129,7 @@ def load_openslo_slos(path: Path) -> tuple[ImportedSLO, ...]:
     Raises :class:`CatalogFileError`, :class:`CatalogSyntaxError` or
     :class:`CatalogValidationError`.
     """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        problem = Problem(str(path), 0, 0, "", f"is not UTF-8 text: {exc}")
-        raise CatalogFileError((problem,)) from exc
-    except OSError as exc:
-        problem = Problem(str(path), 0, 0, "", f"cannot read: {exc.strerror or exc}")
-        raise CatalogFileError((problem,)) from exc
-    return parse_openslo(text, filename=str(path))
+    return parse_openslo(read_source(path, CatalogFileError), filename=str(path))
 
 
 def load_openslo(path: Path, catalog: Catalog) -> Catalog:
@@ -226,17 +218,7 @@ def _counts_runs(flow: Flow) -> bool:
 
 def _compose_all(text: str, filename: str) -> list[Node]:
     """The non-empty documents of the stream; YAML errors become :class:`CatalogSyntaxError`."""
-    try:
-        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark is not None else (0, 0)
-        message = " ".join(p for p in (exc.context, exc.problem) if p) or "not valid YAML"
-        problem = Problem(filename, line, column, "", f"invalid YAML: {message}")
-        raise CatalogSyntaxError((problem,)) from exc
-    except yaml.YAMLError as exc:
-        problem = Problem(filename, 0, 0, "", f"invalid YAML: {exc}")
-        raise CatalogSyntaxError((problem,)) from exc
+    nodes = compose_all(text, filename, CatalogSyntaxError)
     return [n for n in nodes if not (isinstance(n, ScalarNode) and n.tag == NULL)]
 
 

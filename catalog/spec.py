@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-import yaml
 from yaml.nodes import MappingNode, Node
 
 from catalog.alerting import read_alerting
@@ -38,6 +37,7 @@ from catalog.model import (
 )
 from catalog.reader import Fields, SpecReader
 from catalog.recurrence import check_rrule
+from catalog.yaml_source import compose, read_source
 
 V1 = "flowscope/v1"
 ROOT_KEYS = ("apiVersion", "redaction", "flows")
@@ -63,15 +63,7 @@ def load_catalog(path: Path) -> Catalog:
     Raises :class:`CatalogFileError` (unreadable), :class:`CatalogSyntaxError` (not YAML) or
     :class:`CatalogValidationError` (every spec problem of the file).
     """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        problem = Problem(str(path), 0, 0, "", f"is not UTF-8 text: {exc}")
-        raise CatalogFileError((problem,)) from exc
-    except OSError as exc:
-        problem = Problem(str(path), 0, 0, "", f"cannot read: {exc.strerror or exc}")
-        raise CatalogFileError((problem,)) from exc
-    return parse_catalog(text, filename=str(path))
+    return parse_catalog(read_source(path, CatalogFileError), filename=str(path))
 
 
 def parse_catalog(text: str, *, filename: str = "<string>") -> Catalog:
@@ -79,26 +71,12 @@ def parse_catalog(text: str, *, filename: str = "<string>") -> Catalog:
 
     Raises :class:`CatalogSyntaxError` or :class:`CatalogValidationError`.
     """
-    root = _compose(text, filename)
+    root = compose(text, filename, CatalogSyntaxError)
     reader = SpecReader(filename)
     catalog = _read_document(reader, root)
     if reader.problems or catalog is None:
         raise CatalogValidationError(reader.sorted_problems())
     return catalog
-
-
-def _compose(text: str, filename: str) -> Node | None:
-    try:
-        return yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark is not None else (0, 0)
-        message = " ".join(p for p in (exc.context, exc.problem) if p) or "not valid YAML"
-        problem = Problem(filename, line, column, "", f"invalid YAML: {message}")
-        raise CatalogSyntaxError((problem,)) from exc
-    except yaml.YAMLError as exc:
-        problem = Problem(filename, 0, 0, "", f"invalid YAML: {exc}")
-        raise CatalogSyntaxError((problem,)) from exc
 
 
 def _read_document(r: SpecReader, root: Node | None) -> Catalog | None:

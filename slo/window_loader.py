@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from catalog.errors import Problem
+from catalog.yaml_source import read_source
 from slo.burn import WindowCatalog
 from slo.errors import WindowCatalogFileError, WindowCatalogNotFoundError
 from slo.window_spec import parse_window_catalog
@@ -85,12 +86,5 @@ def load_window_catalog(name_or_path: str | Path, *, search_dirs: Sequence[Path]
     else:
         path = find_window_catalog(str(name_or_path), search_dirs=search_dirs,
                                    include_builtin=include_builtin)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        problem = Problem(str(path), 0, 0, "", f"is not UTF-8 text: {exc}")
-        raise WindowCatalogFileError((problem,)) from exc
-    except OSError as exc:
-        problem = Problem(str(path), 0, 0, "", f"cannot read: {exc.strerror or exc}")
-        raise WindowCatalogFileError((problem,)) from exc
+    text = read_source(path, WindowCatalogFileError)
     return parse_window_catalog(text, name=path.stem, filename=str(path))

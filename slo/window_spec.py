@@ -25,11 +25,11 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
-import yaml
 from yaml.nodes import MappingNode, Node
 
 from catalog.errors import Problem
 from catalog.reader import SpecReader
+from catalog.yaml_source import compose
 from slo.burn import SEVERITIES, Severity, WindowCatalog, WindowTier
 from slo.errors import WindowCatalogSyntaxError, WindowCatalogValidationError
 
@@ -47,26 +47,12 @@ def parse_window_catalog(text: str, *, name: str, filename: str = "<string>") ->
     Raises :class:`~slo.errors.WindowCatalogSyntaxError` (not YAML) or
     :class:`~slo.errors.WindowCatalogValidationError` (every problem of the file).
     """
-    root = _compose(text, filename)
+    root = compose(text, filename, WindowCatalogSyntaxError)
     reader = SpecReader(filename)
     catalog = _read(reader, root, name)
     if reader.problems or catalog is None:
         raise WindowCatalogValidationError(reader.sorted_problems())
     return catalog
-
-
-def _compose(text: str, filename: str) -> Node | None:
-    try:
-        return yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark is not None else (0, 0)
-        message = " ".join(p for p in (exc.context, exc.problem) if p) or "not valid YAML"
-        problem = Problem(filename, line, column, "", f"invalid YAML: {message}")
-        raise WindowCatalogSyntaxError((problem,)) from exc
-    except yaml.YAMLError as exc:
-        problem = Problem(filename, 0, 0, "", f"invalid YAML: {exc}")
-        raise WindowCatalogSyntaxError((problem,)) from exc
 
 
 def _read(r: SpecReader, root: Node | None, name: str) -> WindowCatalog | None:
