@@ -157,6 +157,17 @@ class MaintenanceWindow:
     reason: str | None = None
 
 
+@dataclass(frozen=True)
+class Release:
+    """A release of the flow's automation: ``version`` went live on ``day`` (UTC). The executive
+    page compares cost per success and the success rate on equal stretches of days before and
+    after it (:mod:`cost.release`)."""
+
+    version: str
+    day: date
+    note: str | None = None
+
+
 AlertSeverity = Literal["page", "ticket"]
 """``page`` wakes someone now; ``ticket`` is work for business hours."""
 
@@ -235,6 +246,8 @@ class Flow:
     investment: Investment | None = None
     maintenance: tuple[MaintenanceWindow, ...] = ()
     runbook_url: str | None = None
+    releases: tuple[Release, ...] = ()
+    """In day order (the spec sorts them)."""
 
     def partners(self) -> frozenset[str]:
         """Every partner (external vendor) named by this flow's steps."""

@@ -32,6 +32,7 @@ from catalog.model import (
     MaintenanceWindow,
     Matcher,
     RedactionRule,
+    Release,
     SLOSpec,
     Step,
 )
@@ -45,7 +46,7 @@ REDACTION_KEYS = ("key", "action")
 REDACTION_ACTIONS = ("hash", "drop")
 FLOW_KEYS = (
     "name", "owner", "correlation_key", "runbook_url", "start", "success", "failure", "steps",
-    "slos", "alerting", "maintenance", "cost", "baseline", "investment",
+    "slos", "alerting", "maintenance", "cost", "baseline", "investment", "releases",
 )
 MATCHER_KEYS = ("event", "events", "service", "span")
 FAILURE_KEYS = ("event", "events", "dead_letter")
@@ -55,6 +56,7 @@ CALENDAR_KEYS = ("calendar", "timezone")
 CALENDARS = ("month", "quarter", "week", "year")
 DEFAULT_TIMEZONE = "UTC"
 MAINTENANCE_KEYS = ("rrule", "duration", "reason")
+RELEASE_KEYS = ("version", "date", "note")
 
 
 def load_catalog(path: Path) -> Catalog:
@@ -156,6 +158,8 @@ def _flow(r: SpecReader, node: Node, path: str) -> Flow | None:
     cost = f.read("cost", lambda n, p: read_cost(r, n, p, steps if "steps" in f else ()))
     baseline = f.read("baseline", lambda n, p: read_baseline(r, n, p))
     investment = f.read("investment", lambda n, p: read_investment(r, n, p))
+    releases = f.read("releases", lambda n, p: r.unique_items(
+        n, p, lambda i, q: _release(r, i, q), field="version", what="release version"))
     if len(r.problems) > before or name is None or correlation_key is None:
         return None
     return Flow(
@@ -164,7 +168,7 @@ def _flow(r: SpecReader, node: Node, path: str) -> Flow | None:
         alerting_windows=alerting.windows if alerting else None,
         alert_rules=alerting.rules if alerting else (), cost=cost,
         baseline=baseline, investment=investment, maintenance=maintenance or (),
-        runbook_url=runbook_url,
+        runbook_url=runbook_url, releases=tuple(sorted(releases or (), key=lambda x: x.day)),
     )
 
 
@@ -281,6 +285,18 @@ def _window(r: SpecReader, node: Node, path: str) -> MaintenanceWindow | None:
     if rrule is None or duration is None or ("reason" in f and reason is None):
         return None
     return MaintenanceWindow(rrule=rrule, duration=duration, reason=reason)
+
+
+def _release(r: SpecReader, node: Node, path: str) -> Release | None:
+    f = r.mapping(node, path, allowed=RELEASE_KEYS, required=("version", "date"))
+    if f is None:
+        return None
+    version = f.read("version", r.text)
+    day = f.read("date", r.day)
+    note = f.read("note", r.text)
+    if version is None or day is None or ("note" in f and note is None):
+        return None
+    return Release(version=version, day=day, note=note)
 
 
 VERSIONS: dict[str, Callable[[SpecReader, MappingNode], Catalog | None]] = {V1: catalog_from_v1}

@@ -6,8 +6,10 @@ calendar days on each side count (``release - span_days`` up to the day before, 
 ``release`` up to ``release + span_days - 1``), so the two sides cover equally long
 stretches of calendar.
 
-Each side reports its cost, successes, cost per success (``cost / successes``, ``None`` with
-no success) and successes per day of data (``None`` without data). The comparison reports
+Each side reports its cost, successes and failures, cost per success (``cost / successes``,
+``None`` with no success), success rate (``successes / (successes + failures)``: the runs
+that ended, by outcome; ``None`` when none ended) and successes per day of data (``None``
+without data). The comparison reports
 ``after - before`` and ``after / before`` of the cost per success, each ``None`` when a side
 has none (or the ratio's before is zero). Pure.
 """
@@ -28,13 +30,20 @@ from cost.roi import DailyResult, check_daily_series
 @dataclass(frozen=True)
 class SideSummary:
     """One side of a release: ``days`` of data from ``first`` to ``last`` (``None`` when it
-    has none), their total ``cost`` and ``successes``."""
+    has none), their total ``cost``, ``successes`` and ``failures``."""
 
     first: date | None
     last: date | None
     days: int
     cost: Decimal
     successes: int
+    failures: int = 0
+
+    @property
+    def success_rate(self) -> Decimal | None:
+        """``successes / (successes + failures)``; ``None`` when no run ended."""
+        ended = self.successes + self.failures
+        return None if ended == 0 else divide(self.successes, ended)
 
     @property
     def cost_per_success(self) -> Decimal | None:
@@ -103,4 +112,5 @@ def _summary(days: Sequence[DailyResult]) -> SideSummary:
     with exact():
         cost = sum((d.cost for d in days), Decimal(0))
     return SideSummary(first=days[0].day if days else None, last=days[-1].day if days else None,
-                       days=len(days), cost=cost, successes=sum(d.successes for d in days))
+                       days=len(days), cost=cost, successes=sum(d.successes for d in days),
+                       failures=sum(d.failures for d in days))

@@ -3,6 +3,8 @@ it reads usage (:mod:`cost.queries`) and imported spend (:mod:`cost.spend_store`
 them to the pure math (:mod:`cost.allocation`, :mod:`cost.roi`).
 
 - :func:`flow_cost` — the :class:`~cost.breakdown.CostBreakdown` of one flow over a range.
+- :func:`release_report` — cost per success and success rate on equal stretches of days
+  before and after a release of one flow (:func:`cost.release.compare_release`).
 - :func:`roi_report` — per costed flow with a baseline, and in total: the window's baseline
   cost, actual cost and savings, and the cumulative net return and payback date of the series
   that starts at the flow's ``investment.since`` (or at the window's first day without one)
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from catalog.model import Catalog, Flow
@@ -26,6 +28,7 @@ from cost.currency import catalog_currency
 from cost.errors import CurrencyMismatchError
 from cost.money import exact
 from cost.queries import FlowUsage, flow_usage
+from cost.release import ReleaseComparison, compare_release
 from cost.roi import RoiSeries, baseline_cost_per_run, daily_results, roi_series
 from cost.spend_lines import flow_spend
 from cost.spend_store import load_spend
@@ -95,6 +98,29 @@ def flow_cost(wh: Warehouse, catalog: Catalog, flow: Flow, period: DateRange) ->
     lines = flow_spend(flow, costed, spend, _partner_calls(usage))
     mine = usage[flow.name]
     return FlowCost(allocate(flow, period, mine.days, lines), mine)
+
+
+RELEASE_SPAN_DAYS = 14
+"""Most days :func:`release_report` compares on each side of a release."""
+
+
+def release_report(wh: Warehouse, catalog: Catalog, flow: Flow, release: date, last: date, *,
+                   span_days: int = RELEASE_SPAN_DAYS) -> ReleaseComparison:
+    """``flow`` before and after ``release``: the days from ``release`` to ``last`` (at most
+    ``span_days``) against as many days just before it, each day costed as in
+    :func:`roi_report`. Raises :class:`ValueError` when ``last`` is before ``release``,
+    :class:`~cost.errors.NoCostModelError` when the flow has no cost model."""
+    if last < release:
+        raise ValueError(f"the release of {release.isoformat()} is after the last day "
+                         f"{last.isoformat()}")
+    span = min(span_days, (last - release).days + 1)
+    days = DateRange(release - timedelta(days=span), release + timedelta(days=span - 1))
+    spend = load_spend(wh, days)
+    costed = costed_flows(catalog)
+    usage = flow_usage(wh, _sharers(flow, costed, spend), days)
+    daily = allocate_daily(flow, days, usage[flow.name].days,
+                           flow_spend(flow, costed, spend, _partner_calls(usage)))
+    return compare_release(daily_results(daily), release, span_days=span)
 
 
 def roi_report(wh: Warehouse, catalog: Catalog, period: DateRange) -> RoiReport:

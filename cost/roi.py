@@ -43,15 +43,17 @@ MINUTES_PER_HOUR = 60
 
 @dataclass(frozen=True)
 class DailyResult:
-    """What a flow cost on ``day`` and how many runs succeeded."""
+    """What a flow cost on ``day``, how many runs succeeded and how many failed."""
 
     day: date
     cost: Decimal
     successes: int
+    failures: int = 0
 
     def __post_init__(self) -> None:
         check_amount(self.cost, f"cost of {self.day}")
         check_count(self.successes, f"successes of {self.day}")
+        check_count(self.failures, f"failures of {self.day}")
 
 
 def daily_results(breakdowns: Iterable[CostBreakdown]) -> tuple[DailyResult, ...]:
@@ -64,7 +66,7 @@ def daily_results(breakdowns: Iterable[CostBreakdown]) -> tuple[DailyResult, ...
             raise UsageError(f"a daily series needs one-day breakdowns, got "
                              f"{breakdown.period.first}..{breakdown.period.last}")
         results.append(DailyResult(breakdown.period.first, breakdown.total,
-                                   breakdown.successes))
+                                   breakdown.successes, breakdown.failures))
     return tuple(results)
 
 

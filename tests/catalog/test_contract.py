@@ -21,6 +21,7 @@ from catalog.model import (
     Matcher,
     PerCallPrice,
     RedactionRule,
+    Release,
     SLOSpec,
     Step,
 )
@@ -204,6 +205,15 @@ MINIMAL = "apiVersion: flowscope/v1\nflows:\n  - name: f\n    correlation_key: k
                  cost=CostModel(currency="EUR", per_invocation=Decimal("0.0000002"),
                                 per_call=(PerCallPrice(price=Decimal("1"), step="s"),))),
             id="a cost may price invocations and a step",
+        ),
+        pytest.param(
+            "    releases:\n      - {version: \"2.5\", date: 2026-11-20, note: batch posting}\n"
+            "      - {version: \"2.4\", date: \"2026-10-02\"}\n",
+            Flow(name="f", correlation_key="k",
+                 releases=(Release(version="2.4", day=date(2026, 10, 2)),
+                           Release(version="2.5", day=date(2026, 11, 20),
+                                   note="batch posting"))),
+            id="releases are kept in day order whatever the file order",
         ),
     ],
 )

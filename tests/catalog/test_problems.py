@@ -255,6 +255,22 @@ flows:
             id="a maintenance window without duration is refused",
         ),
         pytest.param(
+            FLOW + "    releases:\n      - {version: \"2.4\", date: 2026-13-01}\n",
+            "flows[0].releases[0].date", 10, "must be a date like 2026-01-01",
+            id="a release on a day that does not exist is refused",
+        ),
+        pytest.param(
+            FLOW + "    releases:\n      - {version: \"2.4\", date: 2026-10-01}\n"
+            "      - {version: \"2.4\", date: 2026-11-01}\n",
+            "flows[0].releases[1].version", 11, "release version",
+            id="a release version given twice is refused",
+        ),
+        pytest.param(
+            FLOW + "    releases:\n      - {version: 2.4, date: 2026-10-01}\n",
+            "flows[0].releases[0].version", 10, "must be a string, got 2.4",
+            id="an unquoted numeric release version is refused",
+        ),
+        pytest.param(
             FLOW + "    runbook_url: wiki/order-to-cash\n",
             "flows[0].runbook_url", 9, "must be an http(s) URL",
             id="a runbook that is not an http URL is refused",

@@ -6,7 +6,9 @@ from decimal import Decimal
 
 import pytest
 
+from catalog.model import Catalog
 from cost.queries import flow_usage
+from cost.reports import flow_cost, release_report
 from cost.usage import Activity, DailyUsage, DateRange
 from tests.cost import scenario
 from tests.cost.conftest import Recorder
@@ -88,3 +90,27 @@ def test_a_flow_without_data_has_no_usage(usage_wh: Warehouse) -> None:
     found = flow_usage(usage_wh, [FLOW, other], DateRange(scenario.DAY1, scenario.DAY2))
     assert found[other.name].days == ()
     assert len(found[FLOW.name].days) == 2
+
+
+def test_a_release_compares_equal_stretches_of_days(usage_wh: Warehouse) -> None:
+    catalog = Catalog(flows=(FLOW,))
+    comparison = release_report(usage_wh, catalog, FLOW, scenario.DAY2, scenario.DAY2)
+    before, after = comparison.before, comparison.after
+    # one day on each side: day 1 (1 success, 2 failures), day 2 (nothing ended)
+    assert (before.first, before.days, before.successes, before.failures) == (
+        scenario.DAY1, 1, 1, 2)
+    assert (after.first, after.days, after.successes, after.failures) == (
+        scenario.DAY2, 1, 0, 0)
+    assert before.success_rate == Decimal("0.333333333333333333")
+    assert after.success_rate is None
+    # same licence day and one intervention each; day 1 adds 4 stripe calls (1.20), 2 erp-sync
+    # calls (0.004) and 4.75 CPU-seconds (0.0002375); day 2 one erp-sync call (0.002)
+    assert before.cost - after.cost == Decimal("1.2022375")
+    both = flow_cost(usage_wh, catalog, FLOW, DateRange(scenario.DAY1, scenario.DAY2))
+    assert before.cost + after.cost == both.breakdown.total
+    assert before.cost_per_success == before.cost
+
+
+def test_a_release_after_the_last_day_is_refused(usage_wh: Warehouse) -> None:
+    with pytest.raises(ValueError, match="after the last day"):
+        release_report(usage_wh, Catalog(flows=(FLOW,)), FLOW, scenario.DAY2, scenario.DAY1)

@@ -12,10 +12,12 @@ from cost.release import compare_release
 from cost.roi import DailyResult
 
 RELEASE = date(2026, 3, 1)
-# ten days before at 88.2025 for 97 successes, ten days after at 70.2025 for 100 successes
-BEFORE = [DailyResult(RELEASE - timedelta(days=10 - i), Decimal("88.2025"), 97)
+# ten days before at 88.2025 for 97 successes and 3 failures, ten days after at 70.2025 for
+# 100 successes and 1 failure
+BEFORE = [DailyResult(RELEASE - timedelta(days=10 - i), Decimal("88.2025"), 97, 3)
           for i in range(10)]
-AFTER = [DailyResult(RELEASE + timedelta(days=i), Decimal("70.2025"), 100) for i in range(10)]
+AFTER = [DailyResult(RELEASE + timedelta(days=i), Decimal("70.2025"), 100, 1)
+         for i in range(10)]
 
 
 def test_cost_per_success_before_and_after_a_release() -> None:
@@ -34,6 +36,10 @@ def test_cost_per_success_before_and_after_a_release() -> None:
     assert comparison.success_change == 30  # 1000 - 970
     assert (before.successes_per_day, after.successes_per_day) == (Decimal("97"),
                                                                    Decimal("100"))
+    # 970 / (970 + 30) = 0.97 ; 1000 / (1000 + 10) = 0.990099009900990099|0099... rounds down
+    assert (before.failures, after.failures) == (30, 10)
+    assert before.success_rate == Decimal("0.97")
+    assert after.success_rate == Decimal("0.990099009900990099")
 
 
 @pytest.mark.parametrize(
@@ -60,6 +66,7 @@ def test_a_side_without_successes_has_no_cost_per_success() -> None:
     empty = compare_release(AFTER, RELEASE)
     assert (empty.before.days, empty.before.first, empty.before.successes_per_day) == (
         0, None, None)
+    assert empty.before.success_rate is None
 
 
 @pytest.mark.parametrize("span", [0, -1], ids=lambda s: f"a span of {s} days is refused")
