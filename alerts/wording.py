@@ -68,6 +68,12 @@ def missed(flow: str, slo: SLOSpec) -> str:
     return f"{flow} runs took longer than {window(slo.latency.threshold)}"
 
 
+def overspent(remaining: float) -> str:
+    """How many budgets a spent one has used: remaining ``-19`` (``1 - remaining`` = 20
+    budgets) reads ``20x``; ``0`` reads ``1x``."""
+    return f"{1 - remaining:.3g}x"
+
+
 def burn_summary(flow: str, slo: SLOSpec, *, error_ratio: float, long_window: timedelta,
                  remaining: float | None, exhaustion: timedelta | None) -> str:
     """The summary of a burn-rate alert, e.g. ``3.2% of order-to-cash runs failed in the last
@@ -75,7 +81,8 @@ def burn_summary(flow: str, slo: SLOSpec, *, error_ratio: float, long_window: ti
     text = f"{percent(error_ratio)} of {missed(flow, slo)} in the last {window(long_window)}"
     if remaining is not None:
         if remaining <= 0:
-            text += f"; the error budget of {slo.name} is spent ({percent(remaining)} left)"
+            text += (f"; the error budget of {slo.name} is spent ({overspent(remaining)} what "
+                     f"the period allows)")
         else:
             text += f"; budget left {percent(remaining)}"
             if exhaustion is not None:
@@ -113,6 +120,11 @@ def absence_summary(flow: str, *, started: int, window_: timedelta) -> str:
 
 
 def budget_summary(flow: str, slo: SLOSpec, *, remaining: float, below: float) -> str:
-    """``order-to-cash success-rate has 18% of its error budget left (alert below 25%)``."""
+    """``order-to-cash success-rate has 18% of its error budget left (alert below 25%)``; a
+    spent budget reads ``has spent its error budget this period, 3x what it allows``."""
+    if remaining <= 0:
+        return (f"{flow} {slo.name} has spent its error budget this period, "
+                f"{overspent(remaining)} what it allows (SLO {objective_text(slo)}; alert below "
+                f"{percent(below)})")
     return (f"{flow} {slo.name} has {percent(remaining)} of its error budget left this period "
             f"(SLO {objective_text(slo)}; alert below {percent(below)})")

@@ -94,7 +94,7 @@ def test_a_latency_slo_says_runs_were_slow_not_failed(rules: RuleSet) -> None:
     page = find(observe(rules, signals, T0).observations, slo="posted-in-2m", severity="page")
     assert dict(page.annotations)["summary"].startswith(
         "10% of order-to-cash runs took longer than 2 minutes in the last hour; the error budget "
-        "of posted-in-2m is spent")
+        "of posted-in-2m is spent (20x what the period allows)")  # 10 % / 0.5 % = 20 budgets
 
 
 def outcome(rules: RuleSet, signals: InMemorySignals, rule: str) -> Observation:
@@ -187,6 +187,11 @@ def test_the_budget_policy_rule_fires_below_its_threshold(rules: RuleSet) -> Non
     signals.clear()
     signals.record_slo(FLOW, "success-rate", good=99_960, bad=40, at=T0 - timedelta(days=5))
     assert not outcome(rules, signals, "budget-policy").active
+    signals.clear()  # 300 bad of 100 000 at 99.9 %: 3 budgets
+    signals.record_slo(FLOW, "success-rate", good=99_700, bad=300, at=T0 - timedelta(days=5))
+    assert dict(outcome(rules, signals, "budget-policy").annotations)["summary"] == (
+        "order-to-cash success-rate has spent its error budget this period, 3x what it allows "
+        "(SLO 99.9%; alert below 50%)")
 
 
 def test_rules_without_data_are_reported_as_unknown(rules: RuleSet) -> None:
