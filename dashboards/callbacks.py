@@ -11,11 +11,20 @@ from urllib.parse import parse_qs
 
 from dash import Dash, Input, Output, State, html
 
-from dashboards import figures, layouts
+from dashboards import figures, layouts, run_figures
 from dashboards.errors import DashboardError
 from dashboards.facade import ReadModel
-from dashboards.model import PERIODS, Oncall, Scorecard
-from dashboards.wording import headline, money, percent
+from dashboards.model import PERIODS, FlowHealthCard, Oncall, Scorecard
+from dashboards.wording import (
+    dead_letter_sentence,
+    duration,
+    flow_time_sentence,
+    headline,
+    money,
+    percent,
+    release_sentence,
+)
+from warehouse.correlations import Timeline
 
 
 def _no_runs_hint(model: ReadModel) -> str:
@@ -56,6 +65,39 @@ def executive_body(model: ReadModel, card: Scorecard) -> list[Any]:
     if any(c.slos for c in card.flows):
         out.append(layouts.graph("exec-attainment", figures.attainment_figure(card.flows)))
         out.append(layouts.graph("exec-budget", figures.budget_figure(card.flows)))
+    out.extend(_partner_section(card))
+    out.extend(_release_section(card))
+    return out
+
+
+def _partner_section(card: Scorecard) -> list[Any]:
+    out: list[Any] = [html.H2("Error budget by partner")]
+    if not any(c.partners for c in card.flows):
+        out.append(layouts.notice(
+            "no SLO has spent any error budget over its period, so there is nothing to "
+            "attribute (bad runs are counted at the last step they reached; give steps a "
+            "partner in the catalog to see vendors here)", kind="empty"))
+        return out
+    out.append(layouts.graph("exec-partners", figures.partner_budget_figure(card.flows)))
+    out.append(layouts.table(
+        "exec-partner-table", ("flow", "SLO", "partner", "bad runs", "budget used", "steps"),
+        [(c.flow, p.slo, p.partner, p.bad, percent(p.consumed), ", ".join(p.steps) or "-")
+         for c in card.flows for p in c.partners]))
+    return out
+
+
+def _release_section(card: Scorecard) -> list[Any]:
+    out: list[Any] = [html.H2("Before and after the latest release")]
+    shown = [c for c in card.flows if c.release is not None]
+    if not shown:
+        out.append(layouts.notice(
+            f"no release up to {card.days.last}: list releases under a costed flow in the "
+            "catalog, e.g. releases: [{version: \"2.5\", date: 2026-11-20}]", kind="empty"))
+        return out
+    out.append(html.Ul([html.Li(release_sentence(c.flow, c.release, c.currency),
+                                className="release")
+                        for c in shown if c.release is not None], id="exec-releases"))
+    out.append(layouts.graph("exec-release", figures.release_figure(shown)))
     return out
 
 
@@ -76,11 +118,42 @@ def oncall_body(model: ReadModel, view: Oncall) -> list[Any]:
     if not view.tiers:
         out.append(layouts.notice("no SLO with alert tiers: add slos and alerting.windows to "
                                   "a flow in the catalog"))
-        return out
-    if all(t.long_burn is None for t in view.tiers):
-        out.append(layouts.notice(_no_runs_hint(model)))
-    out.append(layouts.graph("oncall-burn", figures.burn_rate_figure(view.tiers)))
-    out.append(layouts.graph("oncall-burndown", figures.burndown_figure(view.burndown)))
+    else:
+        if all(t.long_burn is None for t in view.tiers):
+            out.append(layouts.notice(_no_runs_hint(model)))
+        out.append(layouts.graph("oncall-burn", figures.burn_rate_figure(view.tiers)))
+        out.append(layouts.graph("oncall-burndown", figures.burndown_figure(view.burndown)))
+    out.extend(_health_section(model, view.health))
+    return out
+
+
+def _health_section(model: ReadModel, cards: tuple[FlowHealthCard, ...]) -> list[Any]:
+    """Per flow: dead letters in the last 24 h and the oldest one waiting, then lag, retries
+    and dead letters per step. Ids carry the flow's position in the catalog (0, 1, ...)."""
+    if not cards:  # no flow, or the health could not be read (a warning says why)
+        return []
+    out: list[Any] = [html.H2("Dead letters, lag and retries (last 24 h)")]
+    for i, card in enumerate(cards):
+        out.append(html.H3(card.flow))
+        out.append(html.P(dead_letter_sentence(card), id=f"oncall-dead-letter-text-{i}"))
+        if card.dead_letter_inflow:
+            out.append(layouts.graph(f"oncall-dead-letters-{i}",
+                                     run_figures.dead_letter_figure(card)))
+        if not card.steps:
+            out.append(layouts.notice(f"{card.flow} names no steps: add steps (a name and a "
+                                      "service each) to the flow in the catalog to see lag "
+                                      "and retries per step"))
+        elif not card.runs:
+            out.append(layouts.notice(f"no run of {card.flow} entered in the last 24 h, so no "
+                                      f"step has lag or retries; {_no_runs_hint(model)}"))
+        else:
+            out.append(layouts.table(
+                f"oncall-steps-table-{i}", ("step", "waiting", "lag (oldest waiting)",
+                                            "runs retried", "extra attempts", "dead letters"),
+                [(s.step, s.waiting,
+                  "none waiting" if s.lag_seconds is None else duration(s.lag_seconds),
+                  s.retried_runs, s.retries, s.dead_letters) for s in card.steps]))
+            out.append(layouts.graph(f"oncall-steps-{i}", run_figures.step_figure(card)))
     return out
 
 
@@ -103,11 +176,31 @@ def trace_body(model: ReadModel, correlation_id: str) -> list[Any]:
         else:
             out.append(layouts.notice(f"failed at {where}".strip(), kind="error"))
     out.append(layouts.graph("trace-waterfall", figures.waterfall_figure(timeline)))
+    out.extend(_flow_time_section(model, timeline))
     out.append(layouts.table(
         "trace-table", ("#", "time (UTC)", "kind", "service", "name", "ms", "status"),
         [(i + 1, f"{it.time:%H:%M:%S.%f}"[:-3], it.kind, it.service or it.event_source,
           it.name, f"{it.duration_ms:,.1f}", it.status)
          for i, it in enumerate(timeline.items)]))
+    return out
+
+
+def _flow_time_section(model: ReadModel, timeline: Timeline) -> list[Any]:
+    """Where the run stands among its flow's flow times: a sentence and the histogram. A
+    failure here leaves the waterfall shown."""
+    try:
+        view = model.flow_time(timeline)
+    except DashboardError as exc:
+        return [layouts.notice(str(exc), kind="error")]
+    if view is None:
+        why = (f"its flow {timeline.flow!r} is not in the catalog" if timeline.flow
+               else "its items carry no flow")
+        return [layouts.notice(f"no flow-time histogram: {why}; describe the flow in the "
+                               "catalog (--catalog flows.yaml) to compare its runs")]
+    out: list[Any] = [html.H2("Flow time"),
+                      html.P(flow_time_sentence(view), id="trace-flow-time-text")]
+    if view.bars:
+        out.append(layouts.graph("trace-flow-time", run_figures.flow_time_figure(view)))
     return out
 
 

@@ -11,27 +11,42 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from alerts.evaluator import AlertEvaluator
 from catalog.durations import format_duration
-from catalog.model import Catalog
+from catalog.model import Catalog, Flow
 from cost.errors import CostError
-from cost.reports import FlowRoi, roi_report
+from cost.reports import FlowRoi, release_report, roi_report
 from dashboards.errors import NotReady, ReadFailed
 from dashboards.model import (
     AlertRow,
     BudgetPoint,
     FlowCard,
+    FlowHealthCard,
+    FlowTimeView,
     Oncall,
+    PartnerShare,
+    ReleaseView,
     Scorecard,
     SloCard,
     TierBurn,
     period_range,
 )
+from dashboards.run_views import (
+    FLOW_TIME_RANGE,
+    HEALTH_RANGE,
+    INFLOW_STEP,
+    flow_time_view,
+    health_card,
+)
+from slo.attribution import partner_budgets
+from slo.attribution_query import SloPeriod, bad_runs_by_step
 from slo.errors import SLOError
 from slo.evaluation import WindowCatalogs, evaluate_flows
+from slo.flow_time_histogram import flow_time_histogram
+from slo.health_query import dead_letter_series, flow_health
 from slo.status import FlowStatus
 from warehouse.correlations import Timeline, lookup_correlation
 from warehouse.errors import WarehouseError
@@ -72,16 +87,31 @@ def _period_name(period: timedelta | None) -> str:
         return f"rolling {period}"
 
 
-def _card(name: str, status: FlowStatus | None, roi: FlowRoi | None) -> FlowCard:
+def _card(name: str, status: FlowStatus | None, roi: FlowRoi | None,
+          partners: tuple[PartnerShare, ...], release: ReleaseView | None) -> FlowCard:
     slos = _slo_cards(status)
     if roi is None:
-        return FlowCard(name, slos)
+        return FlowCard(name, slos, partners=partners, release=release)
     series = roi.series
     return FlowCard(
         name, slos, currency=roi.currency, cost=roi.cost.total, successes=roi.cost.successes,
         failures=roi.cost.failures, cost_per_success=roi.cost.cost_per_success,
         savings=roi.savings, net_return=None if series is None else series.net_return,
-        payback=None if series is None else series.payback_date)
+        payback=None if series is None else series.payback_date, partners=partners,
+        release=release)
+
+
+def _partners(wh: Warehouse, flow: Flow, status: FlowStatus | None, at: datetime
+              ) -> tuple[PartnerShare, ...]:
+    """Each SLO's spent budget by partner, for the SLOs counted by runs that have runs."""
+    slos = [s for s in status.slos if s.spec.budgeting == "occurrences" and s.counts.valid
+            ] if status is not None else []
+    if not slos:
+        return ()
+    found = bad_runs_by_step(wh, flow, [SloPeriod(s.spec, s.period.start, at) for s in slos])
+    return tuple(PartnerShare(s.name, p.partner, p.bad, p.consumed, p.steps)
+                 for s, bad in zip(slos, found, strict=True)
+                 for p in partner_budgets(flow.steps, bad, s.counts.valid, s.objective))
 
 
 @dataclass
@@ -131,18 +161,50 @@ class ReadModel:
                 rois = {f.flow: f for f in roi_report(wh, self.catalog, days).flows}
         except ReadFailed as exc:  # SLOs still help without cost: say why cost is missing
             warnings.append(str(exc))
-        flows = tuple(_card(f.name, statuses.get(f.name), rois.get(f.name))
+        partners: dict[str, tuple[PartnerShare, ...]] = {}
+        try:
+            with _reading("error budget by partner"):
+                partners = {f.name: _partners(wh, f, statuses.get(f.name), at)
+                            for f in self.catalog.flows}
+        except ReadFailed as exc:
+            warnings.append(str(exc))
+        releases: dict[str, ReleaseView] = {}
+        try:
+            with _reading("release comparison"):
+                releases = self._releases(wh, days.last)
+        except ReadFailed as exc:
+            warnings.append(str(exc))
+        flows = tuple(_card(f.name, statuses.get(f.name), rois.get(f.name),
+                            partners.get(f.name, ()), releases.get(f.name))
                       for f in self.catalog.flows)
         return Scorecard(key, days, at, flows, tuple(warnings))
 
+    def _releases(self, wh: Warehouse, last: date) -> dict[str, ReleaseView]:
+        """The latest release up to ``last`` of each costed flow, before and after."""
+        found: dict[str, ReleaseView] = {}
+        for flow in self.catalog.flows:
+            shipped = [r for r in flow.releases if r.day <= last]
+            if flow.cost is None or not shipped:
+                continue
+            latest = shipped[-1]
+            found[flow.name] = ReleaseView(
+                latest.version, latest.day, latest.note,
+                release_report(wh, self.catalog, flow, latest.day, last))
+        return found
+
     def oncall(self) -> Oncall:
         """Tier burn rates now, the budget burn-down over the longest SLO period so far (at
-        :data:`BURNDOWN_POINTS` instants) and the evaluator's alerts."""
+        :data:`BURNDOWN_POINTS` instants), the evaluator's alerts and each flow's health over
+        the last :data:`~dashboards.run_views.HEALTH_RANGE` (a health that cannot be read
+        becomes a warning: the burn rates still show)."""
         at = self.clock()
         alerts = self._alerts()
-        if not any(f.slos for f in self.catalog.flows):
+        if not self.catalog.flows:
             return Oncall(at, (), (), alerts)
         wh = self._ready()
+        health, unhealthy = self._health(wh, at)
+        if not any(f.slos for f in self.catalog.flows):
+            return Oncall(at, (), (), alerts, unhealthy, health)
         with _reading("SLO status"):
             now = self._statuses(wh, at)
             tiers = tuple(
@@ -159,7 +221,21 @@ class ReadModel:
                 points.extend(BudgetPoint(s.flow, s.name, moment, s.budget_remaining)
                               for st in statuses.values() for s in st.slos)
         warnings = tuple(w for st in now.values() for w in st.warnings)
-        return Oncall(at, tiers, tuple(points), alerts, warnings)
+        return Oncall(at, tiers, tuple(points), alerts, warnings + unhealthy, health)
+
+    def _health(self, wh: Warehouse, at: datetime
+                ) -> tuple[tuple[FlowHealthCard, ...], tuple[str, ...]]:
+        """Every catalog flow's health over ``[at - HEALTH_RANGE, at)`` with its dead-letter
+        inflow per :data:`~dashboards.run_views.INFLOW_STEP`; or no card and why."""
+        start = at - HEALTH_RANGE
+        try:
+            with _reading("flow health"):
+                return tuple(
+                    health_card(flow_health(wh, f, start, at),
+                                dead_letter_series(wh, f, start, at, INFLOW_STEP))
+                    for f in self.catalog.flows), ()
+        except ReadFailed as exc:
+            return (), (str(exc),)
 
     def _alerts(self) -> tuple[AlertRow, ...]:
         if self.alerting is None:
@@ -174,3 +250,17 @@ class ReadModel:
         wh = self._ready()
         with _reading("trace"):
             return lookup_correlation(wh, correlation_id.strip())
+
+    def flow_time(self, timeline: Timeline) -> FlowTimeView | None:
+        """The flow times of the runs of the timeline's flow that succeeded in the last
+        :data:`~dashboards.run_views.FLOW_TIME_RANGE`, with this run placed among them (its
+        flow time read from the same runs); ``None`` when its flow is not in the catalog."""
+        flow = self.catalog.flow(timeline.flow) if timeline.flow else None
+        if flow is None:
+            return None
+        at = self.clock()
+        wh = self._ready()
+        with _reading("flow-time histogram"):
+            found = flow_time_histogram(wh, flow, at - FLOW_TIME_RANGE, at,
+                                        correlation_id=timeline.correlation_id)
+        return flow_time_view(flow, found, timeline.correlation_id)

@@ -60,6 +60,63 @@ def budget_figure(cards: Sequence[FlowCard]) -> go.Figure:
     return _layout(fig, "Error budget remaining (%)")
 
 
+PARTNER_COLOURS = ("#e76f51", "#f4a261", "#e9c46a", "#8ab17d", "#287271", "#6d597a",
+                   "#b56576", "#355070")
+"""Colours of the partner groups, in order of first appearance."""
+
+
+def partner_budget_figure(cards: Sequence[FlowCard]) -> go.Figure:
+    """One horizontal bar per SLO (``flow / slo``) stacked by partner group: the percent of the
+    SLO's error budget each consumed (:mod:`slo.attribution`), with 100 % (all of it) drawn."""
+    rows = [f"{c.flow} / {p.slo}" for c in cards for p in c.partners]
+    names = list(dict.fromkeys(rows))
+    groups = list(dict.fromkeys(p.partner for c in cards for p in c.partners))
+    traces = []
+    for i, group in enumerate(groups):
+        found = [(f"{c.flow} / {p.slo}", p) for c in cards for p in c.partners
+                 if p.partner == group]
+        traces.append(go.Bar(
+            name=group, orientation="h", y=[name for name, _ in found],
+            x=[None if p.consumed is None else p.consumed * 100 for _, p in found],
+            customdata=[[p.bad, ", ".join(p.steps) or "no step reached"] for _, p in found],
+            hovertemplate=(f"{group}<br>%{{x:.1f}} % of the budget<br>%{{customdata[0]}} bad "
+                           "runs at %{customdata[1]}<extra></extra>"),
+            marker_color=PARTNER_COLOURS[i % len(PARTNER_COLOURS)]))
+    fig = go.Figure(traces)
+    fig.add_vline(x=100, line_dash="dash", line_color=ERROR_COLOUR)
+    fig.update_yaxes(categoryorder="array", categoryarray=names, autorange="reversed")
+    fig.update_layout(barmode="stack", height=max(260, 120 + 40 * len(names)),
+                      showlegend=True)  # name the partner even when there is only one
+    return _layout(fig, "Error budget used, by partner (% of each SLO's budget)",
+                   xaxis={"title": "% of the error budget (100 = all of it)"})
+
+
+def release_figure(cards: Sequence[FlowCard]) -> go.Figure:
+    """Per flow with a release: success rate (percent) before and after it, as grouped bars;
+    the cost per success of each side in the hover text."""
+    shown = [c for c in cards if c.release is not None]
+    names = [f"{c.flow} {c.release.version}" for c in shown if c.release is not None]
+    traces = []
+    for side, colour in (("before", WAIT_COLOUR), ("after", OK_COLOUR)):
+        summaries = [getattr(c.release.comparison, side) for c in shown
+                     if c.release is not None]
+        traces.append(go.Bar(
+            name=f"{side} the release", x=names, marker_color=colour,
+            y=[None if s.success_rate is None else float(s.success_rate) * 100
+               for s in summaries],
+            customdata=[[f"{s.days} days", "n/a" if s.cost_per_success is None
+                         else f"{s.cost_per_success:.2f}"] for s in summaries],
+            hovertemplate=(f"{side}: %{{y:.2f}} % succeeded over %{{customdata[0]}}<br>cost "
+                           "per success %{customdata[1]}<extra></extra>")))
+    fig = go.Figure(traces)
+    fig.update_layout(barmode="group")
+    low = min([float(s.success_rate) * 100 for c in shown if c.release is not None
+               for s in (c.release.comparison.before, c.release.comparison.after)
+               if s.success_rate is not None], default=90.0)
+    return _layout(fig, "Success rate before and after the latest release (%)",
+                   yaxis={"range": [max(0.0, low - 2), 100.5]})
+
+
 def burn_rate_figure(tiers: Sequence[TierBurn]) -> go.Figure:
     """Per tier: the long- and short-window burn rates as bars and the tier's threshold
     (its factor) as a marker; a tier fires when both bars pass the marker."""

@@ -66,14 +66,16 @@ def executive(prefix: str) -> html.Div:
 
 
 def oncall(prefix: str) -> html.Div:
-    """Burn rates per tier, budget burn-down and alerts; refreshed by the button."""
+    """Burn rates per tier, budget burn-down, alerts, and each flow's dead letters, lag and
+    retries per step; refreshed by the button."""
     return _page(prefix, "oncall",
                  html.Button("Refresh", id="oncall-refresh", n_clicks=0),
                  dcc.Loading(html.Div(id="oncall-body"), type="default"))
 
 
 def trace(prefix: str, correlation_id: str) -> html.Div:
-    """Search box for a correlation id (prefilled from ``?id=``) and the run's waterfall."""
+    """Search box for a correlation id (prefilled from ``?id=``), the run's waterfall and its
+    flow time on its flow's histogram."""
     return _page(prefix, "trace",
                  html.Div([
                      dcc.Input(id="trace-id", type="search", value=correlation_id,
@@ -91,9 +93,11 @@ def index(prefix: str) -> html.Div:
             html.Li([html.A("Executive", href=f"{prefix}executive"),
                      ": SLO attainment, budget, cost per success and return, per flow"]),
             html.Li([html.A("On-call", href=f"{prefix}oncall"),
-                     ": burn rates per alert tier, budget burn-down, firing alerts"]),
+                     ": burn rates per alert tier, budget burn-down, firing alerts, dead "
+                     "letters, lag and retries per step"]),
             html.Li([html.A("Trace explorer", href=f"{prefix}trace"),
-                     ": every hop of one order, spans and events interleaved"]),
+                     ": every hop of one order, spans and events interleaved, and its flow "
+                     "time against its flow's other runs"]),
         ])], style={"fontFamily": "sans-serif", "margin": "0 2em"})
 
 

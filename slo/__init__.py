@@ -20,6 +20,8 @@ Pure modules (standard library, :mod:`catalog` and each other only; no clock, no
 - :mod:`slo.rings` — every window ending at one instant counted from one grouping.
 - :mod:`slo.maintenance` — maintenance windows (RFC 5545 rules) as UTC intervals.
 - :mod:`slo.status` — an SLO's status at an instant: SLI, budget, windows, tiers, exhaustion.
+- :mod:`slo.histogram` — equal-width "nice" histogram buckets for durations, with an overflow
+  bucket past the 99th percentile.
 - :mod:`slo.documents` — JSON bodies of the flow routes.
 
 Reading files: :mod:`slo.window_loader` (window catalogs by name or path; built-in ones in
@@ -29,6 +31,8 @@ Adapters (the warehouse, HTTP): the ``flow_runs`` and ``flow_minutes`` aggregate
 ``warehouse/schema/004_flow_runs.sql``; :mod:`slo.run_source` reads merged runs,
 :mod:`slo.sli_query` counts determinate runs per window ring, :mod:`slo.evaluation` evaluates
 the SLOs of catalog flows at an instant, :mod:`slo.latency_query` and :mod:`slo.health_query`
-answer the latency and health routes, :mod:`slo.signals` gives the alert evaluator its counts,
-and :mod:`slo.routes` serves ``/api/v1/flows[/{flow}[/slos|/latency|/health]]``.
+answer the latency and health routes (and the dead-letter inflow per bucket),
+:mod:`slo.flow_time_histogram` buckets flow times in SQL and ranks one run,
+:mod:`slo.signals` gives the alert evaluator its counts, and :mod:`slo.routes` serves
+``/api/v1/flows[/{flow}[/slos|/latency|/health]]``.
 """

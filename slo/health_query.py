@@ -21,17 +21,20 @@ Flow level: ``runs`` entered, ``succeeded``, ``failed`` and ``in_flight``; ``fir
 = runs (any) first dead-lettered within the range; ``oldest_dead_letter_age_seconds`` = at
 ``end``, the longest a dead-lettered run has waited without a success after its dead letter
 (a replay to success ends the wait).
+
+:func:`dead_letter_series` counts the same inflow per bucket of a range (e.g. per hour).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from catalog.model import Flow
-from slo.rings import from_ns, to_ns
+from slo.rings import duration_ns, from_ns, to_ns
+from slo.run_source import merged_runs
 from slo.runs import DEAD_LETTER_PATTERN, FLOW_MINUTES, operation_key, step_match
 from slo.sli_query import NEVER_NS, FlowRules, rules_parameters, rules_sql
 from warehouse.port import Warehouse
@@ -182,3 +185,47 @@ def flow_health(wh: Warehouse, flow: Flow, start: datetime, end: datetime) -> Fl
         dead_letter_inflow=int(inflow),
         oldest_dead_letter_age_seconds=_seconds(end_ns, oldest_dl),
         steps=tuple(steps))
+
+
+MAX_BUCKETS = 1_000
+"""Most buckets a dead-letter series may have."""
+
+_DEAD_LETTERS = """
+SELECT intDiv(dl - {{t0:Int64}}, {{step:Int64}}) AS bucket, count() AS runs
+FROM (SELECT toUnixTimestamp64Nano(DeadLetterAt) AS dl FROM ({runs}))
+WHERE dl >= {{t0:Int64}} AND dl < {{t1:Int64}}
+GROUP BY bucket
+"""
+
+
+@dataclass(frozen=True)
+class DeadLetterBucket:
+    """Runs first dead-lettered in ``[start, end)``."""
+
+    start: datetime
+    end: datetime
+    runs: int
+
+
+def dead_letter_series(wh: Warehouse, flow: Flow, start: datetime, end: datetime,
+                       step: timedelta) -> tuple[DeadLetterBucket, ...]:
+    """The dead-letter inflow of ``flow`` (runs, any, whose first dead-lettered item lies in
+    the bucket; as :attr:`FlowHealth.dead_letter_inflow`) per bucket
+    ``[start + i * step, start + (i + 1) * step)`` of ``[start, end)`` (aware; the last bucket
+    ends at ``end``), one entry per bucket in order. Raises :class:`ValueError` for a reversed
+    range or a step giving more than :data:`MAX_BUCKETS` buckets,
+    :class:`~warehouse.errors.WarehouseError` when the warehouse fails."""
+    if end <= start:
+        raise ValueError(f"the range must end after it starts, got {start.isoformat()} to "
+                         f"{end.isoformat()}")
+    if step <= timedelta(0) or (end - start) / step > MAX_BUCKETS:
+        raise ValueError(f"step must be positive and give at most {MAX_BUCKETS} buckets, got "
+                         f"{step} over {end - start}")
+    sql = _DEAD_LETTERS.format(runs=merged_runs(wh.database, wh.cluster, ["DeadLetterAt"]))
+    rows = wh.query(sql, {"flows": [flow.name], "t0": to_ns(start), "t1": to_ns(end),
+                          "step": duration_ns(step)})
+    found = {int(b): int(n) for b, n in rows}
+    count = -(-(end - start) // step)
+    return tuple(DeadLetterBucket(start + i * step, min(start + (i + 1) * step, end),
+                                  found.get(i, 0))
+                 for i in range(count))

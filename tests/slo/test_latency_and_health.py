@@ -7,11 +7,12 @@ p99 = 40 + 0.96 x 60 = 97.6.
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime, timedelta
 
 import pytest
 
-from slo.health_query import flow_health
+from slo.health_query import dead_letter_series, flow_health
 from slo.latency_query import LatencySummary, flow_latency
 from tests.slo.conftest import AT, Recorder, catalog_flow, flow_name
 from warehouse.port import Warehouse
@@ -157,3 +158,47 @@ def test_step_health(health_runs: Recorder, step: str, expected: tuple[object, .
     found = next(s for s in health.steps if s.step == step)
     assert (found.entered, found.left, found.waiting, found.lag_seconds, found.retried_runs,
             found.retries, found.dead_letters, found.items, found.errors) == expected
+
+
+@pytest.mark.parametrize(
+    ("start", "step", "expected"),
+    [
+        pytest.param(AT - 4 * H, H, [0, 1, 1, 1],
+                     id="hourly: R7 at -3 h opens the second bucket, R8 at -1.5 h, R4 at -20 min"),
+        pytest.param(AT - 150 * M, H, [0, 1, 1],
+                     id="the last bucket is cut at the end: R8 opens the second, R4 in the last"),
+        pytest.param(AT - H, 30 * M, [0, 1],
+                     id="the hour of flow_health holds only R4, as its dead_letter_inflow"),
+    ],
+)
+def test_dead_letter_inflow_per_bucket(health_runs: Recorder, start: datetime, step: timedelta,
+                                       expected: list[int]) -> None:
+    runs = health_runs
+    series = dead_letter_series(runs.wh, catalog_flow(runs.flow), start, AT, step)
+    assert [b.runs for b in series] == expected
+    assert series[0].start == start and series[-1].end == AT
+    assert all(a.end == b.start for a, b in itertools.pairwise(series))
+
+
+def test_a_run_dead_lettered_twice_counts_once_at_its_first_dead_letter(runs: Recorder) -> None:
+    runs.start("D1", ago(50))
+    runs.event("D1", "OrderDeadLettered", ago(40), service="erp-sync")
+    runs.span("D1", "erp-sync", "erp-sync.dlq", ago(10))
+    series = dead_letter_series(runs.wh, catalog_flow(runs.flow), AT - H, AT, 20 * M)
+    assert [b.runs for b in series] == [0, 1, 0]
+    health = flow_health(runs.wh, catalog_flow(runs.flow), AT - H, AT)
+    assert health.dead_letter_inflow == 1
+
+
+@pytest.mark.parametrize(
+    ("start", "step", "message"),
+    [
+        pytest.param(AT, H, "must end after it starts", id="an empty range"),
+        pytest.param(AT - 30 * 24 * H, M, "at most 1000 buckets", id="too many buckets"),
+        pytest.param(AT - H, timedelta(0), "must be positive", id="a zero step"),
+    ],
+)
+def test_bad_dead_letter_series_are_refused(runs: Recorder, start: datetime, step: timedelta,
+                                            message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        dead_letter_series(runs.wh, catalog_flow(runs.flow), start, AT, step)
