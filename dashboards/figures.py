@@ -23,7 +23,9 @@ MIN_BAR_MS = 1.0
 """Spans shorter than this are drawn this long so they stay visible."""
 
 
-def _layout(fig: go.Figure, title: str, **axes: object) -> go.Figure:
+def apply_layout(fig: go.Figure, title: str, **axes: object) -> go.Figure:
+    """The pages' common look on ``fig`` (white template, small margins, legend below the
+    title), its ``title`` and any axis settings; returns ``fig``."""
     fig.update_layout(title=title, template="plotly_white", margin={"l": 40, "r": 20,
                       "t": 50, "b": 40}, legend={"orientation": "h"}, **axes)
     return fig
@@ -46,7 +48,7 @@ def attainment_figure(cards: Sequence[FlowCard]) -> go.Figure:
                            "line": {"width": 3}}),
     ])
     low = min([*[s for s in slis if s is not None], *objectives], default=90.0)
-    return _layout(fig, "SLO attainment against objective (%)",
+    return apply_layout(fig, "SLO attainment against objective (%)",
                    yaxis={"range": [max(0.0, low - 2), 100.5]})
 
 
@@ -57,7 +59,7 @@ def budget_figure(cards: Sequence[FlowCard]) -> go.Figure:
               for c in cards for s in c.slos]
     colours = [ERROR_COLOUR if v is not None and v < 0 else OK_COLOUR for v in values]
     fig = go.Figure([go.Bar(name="budget remaining", x=names, y=values, marker_color=colours)])
-    return _layout(fig, "Error budget remaining (%)")
+    return apply_layout(fig, "Error budget remaining (%)")
 
 
 PARTNER_COLOURS = ("#e76f51", "#f4a261", "#e9c46a", "#8ab17d", "#287271", "#6d597a",
@@ -87,7 +89,7 @@ def partner_budget_figure(cards: Sequence[FlowCard]) -> go.Figure:
     fig.update_yaxes(categoryorder="array", categoryarray=names, autorange="reversed")
     fig.update_layout(barmode="stack", height=max(260, 120 + 40 * len(names)),
                       showlegend=True)  # name the partner even when there is only one
-    return _layout(fig, "Error budget used, by partner (% of each SLO's budget)",
+    return apply_layout(fig, "Error budget used, by partner (% of each SLO's budget)",
                    xaxis={"title": "% of the error budget (100 = all of it)"})
 
 
@@ -113,7 +115,7 @@ def release_figure(cards: Sequence[FlowCard]) -> go.Figure:
     low = min([float(s.success_rate) * 100 for c in shown if c.release is not None
                for s in (c.release.comparison.before, c.release.comparison.after)
                if s.success_rate is not None], default=90.0)
-    return _layout(fig, "Success rate before and after the latest release (%)",
+    return apply_layout(fig, "Success rate before and after the latest release (%)",
                    yaxis={"range": [max(0.0, low - 2), 100.5]})
 
 
@@ -131,7 +133,7 @@ def burn_rate_figure(tiers: Sequence[TierBurn]) -> go.Figure:
                            "line": {"width": 3}}),
     ])
     fig.update_layout(barmode="group")
-    return _layout(fig, "Burn rate per alert tier (threshold drawn)")
+    return apply_layout(fig, "Burn rate per alert tier (threshold drawn)")
 
 
 def burndown_figure(points: Sequence[BudgetPoint]) -> go.Figure:
@@ -144,7 +146,7 @@ def burndown_figure(points: Sequence[BudgetPoint]) -> go.Figure:
                    y=[None if p.remaining is None else p.remaining * 100 for p in found])
         for name, found in series.items()])
     fig.add_hline(y=0, line_dash="dash", line_color=ERROR_COLOUR)
-    return _layout(fig, "Error budget burn-down (% remaining)")
+    return apply_layout(fig, "Error budget burn-down (% remaining)")
 
 
 @dataclass(frozen=True)
@@ -215,7 +217,7 @@ def waterfall_figure(timeline: Timeline) -> go.Figure:
     ])
     fig.update_yaxes(categoryorder="array", categoryarray=labels, autorange="reversed")
     fig.update_layout(barmode="overlay", height=max(300, 60 + 28 * len(items)))
-    return _layout(fig, f"{timeline.correlation_id} ({timeline.flow or 'no flow'})",
+    return apply_layout(fig, f"{timeline.correlation_id} ({timeline.flow or 'no flow'})",
                    xaxis={"title": "ms since the first item"})
 
 

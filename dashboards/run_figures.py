@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from dashboards.figures import ERROR_COLOUR, EVENT_COLOUR, OK_COLOUR, WAIT_COLOUR, _layout
+from dashboards.figures import ERROR_COLOUR, EVENT_COLOUR, OK_COLOUR, WAIT_COLOUR, apply_layout
 from dashboards.model import FlowHealthCard, FlowTimeBar, FlowTimeView
 from dashboards.wording import duration
 
@@ -46,7 +46,7 @@ def dead_letter_figure(card: FlowHealthCard) -> go.Figure:
         marker_color=ERROR_COLOUR, customdata=[f"{b.start:%H:%M}-{b.end:%H:%M}" for b in bars],
         hovertemplate="%{customdata} UTC<br>%{y} runs dead-lettered<extra></extra>")])
     fig.update_layout(height=280, bargap=0.1)
-    return _layout(fig, f"{card.flow}: runs dead-lettered per hour, last 24 h",
+    return apply_layout(fig, f"{card.flow}: runs dead-lettered per hour, last 24 h",
                    yaxis=_runs_axis(max((b.runs for b in bars), default=0)))
 
 
@@ -74,7 +74,7 @@ def step_figure(card: FlowHealthCard) -> go.Figure:
     if max((max(s.retried_runs, s.retries, s.dead_letters) for s in card.steps), default=0) < 5:
         fig.update_yaxes(dtick=1, row=1, col=2)
     fig.update_layout(barmode="group", height=340)
-    _layout(fig, f"{card.flow}: steps over the last 24 h")
+    apply_layout(fig, f"{card.flow}: steps over the last 24 h")
     fig.update_layout(margin={"t": 90})  # room for the subplot titles under the title
     return fig
 
@@ -118,6 +118,6 @@ def flow_time_figure(view: FlowTimeView) -> go.Figure:
     fig = go.Figure(traces)
     fig.update_layout(bargap=0.05, height=340)
     days = round((view.end - view.start).total_seconds() / 86_400)
-    return _layout(fig, f"{view.flow}: flow time of the runs that succeeded in the last "
+    return apply_layout(fig, f"{view.flow}: flow time of the runs that succeeded in the last "
                         f"{days} days", xaxis={"title": f"flow time ({unit})"},
                    yaxis=_runs_axis(max((b.runs for b in view.bars), default=0)))
