@@ -12,7 +12,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import ingest, lookup, slo
+from bench import dashboards, ingest, lookup, slo
 
 ROOT = Path(__file__).resolve().parent
 RESULTS = ROOT / "results"
@@ -47,6 +47,11 @@ def main() -> None:
     slos = slo.run(WORK, events=500_000 if quick else 10_000_000, rounds=5 if quick else 20)
     (RESULTS / "slo.json").write_text(json.dumps({**meta, **slos}, indent=2) + "\n")
     print(json.dumps(slos, indent=2), f"({time.perf_counter() - started:.0f}s)", flush=True)
+    print("dashboards benchmark ...", flush=True)
+    started = time.perf_counter()
+    dash = dashboards.run(WORK, **dashboards.sizes(quick))
+    (RESULTS / "dashboards.json").write_text(json.dumps({**meta, **dash}, indent=2) + "\n")
+    print(json.dumps(dash, indent=2), f"({time.perf_counter() - started:.0f}s)", flush=True)
     lines = [
         "# Benchmark results",
         "",
@@ -70,6 +75,7 @@ def main() -> None:
         f" p50 ms with {slos['flow_runs_parts_after_fill']} unmerged parts / merged |"
         f" {slos['as_merged']['full_p50_ms']} / {slos['after_optimize']['full_p50_ms']} | ≤ 100 |"
     )
+    lines.extend(dashboards.readme_rows(dash))
     (RESULTS / "README.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

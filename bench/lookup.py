@@ -50,11 +50,14 @@ FROM (
 """
 
 
-def fill(wh: Any, upto: int, have: int) -> float:
-    """Generate spans ``have``..``upto``; returns seconds spent."""
+def fill(wh: Any, upto: int, have: int, *, sql: str = _FILL,
+         params: dict[str, Any] | None = None) -> float:
+    """Generate spans ``have``..``upto`` with ``sql`` (an ``INSERT ... SELECT FROM
+    numbers({start:UInt64}, {count:UInt64})``, default this benchmark's), in chunks of
+    :data:`CHUNK`, binding ``params`` too; returns seconds spent."""
     started = time.perf_counter()
     for start in range(have, upto, CHUNK):
-        wh.command(_FILL, {"start": start, "count": min(CHUNK, upto - start)})
+        wh.command(sql, {**(params or {}), "start": start, "count": min(CHUNK, upto - start)})
     return time.perf_counter() - started
 
 

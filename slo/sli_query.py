@@ -26,7 +26,7 @@ from catalog.model import Flow
 from slo.maintenance import Interval
 from slo.rings import RingCount, Rings, duration_ns, to_ns
 from slo.run_source import merged_runs
-from slo.runs import OperationMatch, span_match
+from slo.runs import OperationMatch, operation_key, span_match
 from slo.sli import Counts
 from warehouse.port import Warehouse
 
@@ -77,8 +77,17 @@ def _runs_source(wh: Warehouse, *, operations: bool, extra: Sequence[str]) -> st
     return merged_runs(wh.database, wh.cluster, columns)
 
 
-def _span_first(prefix: str) -> str:
-    """Earliest span of the flow's ``prefix`` matcher (start or success), or never."""
+def _span_first(prefix: str, exact: bool) -> str:
+    """Earliest span of the flow's ``prefix`` matcher (start or success), or never.
+
+    ``exact`` when every flow's matcher names both service and span: then the operation key is
+    known (bound as ``<prefix>_key``, empty without a matcher) and one map lookup replaces
+    filtering every key of ``OpFirst`` (at 1M runs about 90 instead of 250 ms per matcher).
+    """
+    if exact:
+        key = f"{{{prefix}_key:Array(String)}}[fi]"
+        return (f"if(mapContains(OpFirst, {key}), toUnixTimestamp64Nano(OpFirst[{key}]), "
+                f"toInt64({NEVER_NS}))")
     service = f"{{{prefix}_service:Array(String)}}[fi]"
     name = f"{{{prefix}_name:Array(String)}}[fi]"
     matches = (f"(k, v) -> splitByChar(char(31), k)[3] = 'span'"
@@ -99,7 +108,8 @@ def _excluded(column: str, maintenance: bool) -> str:
 
 
 def determinations_sql(wh: Warehouse, *, modes: int, start_spans: bool, success_spans: bool,
-                       maintenance: bool, extra: Sequence[str] = ()) -> str:
+                       maintenance: bool, extra: Sequence[str] = (), start_exact: bool = False,
+                       success_exact: bool = False) -> str:
     """A SELECT giving per run: ``flow``, ``s``/``g``/``f``/``t`` (start, success, failure,
     first terminal, in ns; never when absent), ``succeeded``, and per mode ``m`` in
     ``0..modes-1`` ``det_m`` (ns; never when not determinate or inside maintenance) and
@@ -107,14 +117,16 @@ def determinations_sql(wh: Warehouse, *, modes: int, start_spans: bool, success_
 
     Parameters: ``flows`` and the per-flow arrays aligned with it (``dead_letter``,
     ``lat_1``... and, when used, ``start_*``/``success_*`` and ``maintenance_*``).
+    ``start_exact``/``success_exact``: every flow's start/success span matcher names both
+    service and span (see :func:`_span_first`).
     """
     never = NEVER_NS
     start = f"ifNull(toUnixTimestamp64Nano(StartAt), {never})"
     if start_spans:
-        start = f"least({start}, {_span_first('start')})"
+        start = f"least({start}, {_span_first('start', start_exact)})"
     success = f"ifNull(toUnixTimestamp64Nano(SuccessAt), {never})"
     if success_spans:
-        success = f"least({success}, {_span_first('success')})"
+        success = f"least({success}, {_span_first('success', success_exact)})"
     # Layered subqueries: each layer names what the next reads, so no expression tree is
     # expanded into another (planning a flat version took longer than running it).
     times = ", ".join([
@@ -160,6 +172,8 @@ def rules_parameters(flows: Sequence[FlowRules], modes: int) -> dict[str, Any]:
             params[f"{prefix}_on"] = [int(m is not None) for m in matches]
             params[f"{prefix}_service"] = [(m.service or "") if m else "" for m in matches]
             params[f"{prefix}_name"] = [(m.name or "") if m else "" for m in matches]
+            params[f"{prefix}_key"] = [operation_key(m.service, m.name, "span")
+                                       if m and m.service and m.name else "" for m in matches]
     if any(f.maintenance for f in flows):
         params["maintenance_starts"] = [[to_ns(i.start) for i in f.maintenance] for f in flows]
         params["maintenance_ends"] = [[to_ns(i.end) for i in f.maintenance] for f in flows]
@@ -173,7 +187,14 @@ def rules_sql(wh: Warehouse, flows: Sequence[FlowRules], modes: int,
         wh, modes=modes, extra=extra,
         start_spans=any(f.start_spans is not None for f in flows),
         success_spans=any(f.success_spans is not None for f in flows),
-        maintenance=any(f.maintenance for f in flows))
+        maintenance=any(f.maintenance for f in flows),
+        start_exact=all(_exact(f.start_spans) for f in flows),
+        success_exact=all(_exact(f.success_spans) for f in flows))
+
+
+def _exact(match: OperationMatch | None) -> bool:
+    """True when ``match`` is absent or names both service and span."""
+    return match is None or bool(match.service and match.name)
 
 
 def count_rings(wh: Warehouse, flows: Sequence[FlowRules], rings: Rings

@@ -173,15 +173,25 @@ def test_runs_becoming_determinate_in_maintenance_are_left_out(runs: Recorder) -
     assert table(without, "success-rate")[4:] == ((0, 4), (0, 4))
 
 
-def test_a_span_start_matcher_starts_the_run(runs: Recorder) -> None:
+@pytest.mark.parametrize(("matcher", "posted_in_2m"), [
+    pytest.param(Matcher(service="support-desk", span="refund.approve"), (1, 0),
+                 id="service and span: A starts at the span, B never starts"),
+    pytest.param(Matcher(span="refund.approve"), (1, 0),
+                 id="the span alone: A starts at the span, B never starts"),
+    pytest.param(Matcher(service="support-desk"), (1, 1),
+                 id="the service alone: B starts too and takes 9 minutes"),
+])
+def test_a_span_start_matcher_starts_the_run(runs: Recorder, matcher: Matcher,
+                                             posted_in_2m: tuple[int, int]) -> None:
     runs.span("A", "support-desk", "refund.approve", ago(10), duration=30 * M)
     runs.event("A", "refund.approve", ago(30), service="support-desk")  # an event is no span
     runs.success("A", ago(9))
     runs.span("B", "support-desk", "refund.list", ago(10))
     runs.success("B", ago(1))
-    status = evaluate(runs, start=Matcher(service="support-desk", span="refund.approve"))
-    # A: start at -10m (the span), success at -9m: good at -9m. B: no start, no flow time.
-    assert table(status, "posted-in-2m")[1] == (1, 0)
+    status = evaluate(runs, start=matcher)
+    # A: start at -10m (the span), success at -9m: good at -9m. B: without a start no flow
+    # time; started at -10m (refund.list), success at -1m: bad at -8m (start + 2m).
+    assert table(status, "posted-in-2m")[1] == posted_in_2m
     assert table(status, "success-rate")[1] == (2, 0)
 
 
