@@ -3,12 +3,11 @@ it reads usage (:mod:`cost.queries`) and imported spend (:mod:`cost.spend_store`
 them to the pure math (:mod:`cost.allocation`, :mod:`cost.roi`).
 
 - :func:`flow_cost` — the :class:`~cost.breakdown.CostBreakdown` of one flow over a range.
-- :func:`release_report` — cost per success and success rate on equal stretches of days
-  before and after a release of one flow (:func:`cost.release.compare_release`).
 - :func:`roi_report` — per costed flow with a baseline, and in total: the window's baseline
   cost, actual cost and savings, and the cumulative net return and payback date of the series
   that starts at the flow's ``investment.since`` (or at the window's first day without one)
-  and ends with the window.
+  and ends with the window; and, for flows given a release day, cost per success and success
+  rate on equal stretches of days before and after it (:func:`release_days`).
 
 Raises :class:`~warehouse.errors.WarehouseError` when the warehouse fails and the cost room's
 errors (:mod:`cost.errors`) for inconsistent data.
@@ -48,7 +47,8 @@ class FlowCost:
 class FlowRoi:
     """One flow's return: the window's ``cost`` breakdown, and with a baseline its
     ``baseline_cost`` (baseline per run x successes), ``savings`` (baseline cost - cost) and
-    the ``series`` since the investment (``None`` without a baseline)."""
+    the ``series`` since the investment (``None`` without a baseline); ``release`` the
+    comparison around the release asked for, if any."""
 
     flow: str
     currency: str
@@ -56,6 +56,7 @@ class FlowRoi:
     baseline_cost: Decimal | None
     savings: Decimal | None
     series: RoiSeries | None
+    release: ReleaseComparison | None = None
 
 
 @dataclass(frozen=True)
@@ -101,47 +102,62 @@ def flow_cost(wh: Warehouse, catalog: Catalog, flow: Flow, period: DateRange) ->
 
 
 RELEASE_SPAN_DAYS = 14
-"""Most days :func:`release_report` compares on each side of a release."""
+"""Most days a release comparison covers on each side of the release."""
 
 
-def release_report(wh: Warehouse, catalog: Catalog, flow: Flow, release: date, last: date, *,
-                   span_days: int = RELEASE_SPAN_DAYS) -> ReleaseComparison:
-    """``flow`` before and after ``release``: the days from ``release`` to ``last`` (at most
-    ``span_days``) against as many days just before it, each day costed as in
-    :func:`roi_report`. Raises :class:`ValueError` when ``last`` is before ``release``,
-    :class:`~cost.errors.NoCostModelError` when the flow has no cost model."""
+def release_days(release: date, last: date, *, span_days: int = RELEASE_SPAN_DAYS) -> DateRange:
+    """The days compared around ``release``: from ``release`` to ``last`` (at most
+    ``span_days``) and as many days just before it. Raises :class:`ValueError` when ``last``
+    is before ``release``."""
     if last < release:
         raise ValueError(f"the release of {release.isoformat()} is after the last day "
                          f"{last.isoformat()}")
     span = min(span_days, (last - release).days + 1)
-    days = DateRange(release - timedelta(days=span), release + timedelta(days=span - 1))
-    spend = load_spend(wh, days)
-    costed = costed_flows(catalog)
-    usage = flow_usage(wh, _sharers(flow, costed, spend), days)
-    daily = allocate_daily(flow, days, usage[flow.name].days,
-                           flow_spend(flow, costed, spend, _partner_calls(usage)))
-    return compare_release(daily_results(daily), release, span_days=span)
+    return DateRange(release - timedelta(days=span), release + timedelta(days=span - 1))
 
 
-def roi_report(wh: Warehouse, catalog: Catalog, period: DateRange) -> RoiReport:
-    """The return of every costed flow over ``period`` (see the module docstring)."""
+def roi_report(wh: Warehouse, catalog: Catalog, period: DateRange, *,
+               releases: Mapping[str, date] | None = None,
+               compare_until: date | None = None) -> RoiReport:
+    """The return of every costed flow over ``period`` (see the module docstring).
+
+    ``releases`` maps flow names to a release day: those flows also get the comparison of
+    :func:`release_days` around it up to ``compare_until`` (default ``period.last``; e.g. the
+    last complete day), costed from the same reads (the usage read then reaches back far
+    enough for both). Raises :class:`ValueError` for a release after ``compare_until`` or a
+    ``compare_until`` after ``period.last``.
+    """
+    until = period.last if compare_until is None else compare_until
+    if until > period.last:
+        raise ValueError(f"comparisons end by {period.last.isoformat()}, the period's last "
+                         f"day, not {until.isoformat()}")
     costed = costed_flows(catalog)
     starts = [f.investment.since for f in costed
               if f.baseline is not None and f.investment is not None
               and f.investment.since is not None]
     first = min([period.first, *starts])
     history = DateRange(first, period.last)
-    spend = load_spend(wh, history)
-    usage = flow_usage(wh, costed, history)
+    compared = {f.name: release_days(releases[f.name], until)
+                for f in costed if releases and f.name in releases}
+    read = DateRange(min([first, *(d.first for d in compared.values())]), period.last)
+    spend = load_spend(wh, read)
+    usage = flow_usage(wh, costed, read)
     calls = _partner_calls(usage)
     flows: list[FlowRoi] = []
     for flow in costed:
-        daily = allocate_daily(flow, history, usage[flow.name].days,
-                               flow_spend(flow, costed, spend, calls))
+        every_day = allocate_daily(flow, read, usage[flow.name].days,
+                                   flow_spend(flow, costed, spend, calls))
+        release = None
+        if flow.name in compared:
+            around = compared[flow.name]  # as many days on each side
+            release = compare_release(
+                daily_results([d for d in every_day if d.period.first in around]),
+                releases[flow.name] if releases else around.last, span_days=len(around) // 2)
+        daily = [d for d in every_day if d.period.first >= history.first]
         window = combine([d for d in daily if d.period.first >= period.first])
         currency = window.currency
         if flow.baseline is None:
-            flows.append(FlowRoi(flow.name, currency, window, None, None, None))
+            flows.append(FlowRoi(flow.name, currency, window, None, None, None, release))
             continue
         per_run = baseline_cost_per_run(flow.baseline)
         with exact():
@@ -149,7 +165,7 @@ def roi_report(wh: Warehouse, catalog: Catalog, period: DateRange) -> RoiReport:
             saved = baseline_cost - window.total
         series = roi_series(flow.baseline, flow.investment, daily_results(daily))
         flows.append(FlowRoi(flow.name, currency, window, baseline_cost, saved,
-                             series))
+                             series, release))
     return _with_totals(catalog, period, history, tuple(flows))
 
 

@@ -6,6 +6,7 @@ figure builder, return components. Thin: no SQL, no arithmetic beyond choosing w
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -91,8 +92,9 @@ def _release_section(card: Scorecard) -> list[Any]:
     shown = [c for c in card.flows if c.release is not None]
     if not shown:
         out.append(layouts.notice(
-            f"no release up to {card.days.last}: list releases under a costed flow in the "
-            "catalog, e.g. releases: [{version: \"2.5\", date: 2026-11-20}]", kind="empty"))
+            f"no release up to {card.days.last - timedelta(days=1)} (releases are compared "
+            "over complete days): list releases under a costed flow in the catalog, e.g. "
+            "releases: [{version: \"2.5\", date: 2026-11-20}]", kind="empty"))
         return out
     out.append(html.Ul([html.Li(release_sentence(c.flow, c.release, c.currency),
                                 className="release")

@@ -8,7 +8,7 @@ failure becomes a :mod:`dashboards.errors` error whose message the page shows.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -16,9 +16,9 @@ from pathlib import Path
 
 from alerts.evaluator import AlertEvaluator
 from catalog.durations import format_duration
-from catalog.model import Catalog, Flow
+from catalog.model import Catalog, Flow, Release
 from cost.errors import CostError
-from cost.reports import FlowRoi, release_report, roi_report
+from cost.reports import FlowRoi, roi_report
 from dashboards.errors import NotReady, ReadFailed
 from dashboards.model import (
     AlertRow,
@@ -88,10 +88,12 @@ def _period_name(period: timedelta | None) -> str:
 
 
 def _card(name: str, status: FlowStatus | None, roi: FlowRoi | None,
-          partners: tuple[PartnerShare, ...], release: ReleaseView | None) -> FlowCard:
+          partners: tuple[PartnerShare, ...], shipped: Release | None) -> FlowCard:
     slos = _slo_cards(status)
     if roi is None:
-        return FlowCard(name, slos, partners=partners, release=release)
+        return FlowCard(name, slos, partners=partners)
+    release = None if shipped is None or roi.release is None else ReleaseView(
+        shipped.version, shipped.day, shipped.note, roi.release)
     series = roi.series
     return FlowCard(
         name, slos, currency=roi.currency, cost=roi.cost.total, successes=roi.cost.successes,
@@ -101,17 +103,30 @@ def _card(name: str, status: FlowStatus | None, roi: FlowRoi | None,
         release=release)
 
 
-def _partners(wh: Warehouse, flow: Flow, status: FlowStatus | None, at: datetime
-              ) -> tuple[PartnerShare, ...]:
+def _partners(wh: Warehouse, flows: Sequence[Flow], statuses: Mapping[str, FlowStatus],
+              at: datetime) -> dict[str, tuple[PartnerShare, ...]]:
     """Each SLO's spent budget by partner, for the SLOs counted by runs that have runs."""
-    slos = [s for s in status.slos if s.spec.budgeting == "occurrences" and s.counts.valid
-            ] if status is not None else []
-    if not slos:
-        return ()
-    found = bad_runs_by_step(wh, flow, [SloPeriod(s.spec, s.period.start, at) for s in slos])
-    return tuple(PartnerShare(s.name, p.partner, p.bad, p.consumed, p.steps)
-                 for s, bad in zip(slos, found, strict=True)
-                 for p in partner_budgets(flow.steps, bad, s.counts.valid, s.objective))
+    slos = [s for f in flows if f.name in statuses for s in statuses[f.name].slos
+            if s.spec.budgeting == "occurrences" and s.counts.valid]
+    found = bad_runs_by_step(wh, flows, [SloPeriod(s.flow, s.spec, s.period.start, at)
+                                         for s in slos])
+    shares: dict[str, list[PartnerShare]] = {}
+    for s, bad in zip(slos, found, strict=True):
+        flow = next(f for f in flows if f.name == s.flow)
+        shares.setdefault(s.flow, []).extend(
+            PartnerShare(s.name, p.partner, p.bad, p.consumed, p.steps)
+            for p in partner_budgets(flow.steps, bad, s.counts.valid, s.objective))
+    return {name: tuple(found) for name, found in shares.items()}
+
+
+def _latest_releases(flows: Sequence[Flow], last: date) -> dict[str, Release]:
+    """The latest release up to ``last`` of each costed flow that has one."""
+    found: dict[str, Release] = {}
+    for flow in flows:
+        shipped = [r for r in flow.releases if r.day <= last]
+        if flow.cost is not None and shipped:
+            found[flow.name] = shipped[-1]
+    return found
 
 
 @dataclass
@@ -156,41 +171,24 @@ class ReadModel:
             statuses = self._statuses(wh, at)
         warnings: list[str] = []
         rois: dict[str, FlowRoi] = {}
+        shipped = _latest_releases(self.catalog.flows, days.last - timedelta(days=1))
         try:
             with _reading("cost report"):
-                rois = {f.flow: f for f in roi_report(wh, self.catalog, days).flows}
+                report = roi_report(wh, self.catalog, days, compare_until=days.last - timedelta(
+                    days=1), releases={name: r.day for name, r in shipped.items()})
+                rois = {f.flow: f for f in report.flows}
         except ReadFailed as exc:  # SLOs still help without cost: say why cost is missing
             warnings.append(str(exc))
         partners: dict[str, tuple[PartnerShare, ...]] = {}
         try:
             with _reading("error budget by partner"):
-                partners = {f.name: _partners(wh, f, statuses.get(f.name), at)
-                            for f in self.catalog.flows}
-        except ReadFailed as exc:
-            warnings.append(str(exc))
-        releases: dict[str, ReleaseView] = {}
-        try:
-            with _reading("release comparison"):
-                releases = self._releases(wh, days.last)
+                partners = _partners(wh, self.catalog.flows, statuses, at)
         except ReadFailed as exc:
             warnings.append(str(exc))
         flows = tuple(_card(f.name, statuses.get(f.name), rois.get(f.name),
-                            partners.get(f.name, ()), releases.get(f.name))
+                            partners.get(f.name, ()), shipped.get(f.name))
                       for f in self.catalog.flows)
         return Scorecard(key, days, at, flows, tuple(warnings))
-
-    def _releases(self, wh: Warehouse, last: date) -> dict[str, ReleaseView]:
-        """The latest release up to ``last`` of each costed flow, before and after."""
-        found: dict[str, ReleaseView] = {}
-        for flow in self.catalog.flows:
-            shipped = [r for r in flow.releases if r.day <= last]
-            if flow.cost is None or not shipped:
-                continue
-            latest = shipped[-1]
-            found[flow.name] = ReleaseView(
-                latest.version, latest.day, latest.note,
-                release_report(wh, self.catalog, flow, latest.day, last))
-        return found
 
     def oncall(self) -> Oncall:
         """Tier burn rates now, the budget burn-down over the longest SLO period so far (at

@@ -60,7 +60,9 @@ class PartnerShare:
 
 @dataclass(frozen=True)
 class ReleaseView:
-    """A flow before and after its latest release up to the period's last day."""
+    """A flow before and after its latest release up to the last complete day (yesterday,
+    UTC): the days after it up to then, at most 14, against as many days before it. Today is
+    left out: a day under way would weigh its first hours as a whole day."""
 
     version: str
     day: date

@@ -1,7 +1,7 @@
 """Bad runs per step, for the error budget each partner consumed (:mod:`slo.attribution`).
 
-For each SLO asked for (counted by runs: ``budgeting: occurrences``), one query over the merged
-runs of the flow (:func:`slo.sli_query.rules_sql`, the same rules, modes and maintenance
+For every SLO asked for (counted by runs: ``budgeting: occurrences``), one query over the merged
+runs of the flows (:func:`slo.sli_query.rules_sql`, the same rules, modes and maintenance
 exclusions as the SLI) counts the runs that became determinate and bad inside the SLO's period
 ``[start, end)``, grouped by the step they are attributed to: the last step reached at or before
 the run became determinate (a step is reached at the first start of its operations,
@@ -25,21 +25,22 @@ from warehouse.port import Warehouse
 
 @dataclass(frozen=True)
 class SloPeriod:
-    """An SLO of the flow and the period ``[start, end)`` (aware) its budget covers."""
+    """An SLO of ``flow`` and the period ``[start, end)`` (aware) its budget covers."""
 
+    flow: str
     spec: SLOSpec
     start: datetime
     end: datetime
 
 
+_STEP = "{{step_{part}:Array(Array(String))}}[fi][i]"
+_SERVICE, _NAME = _STEP.format(part="service"), _STEP.format(part="name")
 _FIRSTS = f"""arrayMap(i -> arrayMin(arrayConcat([toInt64({NEVER_NS})], arrayMap(
             v -> toUnixTimestamp64Nano(v), mapValues(mapFilter((k, v) ->
-                ({{step_service:Array(String)}}[i] != '' OR {{step_name:Array(String)}}[i] != '')
-                AND ({{step_service:Array(String)}}[i] = ''
-                     OR splitByChar(char(31), k)[1] = {{step_service:Array(String)}}[i])
-                AND ({{step_name:Array(String)}}[i] = ''
-                     OR splitByChar(char(31), k)[2] = {{step_name:Array(String)}}[i]),
-                OpFirst))))), range(1, length({{step_service:Array(String)}}) + 1))"""
+                ({_SERVICE} != '' OR {_NAME} != '')
+                AND ({_SERVICE} = '' OR splitByChar(char(31), k)[1] = {_SERVICE})
+                AND ({_NAME} = '' OR splitByChar(char(31), k)[2] = {_NAME}),
+                OpFirst))))), range(1, length({{step_service:Array(Array(String))}}[fi]) + 1))"""
 
 _BY_STEP = """
 SELECT si, if(arrayMax(seen) < 0, 0, arrayLastIndex(x -> x = arrayMax(seen), seen)) AS step,
@@ -47,7 +48,8 @@ SELECT si, if(arrayMax(seen) < 0, 0, arrayLastIndex(x -> x = arrayMax(seen), see
 FROM (
     SELECT si, arrayMap(x -> if(x <= det, x, -1), firsts) AS seen
     FROM (
-        SELECT arrayJoin(range(1, length({{slo_mode:Array(UInt32)}}) + 1)) AS si,
+        SELECT arrayJoin(arrayFilter(e -> {{slo_flow:Array(UInt32)}}[e] = fi,
+                                     range(1, length({{slo_flow:Array(UInt32)}}) + 1))) AS si,
                [{dets}][{{slo_mode:Array(UInt32)}}[si] + 1] AS det,
                [{goods}][{{slo_mode:Array(UInt32)}}[si] + 1] AS good,
                {firsts} AS firsts
@@ -59,36 +61,47 @@ GROUP BY si, step
 """
 
 
-def bad_runs_by_step(wh: Warehouse, flow: Flow, periods: Sequence[SloPeriod]
+def _rules(flow: Flow, periods: Sequence[SloPeriod]) -> FlowRules:
+    mine = [p for p in periods if p.flow == flow.name]
+    try:
+        intervals = maintenance_intervals(flow.maintenance, min(p.start for p in mine),
+                                          max(p.end for p in mine))
+    except MaintenanceError:
+        intervals = ()
+    return FlowRules.of(flow, intervals)
+
+
+def bad_runs_by_step(wh: Warehouse, flows: Sequence[Flow], periods: Sequence[SloPeriod]
                      ) -> tuple[dict[int, int], ...]:
-    """Per entry of ``periods`` (in order): bad runs by 1-based step position in
-    ``flow.steps`` (0: the run had reached no step). Runs that became determinate inside a
-    maintenance window of the flow are left out, as in the SLI; a maintenance rule that cannot
-    be expanded excludes nothing (the SLO status warns about it). Raises
+    """Per entry of ``periods`` (in order): bad runs by 1-based step position in the steps of
+    its flow (0: the run had reached no step), in one query for all ``flows``. Runs that became
+    determinate inside a maintenance window of their flow are left out, as in the SLI; a
+    maintenance rule that cannot be expanded excludes nothing (the SLO status warns about it).
+    Raises :class:`ValueError` for a period of a flow not in ``flows`` and
     :class:`~warehouse.errors.WarehouseError` when the query fails."""
     if not periods:
         return ()
-    earliest = min(p.start for p in periods)
-    latest = max(p.end for p in periods)
-    try:
-        intervals = maintenance_intervals(flow.maintenance, earliest, latest)
-    except MaintenanceError:
-        intervals = ()
-    rules = FlowRules.of(flow, intervals)
-    modes = 1 + len(rules.thresholds)
-    runs = rules_sql(wh, [rules], modes, extra=("OpFirst",))
+    used = [f for f in flows if any(p.flow == f.name for p in periods)]
+    position = {f.name: i for i, f in enumerate(used, start=1)}
+    unknown = sorted({p.flow for p in periods} - set(position))
+    if unknown:
+        raise ValueError(f"no flow named {', '.join(unknown)} among the flows given")
+    rules = [_rules(f, periods) for f in used]
+    modes = 1 + max(len(r.thresholds) for r in rules)
     sql = _BY_STEP.format(
         dets=", ".join(f"det_{m}" for m in range(modes)),
         goods=", ".join(f"toUInt8(good_{m})" for m in range(modes)),
-        firsts=_FIRSTS, runs=runs)
-    matches = [step_match(s) for s in flow.steps]
-    params = rules_parameters([rules], modes)
+        firsts=_FIRSTS, runs=rules_sql(wh, rules, modes, extra=("OpFirst",)))
+    matches = [[step_match(s) for s in f.steps] for f in used]
+    by_name = {r.name: r for r in rules}
+    params = rules_parameters(rules, modes)
     params.update(
-        slo_mode=[rules.mode(p.spec.latency.threshold if p.spec.latency else None)
+        slo_flow=[position[p.flow] for p in periods],
+        slo_mode=[by_name[p.flow].mode(p.spec.latency.threshold if p.spec.latency else None)
                   for p in periods],
         p0=[to_ns(p.start) for p in periods], p1=[to_ns(p.end) for p in periods],
-        step_service=[m.service or "" for m in matches],
-        step_name=[m.name or "" for m in matches])
+        step_service=[[m.service or "" for m in ms] for ms in matches],
+        step_name=[[m.name or "" for m in ms] for ms in matches])
     found: list[dict[int, int]] = [{} for _ in periods]
     for si, step, bad in wh.query(sql, params):
         found[int(si) - 1][int(step)] = int(bad)

@@ -8,7 +8,7 @@ import pytest
 
 from catalog.model import Catalog
 from cost.queries import flow_usage
-from cost.reports import flow_cost, release_report
+from cost.reports import flow_cost, roi_report
 from cost.usage import Activity, DailyUsage, DateRange
 from tests.cost import scenario
 from tests.cost.conftest import Recorder
@@ -94,7 +94,10 @@ def test_a_flow_without_data_has_no_usage(usage_wh: Warehouse) -> None:
 
 def test_a_release_compares_equal_stretches_of_days(usage_wh: Warehouse) -> None:
     catalog = Catalog(flows=(FLOW,))
-    comparison = release_report(usage_wh, catalog, FLOW, scenario.DAY2, scenario.DAY2)
+    report = roi_report(usage_wh, catalog, DateRange(scenario.DAY2, scenario.DAY2),
+                        releases={FLOW.name: scenario.DAY2})
+    comparison = report.flows[0].release
+    assert comparison is not None and comparison.release == scenario.DAY2
     before, after = comparison.before, comparison.after
     # one day on each side: day 1 (1 success, 2 failures), day 2 (nothing ended)
     assert (before.first, before.days, before.successes, before.failures) == (
@@ -109,8 +112,18 @@ def test_a_release_compares_equal_stretches_of_days(usage_wh: Warehouse) -> None
     both = flow_cost(usage_wh, catalog, FLOW, DateRange(scenario.DAY1, scenario.DAY2))
     assert before.cost + after.cost == both.breakdown.total
     assert before.cost_per_success == before.cost
+    # reading further back for the release leaves the window and the return unchanged
+    plain = roi_report(usage_wh, catalog, DateRange(scenario.DAY2, scenario.DAY2)).flows[0]
+    assert (report.flows[0].cost, report.flows[0].series) == (plain.cost, plain.series)
 
 
 def test_a_release_after_the_last_day_is_refused(usage_wh: Warehouse) -> None:
     with pytest.raises(ValueError, match="after the last day"):
-        release_report(usage_wh, Catalog(flows=(FLOW,)), FLOW, scenario.DAY2, scenario.DAY1)
+        roi_report(usage_wh, Catalog(flows=(FLOW,)), DateRange(scenario.DAY1, scenario.DAY1),
+                   releases={FLOW.name: scenario.DAY2})
+
+
+def test_a_flow_without_a_release_has_no_comparison(usage_wh: Warehouse) -> None:
+    report = roi_report(usage_wh, Catalog(flows=(FLOW,)),
+                        DateRange(scenario.DAY1, scenario.DAY2), releases={"other": scenario.DAY2})
+    assert report.flows[0].release is None

@@ -53,6 +53,7 @@ flows:
 """
 NOW = datetime.now(UTC).replace(microsecond=0)
 YESTERDAY = NOW - timedelta(days=1)
+RELEASED = YESTERDAY.date()
 
 
 def _ns(at: datetime) -> str:
@@ -86,8 +87,9 @@ def _traces(service: str, spans: list[dict[str, Any]]) -> dict[str, Any]:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     root = tmp_path_factory.mktemp("dashboards-server")
     catalog = root / "catalog.yaml"
-    # a release today: the executive page compares yesterday with today
-    catalog.write_text(CATALOG + f"    releases: [{{version: \"2.0\", date: {NOW.date()}}}]\n")
+    # a release yesterday: the executive page compares yesterday (the last complete day)
+    # with the day before
+    catalog.write_text(CATALOG + f"    releases: [{{version: \"2.0\", date: {RELEASED}}}]\n")
     srv = Server(root / "data", catalog=catalog).start()
     try:
         events, charges = [], []
@@ -151,7 +153,7 @@ def test_the_executive_page_shows_each_flow_scorecard(
     assert partners == [["order-to-cash", "success-rate", "stripe", "2", "952.4 %", "payment"]]
     assert {e.text for e in dash_br.find_elements("#exec-partners .legendtext")} == {"stripe"}
     release = dash_br.find_element("#exec-releases li").text
-    assert release.startswith(f"order-to-cash 2.0 ({NOW.date()}): over 1 day on each side")
+    assert release.startswith(f"order-to-cash 2.0 ({RELEASED}): over 1 day on each side")
     assert "the success rate went from" in release
     assert len(dash_br.find_elements("#exec-release .trace.bars")) == 2  # before and after
     dash_br.driver.save_screenshot(str(tmp_path / "executive.png"))

@@ -100,8 +100,8 @@ def test_bad_runs_are_counted_at_the_last_step_they_reached(runs: Recorder) -> N
         runs.start(f"R{i}", ago(15 - i))
         runs.success(f"R{i}", ago(15 - i) + timedelta(seconds=59))
     flow = catalog_flow(runs.flow, steps=STEPS[:3])
-    periods = [SloPeriod(spec, AT - timedelta(days=30), AT) for spec in flow.slos]
-    success_rate, posted = bad_runs_by_step(runs.wh, flow, periods)
+    periods = [SloPeriod(flow.name, spec, AT - timedelta(days=30), AT) for spec in flow.slos]
+    success_rate, posted = bad_runs_by_step(runs.wh, [flow], periods)
     assert success_rate == {2: 1, 3: 1, 0: 1}
     assert posted == {2: 2, 3: 1, 0: 1}
     # the same runs as the SLO status: the parts add up to the budget it says is spent
@@ -118,6 +118,24 @@ def test_a_flow_without_steps_leaves_every_bad_run_unattributed(runs: Recorder) 
     runs.start("R1", ago(10))
     runs.failure("R1", ago(9))
     flow = replace(catalog_flow(runs.flow), steps=())
-    (found, _) = bad_runs_by_step(
-        runs.wh, flow, [SloPeriod(spec, AT - timedelta(days=30), AT) for spec in flow.slos])
+    (found, _) = bad_runs_by_step(runs.wh, [flow], [
+        SloPeriod(flow.name, spec, AT - timedelta(days=30), AT) for spec in flow.slos])
     assert found == {0: 1}
+
+
+def test_one_query_serves_several_flows_each_with_its_own_steps(runs: Recorder) -> None:
+    """The same run id in two flows: a failure after the charge in the first (payment, step 2
+    of its steps), a failure after the ERP sync in the second, whose only step is erp-sync."""
+    other = Recorder(runs.wh, runs.flow + "-b")
+    for rec, service in ((runs, "payments"), (other, "erp-sync")):
+        rec.start("R1", ago(10))
+        rec.span("R1", service, "call", ago(9))
+        rec.failure("R1", ago(8))
+    first = catalog_flow(runs.flow, steps=STEPS[:3])
+    second = catalog_flow(other.flow, steps=(STEPS[2],), slos=first.slos[:1])
+    since = AT - timedelta(days=30)
+    periods = [SloPeriod(second.name, second.slos[0], since, AT),
+               *(SloPeriod(first.name, spec, since, AT) for spec in first.slos)]
+    assert bad_runs_by_step(runs.wh, [first, second], periods) == ({1: 1}, {2: 1}, {2: 1})
+    with pytest.raises(ValueError, match="no flow named"):
+        bad_runs_by_step(runs.wh, [first], periods)
