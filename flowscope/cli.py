@@ -239,7 +239,9 @@ def demo(
     """Start the server on the embedded engine, backfill history, then send live traffic.
 
     Spans go through the OpenTelemetry SDK (OTLP/HTTP), business events as CloudEvents; a
-    second run on the same data directory reuses the history. Ctrl-C stops.
+    second run on the same data directory reuses the history. Without --catalog it serves
+    <data-dir>/demo-catalog.yaml: the example catalog with releases dated inside the history.
+    Ctrl-C stops.
     """
     from flowscope.demo import DemoOptions, run_demo
 

@@ -1,14 +1,19 @@
 """``flowscope demo``: the server on the embedded engine, a month of history, then live traffic.
 
 1. Starts ``flowscope serve`` (a child process, so server and traffic use both cores) on the
-   data directory with ``examples/catalog.yaml``; its log goes to ``<data-dir>/server.log``.
+   data directory with ``<data-dir>/demo-catalog.yaml`` (``examples/catalog.yaml`` plus a
+   release of order-to-cash and of lead-to-demo about ten days before the end of the first
+   backfill, :mod:`flowscope.demo_catalog`; the day is kept in the marker file) unless given a
+   catalog; its log goes to ``<data-dir>/server.log``.
 2. Backfills ``days`` (30) of history through the real ingest API in large OTLP/CloudEvents
    batches (:mod:`flowscope.demo_backfill`) with a progress bar. A second run finds the marker
    file and only fills the gap since the last one.
 3. Keeps live traffic going through the OpenTelemetry SDK and CloudEvents
    (:mod:`flowscope.demo_traffic`): all three flows, lognormal hop latencies, retries, dead
    letters with manual replays, and a Stripe outage from 30 minutes before the start to 20
-   minutes after it (plus an older one 12 days back), so the order-to-cash page fires.
+   minutes after it (plus an older one 12 days back), so the order-to-cash page fires. Runs
+   before the release behave worse (:data:`flowscope.demo_plan.BEFORE_RELEASE`), so the
+   executive page's before/after comparison has something to show.
 4. Prints where to look and one order id to trace. Ctrl-C stops everything cleanly.
 """
 
@@ -22,18 +27,29 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import httpx
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from flowscope.demo_backfill import BackfillReport, backfill, read_marker, write_marker
+from flowscope.demo_backfill import (
+    BackfillReport,
+    backfill,
+    read_marker,
+    read_release,
+    record_release,
+    write_marker,
+)
+from flowscope.demo_catalog import demo_releases, release_day, release_instant_ns, with_releases
 from flowscope.demo_plan import NS, Run, Volume
 from flowscope.demo_traffic import LiveTraffic
 from flowscope.settings import Settings
 
 EXAMPLE_CATALOG = Path(__file__).resolve().parent.parent / "examples" / "catalog.yaml"
+DEMO_CATALOG = "demo-catalog.yaml"
+"""The catalog the demo serves when given none: a file in the data directory."""
 MINUTE_NS = 60 * NS
 DAY_NS = 86400 * NS
 
@@ -54,6 +70,29 @@ def outages_around(now_ns: int) -> tuple[tuple[int, int], ...]:
     """Stripe incidents: 45 minutes twelve days ago, and 30 minutes before to 20 after now."""
     old = now_ns - 12 * DAY_NS + 3 * 3600 * NS
     return (old, old + 45 * MINUTE_NS), (now_ns - 30 * MINUTE_NS, now_ns + 20 * MINUTE_NS)
+
+
+def demo_release(data_dir: Path, now_ns: int, days: int) -> date:
+    """The day of the demo's release: the one the data directory's marker records, else
+    :func:`~flowscope.demo_catalog.release_day` of a history of ``days`` ending at ``now_ns``,
+    recorded at once (a marker written before releases existed gains one)."""
+    day = read_release(data_dir)
+    if day is None:
+        day = release_day(now_ns, days)
+        record_release(data_dir, day)
+    return day
+
+
+def write_demo_catalog(data_dir: Path, day: date, source: Path = EXAMPLE_CATALOG) -> Path:
+    """Write ``source`` with the demo's releases on ``day`` to ``<data_dir>/demo-catalog.yaml``
+    (replaced on every run); returns its path."""
+    header = f"# Written by flowscope demo from {source}, with releases on {day.isoformat()}.\n"
+    text = with_releases(source.read_text(encoding="utf-8"), demo_releases(day))
+    path = data_dir / DEMO_CATALOG
+    tmp = data_dir / (DEMO_CATALOG + ".tmp")
+    tmp.write_text(header + text, encoding="utf-8")
+    tmp.replace(path)
+    return path
 
 
 def wait_ready(
@@ -80,9 +119,15 @@ def api_headers() -> dict[str, str]:
 
 
 def run_backfill(
-    console: Console, base: str, data_dir: Path, options: DemoOptions, now_ns: int
+    console: Console,
+    base: str,
+    data_dir: Path,
+    options: DemoOptions,
+    now_ns: int,
+    release_ns: int | None = None,
 ) -> BackfillReport | None:
-    """Fill the history up to ``now_ns`` (from the marker, else ``days`` back) with a bar."""
+    """Fill the history up to ``now_ns`` (from the marker, else ``days`` back) with a bar;
+    runs before ``release_ns`` behave as before the demo's release."""
     oldest = now_ns - options.days * DAY_NS
     start = max(read_marker(data_dir) or oldest, oldest)
     if options.days <= 0 or now_ns - start < MINUTE_NS:
@@ -116,6 +161,7 @@ def run_backfill(
             volume=Volume().scaled(options.scale),
             outages=outages_around(now_ns),
             seed=options.seed + start // DAY_NS,
+            release_ns=release_ns,
             headers=api_headers(),
             progress=progress,
         )
@@ -157,9 +203,11 @@ def run_demo(settings: Settings, options: DemoOptions = DemoOptions()) -> int:
     """Run the demo until Ctrl-C (or the server exits); returns a process exit code."""
     console = Console(stderr=True)
     logging.getLogger("opentelemetry").setLevel(logging.CRITICAL)  # exporter retries at shutdown
-    catalog = settings.catalog or EXAMPLE_CATALOG
     data_dir = settings.data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
+    release = demo_release(data_dir, time.time_ns(), options.days)
+    release_ns = release_instant_ns(release)
+    catalog = settings.catalog or write_demo_catalog(data_dir, release)
     base = f"http://{settings.host}:{settings.port}"
     command = [
         sys.executable,
@@ -199,12 +247,13 @@ def run_demo(settings: Settings, options: DemoOptions = DemoOptions()) -> int:
             )
             return 1
         now = time.time_ns()
-        report = run_backfill(console, base, data_dir, options, now)
+        report = run_backfill(console, base, data_dir, options, now, release_ns)
         traffic = LiveTraffic(
             base,
             rate=options.rate,
             volume=Volume(),
             outages=outages_around(now),
+            release_ns=release_ns,
             seed=options.seed + now,  # new ids on every run
             headers=api_headers(),
         )

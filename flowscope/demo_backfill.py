@@ -8,7 +8,9 @@ tags, spools and writes them exactly as live data. A 503 (spool full) is retried
 ``Retry-After``.
 
 A marker file (``<data-dir>/demo-history.json``, :func:`read_marker` / :func:`write_marker`)
-records how far the history reaches, so a second ``flowscope demo`` only fills the gap.
+records how far the history reaches, so a second ``flowscope demo`` only fills the gap, and the
+day of the demo's release (:func:`read_release`), so every run of the same data directory
+simulates and declares the same release.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import httpx
@@ -56,20 +59,50 @@ Progress = Callable[[int, int, int, int], None]
 """Called after each hour with (hours done, runs, spans, events so far)."""
 
 
+def _marker(data_dir: Path) -> dict[str, object]:
+    """The marker's fields; empty when there is none or it cannot be read."""
+    try:
+        value = json.loads((data_dir / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
 def read_marker(data_dir: Path) -> int | None:
     """Unix ns up to which the history was backfilled, or None (no marker or unreadable)."""
+    value = _marker(data_dir).get("until_ns")
+    return value if isinstance(value, int) else None
+
+
+def read_release(data_dir: Path) -> date | None:
+    """The day of the demo's release the marker records, or None (no marker, unreadable, or
+    one written before releases existed)."""
+    value = _marker(data_dir).get("release")
     try:
-        value = json.loads((data_dir / MARKER).read_text(encoding="utf-8"))["until_ns"]
-    except (OSError, ValueError, KeyError, TypeError):
+        return date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
         return None
-    return int(value) if isinstance(value, int) else None
 
 
 def write_marker(data_dir: Path, until_ns: int, report: BackfillReport) -> None:
-    """Record that the history reaches ``until_ns`` (atomically replaces the marker)."""
+    """Record that the history reaches ``until_ns`` (atomically replaces the marker, keeping
+    the release day it records)."""
+    fields: dict[str, object] = {"until_ns": until_ns, "runs": report.runs}
+    release = read_release(data_dir)
+    if release is not None:
+        fields["release"] = release.isoformat()
+    _replace_marker(data_dir, fields)
+
+
+def record_release(data_dir: Path, day: date) -> None:
+    """Record ``day`` as the demo's release (keeping how far the history reaches)."""
+    _replace_marker(data_dir, {**_marker(data_dir), "release": day.isoformat()})
+
+
+def _replace_marker(data_dir: Path, fields: dict[str, object]) -> None:
     data_dir.mkdir(parents=True, exist_ok=True)
     tmp = data_dir / (MARKER + ".tmp")
-    tmp.write_text(json.dumps({"until_ns": until_ns, "runs": report.runs}), encoding="utf-8")
+    tmp.write_text(json.dumps(fields), encoding="utf-8")
     tmp.replace(data_dir / MARKER)
 
 
@@ -79,11 +112,14 @@ def plan_history(
     volume: Volume,
     outages: Sequence[tuple[int, int]] = (),
     seed: int = 7,
+    release_ns: int | None = None,
 ) -> Iterator[list[Run]]:
-    """The runs starting in ``[start_ns, end_ns)``, one list per hour (same seed, same runs)."""
+    """The runs starting in ``[start_ns, end_ns)``, one list per hour (same seed, same runs);
+    those starting before ``release_ns`` behave as before the release."""
     rnd = random.Random(seed)
     for hour_start in range(start_ns, end_ns, HOUR_NS):
-        yield [r for r in plan_hour(rnd, hour_start, volume, outages) if r.start_ns < end_ns]
+        planned = plan_hour(rnd, hour_start, volume, outages, release_ns)
+        yield [r for r in planned if r.start_ns < end_ns]
 
 
 def backfill(
@@ -94,14 +130,16 @@ def backfill(
     volume: Volume,
     outages: Sequence[tuple[int, int]] = (),
     seed: int = 7,
+    release_ns: int | None = None,
     headers: dict[str, str] | None = None,
     progress: Progress | None = None,
 ) -> BackfillReport:
     """Send every run starting in ``[start_ns, end_ns)`` to the server at ``base_url``.
 
     Runs keep their own timestamps: items of a run started just before ``end_ns`` may lie a
-    little after it (they become visible to SLIs as that time comes). Raises
-    :class:`BackfillError` when a request is refused for good.
+    little after it (they become visible to SLIs as that time comes). Runs starting before
+    ``release_ns`` behave as before the release (:func:`flowscope.demo_plan.behaviour_at`).
+    Raises :class:`BackfillError` when a request is refused for good.
     """
     began = time.monotonic()
     hours = 0
@@ -112,7 +150,7 @@ def backfill(
         httpx.Client(base_url=base_url.rstrip("/"), headers=headers, timeout=120) as http,
         ThreadPoolExecutor(max_workers=2, thread_name_prefix="flowscope-backfill") as pool,
     ):
-        for planned in plan_history(start_ns, end_ns, volume, outages, seed):
+        for planned in plan_history(start_ns, end_ns, volume, outages, seed, release_ns):
             hours += 1
             runs += len(planned)
             for run in planned:

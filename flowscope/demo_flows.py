@@ -10,6 +10,8 @@ import random
 from collections.abc import Sequence
 
 from flowscope.demo_plan import (
+    AFTER_RELEASE,
+    CLIENT,
     CONSUMER,
     INTERNAL,
     MEAN_WEIGHT,
@@ -17,9 +19,11 @@ from flowscope.demo_plan import (
     OUTAGE_FAILURE_SHARE,
     PRODUCER,
     SERVER,
+    Behaviour,
     Run,
     RunBuilder,
     Volume,
+    behaviour_at,
     business_id,
     hour_weight,
     in_outage,
@@ -29,8 +33,11 @@ from flowscope.demo_plan import (
 )
 
 
-def plan_order(rnd: random.Random, t0: int, outage: bool) -> Run:
-    """An order-to-cash run starting at ``t0`` (Unix ns); ``outage``: Stripe is failing."""
+def plan_order(
+    rnd: random.Random, t0: int, outage: bool, behaviour: Behaviour = AFTER_RELEASE
+) -> Run:
+    """An order-to-cash run starting at ``t0`` (Unix ns); ``outage``: Stripe is failing;
+    ``behaviour``: which side of the release it runs on."""
     tr = RunBuilder(rnd, "order-to-cash", "order.id", business_id(rnd, "A"))
     root = tr.span(
         "storefront",
@@ -60,6 +67,19 @@ def plan_order(rnd: random.Random, t0: int, outage: bool) -> Run:
         stretch(tr, root, t, "payment failed")
         tr.event("PaymentFailed", "payments", t, tr.spans[-1])
         return tr.run(t0, "failure")
+    charge = tr.spans[-1]
+    poll_over = behaviour.stripe_poll_over_s
+    if poll_over is not None and charge.end_ns - charge.start_ns > poll_over * NS:
+        poll = tr.span(
+            "payments",
+            "stripe.charges.retrieve",
+            CLIENT,
+            t + NS // 10,
+            lognormal_s(rnd, 0.25, 0.4),
+            root.span_id,
+            attrs={"partner": "stripe", "http.response.status_code": "200"},
+        )
+        t = poll.end_ns
     t += int(lognormal_s(rnd, 12.0, 0.8) * NS)  # invoice queue wait
     sync = tr.span("erp-sync", "erp-sync.post-invoice", CONSUMER, t, 0.0, root.span_id)
     ok, t = tr.calls(
@@ -68,8 +88,8 @@ def plan_order(rnd: random.Random, t0: int, outage: bool) -> Run:
         t + NS // 100,
         sync.span_id,
         "netsuite",
-        1.2,
-        0.002 if rnd.random() > 0.0002 else 1.0,
+        behaviour.netsuite_median_s,
+        behaviour.netsuite_refusal if rnd.random() > behaviour.netsuite_broken else 1.0,
         False,
     )
     outcome = "success"
@@ -95,7 +115,7 @@ def plan_order(rnd: random.Random, t0: int, outage: bool) -> Run:
             t + NS // 100,
             replay.span_id,
             "netsuite",
-            1.2,
+            behaviour.netsuite_median_s,
             0.0,
             False,
         )
@@ -116,8 +136,11 @@ def plan_order(rnd: random.Random, t0: int, outage: bool) -> Run:
     return tr.run(t0, outcome)
 
 
-def plan_lead(rnd: random.Random, t0: int, outage: bool) -> Run:
-    """A lead-to-demo run starting at ``t0`` (``outage`` does not concern HubSpot)."""
+def plan_lead(
+    rnd: random.Random, t0: int, outage: bool, behaviour: Behaviour = AFTER_RELEASE
+) -> Run:
+    """A lead-to-demo run starting at ``t0`` (``outage`` does not concern HubSpot);
+    ``behaviour``: which side of the release it runs on."""
     del outage
     tr = RunBuilder(rnd, "lead-to-demo", "lead.id", business_id(rnd, "L"))
     form = tr.span(
@@ -138,7 +161,7 @@ def plan_lead(rnd: random.Random, t0: int, outage: bool) -> Run:
         upsert.span_id,
         "hubspot",
         0.4,
-        0.03 if rnd.random() > 0.002 else 1.0,
+        behaviour.hubspot_refusal if rnd.random() > behaviour.hubspot_broken else 1.0,
         False,
     )
     if not ok:
@@ -160,8 +183,12 @@ def plan_lead(rnd: random.Random, t0: int, outage: bool) -> Run:
     return tr.run(t0, "success" if ok else "replayed")
 
 
-def plan_refund(rnd: random.Random, t0: int, outage: bool) -> Run:
-    """A refund-to-ledger run starting at ``t0``; ``outage``: Stripe is failing."""
+def plan_refund(
+    rnd: random.Random, t0: int, outage: bool, behaviour: Behaviour = AFTER_RELEASE
+) -> Run:
+    """A refund-to-ledger run starting at ``t0``; ``outage``: Stripe is failing (the release
+    does not concern refunds: ``behaviour`` is accepted like every planner's and unused)."""
+    del behaviour
     tr = RunBuilder(rnd, "refund-to-ledger", "refund.id", business_id(rnd, "R"))
     approve = tr.span(
         "support-desk",
@@ -203,9 +230,14 @@ def plan_refund(rnd: random.Random, t0: int, outage: bool) -> Run:
 
 
 def plan_hour(
-    rnd: random.Random, hour_start_ns: int, volume: Volume, outages: Sequence[tuple[int, int]]
+    rnd: random.Random,
+    hour_start_ns: int,
+    volume: Volume,
+    outages: Sequence[tuple[int, int]],
+    release_ns: int | None = None,
 ) -> list[Run]:
-    """Every run starting in the hour from ``hour_start_ns``, in start order."""
+    """Every run starting in the hour from ``hour_start_ns``, in start order; a run starting
+    before ``release_ns`` (Unix ns; ``None``: no release) behaves as before the release."""
     weight = hour_weight(hour_start_ns) / MEAN_WEIGHT / 24
     runs: list[Run] = []
     for per_day, plan in (
@@ -215,6 +247,7 @@ def plan_hour(
     ):
         for _ in range(poisson(rnd, per_day * weight)):
             start = hour_start_ns + rnd.randrange(3600 * NS)
-            runs.append(plan(rnd, start, in_outage(start, outages)))
+            behaviour = behaviour_at(start, release_ns)
+            runs.append(plan(rnd, start, in_outage(start, outages), behaviour))
     runs.sort(key=lambda run: run.start_ns)
     return runs

@@ -19,6 +19,12 @@ their moments come (:mod:`flowscope.demo_traffic`). Both therefore show the same
 Hop latencies are lognormal (median and shape per hop). During an *outage* (a Stripe incident,
 :func:`in_outage`) 30 % of charges fail every attempt, which burns order-to-cash's budget fast
 enough to page.
+
+Runs starting before the demo's *release* (:func:`behaviour_at`, the instant is a parameter)
+behave as :data:`BEFORE_RELEASE`: payments polls Stripe for slow charges (one more $0.30 call),
+NetSuite refuses more invoice posts and answers slower, HubSpot rate-limits more often. So the
+executive page's before/after comparison shows a higher success rate and a lower cost per
+success after the release.
 """
 
 from __future__ import annotations
@@ -106,6 +112,57 @@ class Volume:
     def scaled(self, factor: float) -> Volume:
         """The same mix, ``factor`` times as many runs."""
         return Volume(self.orders * factor, self.leads * factor, self.refunds * factor)
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    """How the services behave on one side of the demo's release (shares are 0..1, times in
+    seconds). The release (``order-to-cash`` 2.5, ``lead-to-demo`` 1.4) is where
+    :func:`behaviour_at` switches from :data:`BEFORE_RELEASE` to :data:`AFTER_RELEASE`."""
+
+    stripe_poll_over_s: float | None
+    """payments polls Stripe (``stripe.charges.retrieve``, one more priced call) for every
+    charge whose answer took longer than this; ``None``: it waits for Stripe's webhook."""
+    netsuite_refusal: float
+    """Share of invoice posts NetSuite refuses (each attempt; erp-sync retries up to 3 times)."""
+    netsuite_broken: float
+    """Share of invoices NetSuite refuses on every attempt (dead-lettered)."""
+    netsuite_median_s: float
+    """Median seconds of one NetSuite invoice post."""
+    hubspot_refusal: float
+    """Share of HubSpot contact upserts refused with a rate limit (each attempt)."""
+    hubspot_broken: float
+    """Share of leads HubSpot refuses on every attempt (dead-lettered)."""
+
+
+BEFORE_RELEASE = Behaviour(
+    stripe_poll_over_s=0.5,
+    netsuite_refusal=0.02,
+    netsuite_broken=0.0003,
+    netsuite_median_s=1.6,
+    hubspot_refusal=0.10,
+    hubspot_broken=0.008,
+)
+"""Before the release: about 24 % of charges polled (order-to-cash costs about 20 % more per
+success), ten times the NetSuite refusals and half again the dead letters, a slower invoice
+post; HubSpot refuses a tenth of upserts and dead-letters 0.8 % of leads (about 1.7 % of
+leads end badly, against 1.0 % after)."""
+
+AFTER_RELEASE = Behaviour(
+    stripe_poll_over_s=None,
+    netsuite_refusal=0.002,
+    netsuite_broken=0.0002,
+    netsuite_median_s=1.2,
+    hubspot_refusal=0.03,
+    hubspot_broken=0.002,
+)
+"""From the release on (and the live traffic): the demo's behaviour before releases existed."""
+
+
+def behaviour_at(t_ns: int, release_ns: int | None) -> Behaviour:
+    """:data:`AFTER_RELEASE` from ``release_ns`` (Unix ns) on, and always when it is ``None``;
+    :data:`BEFORE_RELEASE` before it."""
+    return AFTER_RELEASE if release_ns is None or t_ns >= release_ns else BEFORE_RELEASE
 
 
 def in_outage(t_ns: int, outages: Sequence[tuple[int, int]]) -> bool:

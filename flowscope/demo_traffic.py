@@ -42,6 +42,7 @@ from flowscope.demo_plan import (
     PlannedSpan,
     Run,
     Volume,
+    behaviour_at,
     in_outage,
 )
 from flowscope.demo_wire import cloudevent
@@ -75,8 +76,9 @@ class PlannedIds(IdGenerator):
 class LiveTraffic:
     """Starts ``rate`` runs per second (mixed per ``volume``) until :meth:`stop`.
 
-    ``outages`` are Stripe incidents as ``[start, end)`` Unix ns intervals. ``on_run`` is called
-    with each run once all its items are queued.
+    ``outages`` are Stripe incidents as ``[start, end)`` Unix ns intervals; runs starting
+    before ``release_ns`` (Unix ns; ``None``: no release) behave as before the demo's release.
+    ``on_run`` is called with each run once all its items are queued.
     """
 
     def __init__(
@@ -86,6 +88,7 @@ class LiveTraffic:
         rate: float = 1.0,
         volume: Volume | None = None,
         outages: Sequence[tuple[int, int]] = (),
+        release_ns: int | None = None,
         seed: int | None = None,
         headers: dict[str, str] | None = None,
         clock: Callable[[], int] = time.time_ns,
@@ -93,6 +96,7 @@ class LiveTraffic:
         self.base_url = base_url.rstrip("/")
         self.rate = rate
         self.outages = tuple(outages)
+        self.release_ns = release_ns
         self.random = random.Random(seed)
         self.clock = clock
         volume = volume or Volume()
@@ -126,7 +130,8 @@ class LiveTraffic:
     def start_run(self, now_ns: int) -> Run:
         """Plan one run starting at ``now_ns`` and queue its items."""
         plan = self.random.choices([p for p, _ in self.mix], [w for _, w in self.mix])[0]
-        run = plan(self.random, now_ns, in_outage(now_ns, self.outages))
+        behaviour = behaviour_at(now_ns, self.release_ns)
+        run = plan(self.random, now_ns, in_outage(now_ns, self.outages), behaviour)
         for span in run.spans:
             heapq.heappush(self.queue, (span.end_ns, next(self._order), span))
         for event in run.events:

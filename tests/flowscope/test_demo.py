@@ -6,7 +6,8 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import httpx
@@ -22,6 +23,7 @@ from flowscope.demo_backfill import (
     read_marker,
     write_marker,
 )
+from flowscope.demo_catalog import release_instant_ns
 from flowscope.demo_flows import plan_lead, plan_order, plan_refund
 from flowscope.demo_plan import NS, Run, Volume, hour_weight
 from flowscope.demo_traffic import LiveTraffic
@@ -172,3 +174,34 @@ def test_live_runs_go_through_the_sdk_with_their_planned_ids(server: Server) -> 
     spans = {(i["span_id"], i["parent_span_id"]) for i in trace["items"] if i["kind"] == "span"}
     assert spans == {(s.span_id.hex(), s.parent_id.hex()) for s in run.spans}
     assert sum(i["kind"] == "event" for i in trace["items"]) == len(run.events)
+
+
+def _order_cost(server: Server, day: date) -> tuple[float, Decimal]:
+    """(Stripe calls per run started, cost per success) of order-to-cash on ``day``."""
+    window = {"from": day.isoformat(), "to": date.fromordinal(day.toordinal() + 1).isoformat()}
+    body = httpx.get(
+        f"{server.url}/api/v1/flows/order-to-cash/cost", params=window, timeout=60
+    ).json()
+    stripe = next(line for line in body["breakdown"] if line["label"] == "partner:stripe")
+    return float(stripe["quantity"]) / body["runs_started"], Decimal(body["cost_per_success"])
+
+
+def test_the_release_in_the_history_shows_in_the_cost_api(server: Server) -> None:
+    # Tuesday before the release, Wednesday after it. Per order: 1.242 Stripe calls before
+    # (0.238 of charges polled), 1.004 after; cost per success about 0.30 x calls + 0.004
+    # erp-sync + 1450/28 / 1500 fixed = 0.411 before, 0.340 after (ratio 0.83).
+    before, after = date(2026, 2, 10), date(2026, 2, 11)
+    release = release_instant_ns(after)
+    backfill(
+        server.url,
+        start_ns=release - 24 * HOUR,
+        end_ns=release + 24 * HOUR,
+        volume=Volume(orders=1500, leads=300, refunds=0),
+        release_ns=release,
+    )
+    server.wait_drained()
+    calls_before, cost_before = _order_cost(server, before)
+    calls_after, cost_after = _order_cost(server, after)
+    assert 1.20 <= calls_before <= 1.29
+    assert 0.99 <= calls_after <= 1.02
+    assert Decimal("0.78") <= cost_after / cost_before <= Decimal("0.88")
