@@ -66,15 +66,16 @@ WHERE ev.2 >= {{t0:Int64}} AND ev.2 < {{t1:Int64}}
 GROUP BY flow, kind, day, failed_run
 """
 
+_FAILED = """concat(Flow, char(31), CorrelationId) {in_} (
+               SELECT concat(flow, char(31), CorrelationId) FROM ({runs})
+               WHERE NOT succeeded AND t < {{t1:Int64}})"""
+
 _ITEMS = """
 SELECT Flow, intDiv(toUnixTimestamp64Nano(Timestamp), {day_ns}) AS day, ServiceName, Name,
        Kind, count() AS items, sum(DurationNs) AS ns, countIf(failed) AS failed_items,
        sumIf(DurationNs, failed) AS failed_ns
 FROM (
-    SELECT Flow, Timestamp, ServiceName, Name, Kind, DurationNs,
-           concat(Flow, char(31), CorrelationId) {in_} (
-               SELECT concat(flow, char(31), CorrelationId) FROM ({runs})
-               WHERE NOT succeeded AND t < {{t1:Int64}}) AS failed
+    SELECT Flow, Timestamp, ServiceName, Name, Kind, DurationNs, {failed} AS failed
     FROM {table} FINAL
     WHERE Flow IN {{flows:Array(String)}} AND CorrelationId != ''
       AND toUnixTimestamp64Nano(Timestamp) >= {{t0:Int64}}
@@ -134,9 +135,13 @@ def day_bounds(period: DateRange) -> tuple[int, int]:
     return to_ns(start), to_ns(start + timedelta(days=len(period)))
 
 
-def flow_usage(wh: Warehouse, flows: Sequence[Flow], period: DateRange
-               ) -> dict[str, FlowUsage]:
+def flow_usage(wh: Warehouse, flows: Sequence[Flow], period: DateRange, *,
+               failed: bool = True) -> dict[str, FlowUsage]:
     """The usage of every flow in ``flows`` over ``period`` (two queries for all of them).
+
+    ``failed=False`` leaves the activity of failed runs empty (:attr:`DailyUsage.failed`: no
+    cost of failure) and spares the items query matching every item against the failed runs,
+    most of its time; run counts and interventions are unchanged.
 
     Raises :class:`~warehouse.errors.WarehouseError` when the warehouse fails.
     """
@@ -144,7 +149,7 @@ def flow_usage(wh: Warehouse, flows: Sequence[Flow], period: DateRange
     if not unique:
         return {}
     rules = [FlowRules.of(f) for f in unique]
-    runs = rules_sql(wh, rules, 1, extra=("CorrelationId", "DeadLetterAt"))
+    runs = rules_sql(wh, rules, 1, extra=("DeadLetterAt",))
     params = rules_parameters(rules, 1)
     t0, t1 = day_bounds(period)
     params.update(t0=t0, t1=t1)
@@ -152,10 +157,12 @@ def flow_usage(wh: Warehouse, flows: Sequence[Flow], period: DateRange
     totals: dict[str, list[int]] = {f.name: [0, 0] for f in unique}
     run_sql = _RUNS.format(day_ns=DAY_NS, never=NEVER_NS, runs=runs)
     for flow, kind, day, failed_run, n in wh.query(run_sql, params):
-        _count_run(days[str(flow)][int(day)], str(kind), bool(failed_run), int(n),
+        _count_run(days[str(flow)][int(day)], str(kind), failed and bool(failed_run), int(n),
                    totals[str(flow)])
-    item_sql = _ITEMS.format(day_ns=DAY_NS, runs=runs, table=f"{wh.database}.correlation_items",
-                             in_="GLOBAL IN" if wh.cluster else "IN")
+    probe = _FAILED.format(runs=rules_sql(wh, rules, 1, extra=("CorrelationId",)),
+                           in_="GLOBAL IN" if wh.cluster else "IN")
+    item_sql = _ITEMS.format(day_ns=DAY_NS, table=f"{wh.database}.correlation_items",
+                             failed=probe if failed else "false")
     by_name = {f.name: f for f in unique}
     for flow, day, service, name, kind, items, ns, failed_items, failed_ns in wh.query(
             item_sql, params):

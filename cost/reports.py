@@ -45,7 +45,8 @@ class FlowCost:
 
 @dataclass(frozen=True)
 class FlowRoi:
-    """One flow's return: the window's ``cost`` breakdown, and with a baseline its
+    """One flow's return: the window's ``cost`` breakdown (without cost-of-failure lines:
+    :func:`flow_cost` has them), and with a baseline its
     ``baseline_cost`` (baseline per run x successes), ``savings`` (baseline cost - cost) and
     the ``series`` since the investment (``None`` without a baseline); ``release`` the
     comparison around the release asked for, if any."""
@@ -141,7 +142,7 @@ def roi_report(wh: Warehouse, catalog: Catalog, period: DateRange, *,
                 for f in costed if releases and f.name in releases}
     read = DateRange(min([first, *(d.first for d in compared.values())]), period.last)
     spend = load_spend(wh, read)
-    usage = flow_usage(wh, costed, read)
+    usage = flow_usage(wh, costed, read, failed=False)  # the return needs no cost of failure
     calls = _partner_calls(usage)
     flows: list[FlowRoi] = []
     for flow in costed:

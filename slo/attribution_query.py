@@ -46,16 +46,19 @@ _BY_STEP = """
 SELECT si, if(arrayMax(seen) < 0, 0, arrayLastIndex(x -> x = arrayMax(seen), seen)) AS step,
        count() AS bad
 FROM (
-    SELECT si, arrayMap(x -> if(x <= det, x, -1), firsts) AS seen
+    SELECT si, arrayMap(x -> if(x <= det, x, -1), {firsts}) AS seen
     FROM (
-        SELECT arrayJoin(arrayFilter(e -> {{slo_flow:Array(UInt32)}}[e] = fi,
-                                     range(1, length({{slo_flow:Array(UInt32)}}) + 1))) AS si,
-               [{dets}][{{slo_mode:Array(UInt32)}}[si] + 1] AS det,
-               [{goods}][{{slo_mode:Array(UInt32)}}[si] + 1] AS good,
-               {firsts} AS firsts
-        FROM ({runs})
+        SELECT fi, OpFirst, si, det
+        FROM (
+            SELECT fi, OpFirst,
+                   arrayJoin(arrayFilter(e -> {{slo_flow:Array(UInt32)}}[e] = fi,
+                                         range(1, length({{slo_flow:Array(UInt32)}}) + 1))) AS si,
+                   [{dets}][{{slo_mode:Array(UInt32)}}[si] + 1] AS det,
+                   [{goods}][{{slo_mode:Array(UInt32)}}[si] + 1] AS good
+            FROM ({runs})
+        )
+        WHERE det >= {{p0:Array(Int64)}}[si] AND det < {{p1:Array(Int64)}}[si] AND NOT good
     )
-    WHERE det >= {{p0:Array(Int64)}}[si] AND det < {{p1:Array(Int64)}}[si] AND NOT good
 )
 GROUP BY si, step
 """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -66,6 +67,15 @@ def test_daily_usage_matches_the_hand_count(usage_wh: Warehouse, day: object) ->
     found = flow_usage(usage_wh, [FLOW], DateRange(scenario.DAY1, scenario.DAY2))[FLOW.name]
     by_day = {u.day: u for u in found.days}
     assert _plain(by_day[day]) == _plain(EXPECTED[day])  # type: ignore[index]
+
+
+def test_usage_without_failed_activity_keeps_everything_else(usage_wh: Warehouse) -> None:
+    found = flow_usage(usage_wh, [FLOW], DateRange(scenario.DAY1, scenario.DAY2),
+                       failed=False)[FLOW.name]
+    assert [_plain(u) for u in found.days] == [
+        _plain(replace(EXPECTED[day], failed=Activity())) for day in (scenario.DAY1,
+                                                                       scenario.DAY2)]
+    assert (found.dead_letters, found.replays) == (1, 1)
 
 
 def test_interventions_are_dead_letters_and_replays(usage_wh: Warehouse) -> None:
