@@ -49,7 +49,7 @@ def executive_body(model: ReadModel, card: Scorecard) -> list[Any]:
     name = PERIODS[card.key]
     out: list[Any] = [layouts.notice(w, kind="error") for w in card.warnings]
     out.append(html.P(f"{name}: {card.days.first} to {card.days.last}; SLOs over their own "
-                      f"periods", id="exec-period-text"))
+                      f"periods; as of {card.at:%Y-%m-%d %H:%M:%S} UTC", id="exec-period-text"))
     if all(s.sli is None for c in card.flows for s in c.slos):
         out.append(layouts.notice(_no_runs_hint(model)))
     out.append(html.Ul([html.Li(headline(c, name), className="headline") for c in card.flows],

@@ -8,6 +8,7 @@ failure becomes a :mod:`dashboards.errors` error whose message the page shows.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -135,7 +136,8 @@ class ReadModel:
 
     ``warehouse()`` returns the warehouse once ready (else ``None``: :class:`NotReady`);
     ``alerting`` is the alert evaluator, if the process runs one; ``clock`` gives now (aware);
-    window catalogs are looked up next to ``catalog_path`` first.
+    window catalogs are looked up next to ``catalog_path`` first. A scorecard read without
+    warnings is reused for ``scorecard_max_age`` (default zero: never), per period.
     """
 
     catalog: Catalog
@@ -143,7 +145,11 @@ class ReadModel:
     alerting: AlertEvaluator | None = None
     clock: Callable[[], datetime] = _utc_now
     catalog_path: Path | None = None
+    scorecard_max_age: timedelta = timedelta(0)
     _catalogs: WindowCatalogs = field(init=False, repr=False)
+    _scorecards: dict[str, Scorecard] = field(default_factory=dict, init=False, repr=False)
+    _scorecards_lock: threading.Lock = field(default_factory=threading.Lock, init=False,
+                                             repr=False)
 
     def __post_init__(self) -> None:
         dirs = (self.catalog_path.resolve().parent,) if self.catalog_path is not None else ()
@@ -161,8 +167,20 @@ class ReadModel:
 
     def scorecard(self, key: str) -> Scorecard:
         """Every flow's SLOs (over their own periods) and its cost and return over the days of
-        period ``key`` (see :func:`dashboards.model.period_range`)."""
+        period ``key`` (see :func:`dashboards.model.period_range`), as of its ``at``: the one
+        read last if it is younger than ``scorecard_max_age`` and had no warning."""
         at = self.clock()
+        with self._scorecards_lock:
+            kept = self._scorecards.get(key)
+        if kept is not None and timedelta(0) <= at - kept.at < self.scorecard_max_age:
+            return kept
+        card = self._read_scorecard(key, at)
+        if not card.warnings and self.scorecard_max_age > timedelta(0):
+            with self._scorecards_lock:
+                self._scorecards[key] = card
+        return card
+
+    def _read_scorecard(self, key: str, at: datetime) -> Scorecard:
         days = period_range(key, at.date())
         if not self.catalog.flows:
             return Scorecard(key, days, at, ())

@@ -16,7 +16,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import cast
 
 import pyarrow as pa
@@ -173,7 +173,8 @@ def dashboards_asgi(runtime: Runtime, clock: Callable[[], datetime]) -> ASGIApp:
     model = ReadModel(runtime.catalog,
                       lambda: runtime.warehouse if runtime.ready.is_set() else None,
                       alerting=runtime.alerting, clock=clock,
-                      catalog_path=runtime.settings.catalog)
+                      catalog_path=runtime.settings.catalog,
+                      scorecard_max_age=timedelta(seconds=runtime.settings.dashboard_cache))
     return cast(ASGIApp, WSGIMiddleware(build_dash(model).server))
 
 

@@ -17,6 +17,7 @@
 | webhook_url | ``FLOWSCOPE_WEBHOOK_URL`` | none (no generic alert webhook) |
 | webhook_secret | ``FLOWSCOPE_WEBHOOK_SECRET`` | none (webhook bodies unsigned); never logged |
 | eval_interval | ``FLOWSCOPE_EVAL_INTERVAL`` | 30 seconds between alert evaluations |
+| dashboard_cache | ``FLOWSCOPE_DASHBOARD_CACHE`` | 30 s an executive scorecard is kept; 0: never |
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ class Settings(BaseSettings):
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     eval_interval: float = Field(default=30.0, gt=0)
+    dashboard_cache: float = Field(default=30.0, ge=0)
 
     def dsn(self) -> str:
         """The engine DSN: the configured one, else the embedded engine in the data dir."""

@@ -35,12 +35,14 @@ class SloPeriod:
 
 _STEP = "{{step_{part}:Array(Array(String))}}[fi][i]"
 _SERVICE, _NAME = _STEP.format(part="service"), _STEP.format(part="name")
-_FIRSTS = f"""arrayMap(i -> arrayMin(arrayConcat([toInt64({NEVER_NS})], arrayMap(
-            v -> toUnixTimestamp64Nano(v), mapValues(mapFilter((k, v) ->
-                ({_SERVICE} != '' OR {_NAME} != '')
-                AND ({_SERVICE} = '' OR splitByChar(char(31), k)[1] = {_SERVICE})
-                AND ({_NAME} = '' OR splitByChar(char(31), k)[2] = {_NAME}),
-                OpFirst))))), range(1, length({{step_service:Array(Array(String))}}[fi]) + 1))"""
+# Per step, the earliest first start among the run's operation keys it selects: the service is
+# the key's first field (a prefix), the name its second (the only field between separators).
+_FIRSTS = f"""arrayMap(i -> arrayMin(arrayConcat([toInt64({NEVER_NS})], arrayMap((k, v) -> if(
+            ({_SERVICE} != '' OR {_NAME} != '')
+            AND ({_SERVICE} = '' OR startsWith(k, concat({_SERVICE}, char(31))))
+            AND ({_NAME} = '' OR position(k, concat(char(31), {_NAME}, char(31))) > 0),
+            toUnixTimestamp64Nano(v), toInt64({NEVER_NS})), mapKeys(OpFirst), mapValues(OpFirst)))),
+        range(1, length({{step_service:Array(Array(String))}}[fi]) + 1))"""
 
 _BY_STEP = """
 SELECT si, if(arrayMax(seen) < 0, 0, arrayLastIndex(x -> x = arrayMax(seen), seen)) AS step,

@@ -112,3 +112,37 @@ def test_a_failed_run_is_shown_without_a_flow_time(timed: Recorder) -> None:
                          ids=["items without a flow", "a flow the catalog does not describe"])
 def test_no_histogram_without_a_catalog_flow(timed: Recorder, flow: str) -> None:
     assert _model(timed.wh, timed.flow).flow_time(Timeline("R20", flow, ())) is None
+
+
+def test_a_scorecard_is_reused_while_younger_than_its_max_age(warehouse: Warehouse) -> None:
+    runs = Recorder(warehouse, flow_name())
+    runs.start("R1", AT - H)
+    runs.success("R1", AT - H + S)
+    now = [AT]
+    reads = []
+
+    def ready() -> Warehouse:
+        reads.append(now[0])
+        return warehouse
+
+    model = ReadModel(Catalog(flows=(catalog_flow(runs.flow),)), ready, clock=lambda: now[0],
+                      scorecard_max_age=timedelta(seconds=30))
+    first = model.scorecard("30d")
+    (card,) = first.flows
+    assert card.slos[0].runs == 1 and first.at == AT
+    now[0] = AT + 29 * S  # younger than 30 s: the same read, as of AT, no warehouse read
+    assert model.scorecard("30d") is first and reads == [AT]
+    assert model.scorecard("7d") is not first and reads == [AT, AT + 29 * S]  # another period
+    runs.start("R2", AT)
+    runs.success("R2", AT + S)
+    now[0] = AT + 30 * S  # as old as the max age: read again, with the new run
+    again = model.scorecard("30d")
+    assert again.at == AT + 30 * S and again.flows[0].slos[0].runs == 2
+
+
+def test_without_a_max_age_every_scorecard_is_read(warehouse: Warehouse) -> None:
+    reads = []
+    model = ReadModel(Catalog(flows=(catalog_flow(flow_name()),)),
+                      lambda: reads.append(1) or warehouse, clock=lambda: AT)
+    assert model.scorecard("30d") is not model.scorecard("30d")
+    assert len(reads) == 2
