@@ -1,6 +1,8 @@
 """``make bench``: run every benchmark and write ``bench/results/*.json`` and a summary.
 
 Environment: ``BENCH_QUICK=1`` runs small sizes (for a smoke check; results are marked quick).
+``python -m bench --summary`` only rewrites the summary from the stored results (after running
+one benchmark alone, e.g. ``python -m bench.dashboards``).
 """
 
 from __future__ import annotations
@@ -8,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -52,10 +55,22 @@ def main() -> None:
     dash = dashboards.run(WORK, **dashboards.sizes(quick))
     (RESULTS / "dashboards.json").write_text(json.dumps({**meta, **dash}, indent=2) + "\n")
     print(json.dumps(dash, indent=2), f"({time.perf_counter() - started:.0f}s)", flush=True)
+    (RESULTS / "README.md").write_text(summary())
+    print(summary())
+
+
+def summary() -> str:
+    """The results table, from the JSON files in ``bench/results`` (each benchmark's last run;
+    the date line names the run of each file)."""
+    found = {name: json.loads((RESULTS / f"{name}.json").read_text())
+             for name in ("ingest", "lookup", "slo", "dashboards")}
+    ing, look, slos, dash = (found[k] for k in ("ingest", "lookup", "slo", "dashboards"))
+    runs = ", ".join(f"{name} {data['date']}{' (quick sizes)' if data.get('quick') else ''}"
+                     for name, data in found.items())
     lines = [
         "# Benchmark results",
         "",
-        f"{meta['date']} on {meta['machine']}{' (quick sizes)' if quick else ''}.",
+        f"On {ing['machine']}; runs: {runs}.",
         "",
         "| figure | value | goal |",
         "|---|---|---|",
@@ -76,9 +91,12 @@ def main() -> None:
         f" {slos['as_merged']['full_p50_ms']} / {slos['after_optimize']['full_p50_ms']} | ≤ 100 |"
     )
     lines.extend(dashboards.readme_rows(dash))
-    (RESULTS / "README.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    return "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":
-    main()
+    if "--summary" in sys.argv[1:]:
+        (RESULTS / "README.md").write_text(summary())
+        print(summary())
+    else:
+        main()
