@@ -181,7 +181,7 @@ def trace_body(model: ReadModel, correlation_id: str) -> list[Any]:
     out.extend(_flow_time_section(model, timeline))
     out.append(layouts.table(
         "trace-table", ("#", "time (UTC)", "kind", "service", "name", "ms", "status"),
-        [(i + 1, f"{it.time:%H:%M:%S.%f}"[:-3], it.kind, it.service or it.event_source,
+        [(i + 1, f"{it.time:%Y-%m-%d %H:%M:%S.%f}"[:-3], it.kind, it.service or it.event_source,
           it.name, f"{it.duration_ms:,.1f}", it.status)
          for i, it in enumerate(timeline.items)]))
     return out

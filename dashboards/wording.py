@@ -86,7 +86,8 @@ def flow_time_sentence(view: FlowTimeView) -> str:
         return (f"{took}, slower than {math.floor(view.slower_than * 100)} % of the "
                 f"{_runs(view.runs)} that succeeded in {span}")
     why = {"succeeded": "this run succeeded, but its start is unknown",
-           "failed": "this run failed",
+           "failed": "this run counts as failed (it failed or was dead-lettered before any "
+                     "success; a later replay does not undo that)",
            "in flight": "this run has not succeeded or failed yet"}.get(
         view.outcome, f"this id is not among the runs of {view.flow} yet")
     return f"{why}, so it has no flow time to mark; {others}"

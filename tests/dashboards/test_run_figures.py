@@ -134,7 +134,9 @@ def test_a_run_without_a_flow_time_has_no_marker(outcome: str) -> None:
      "this run took 1 min 12 s, slower than 99 % of the 20 runs that succeeded in the last "
      "30 days"),
     (replace(VIEW, outcome="failed", run_seconds=None, slower_than=None),
-     "this run failed, so it has no flow time to mark; the histogram shows the 20 runs that "
+     "this run counts as failed (it failed or was dead-lettered before any success; a later "
+     "replay does not undo that), so it has no flow time to mark; the histogram shows the 20 "
+     "runs that "
      "succeeded in the last 30 days"),
     (replace(VIEW, outcome="in flight", run_seconds=None, slower_than=None),
      "this run has not succeeded or failed yet, so it has no flow time to mark; the "
