@@ -113,7 +113,7 @@ def oncall_body(model: ReadModel, view: Oncall) -> list[Any]:
         out.append(layouts.table("oncall-alerts", ("alert", "flow", "severity", "status",
                                                    "since", "summary"),
                                  [(a.name, a.flow, a.severity, a.status,
-                                   a.since.isoformat() if a.since else "", a.summary)
+                                   f"{a.since:%Y-%m-%d %H:%M:%S} UTC" if a.since else "", a.summary)
                                   for a in view.alerts]))
     else:
         out.append(layouts.notice("no alerts firing or pending", kind="empty"))

@@ -120,20 +120,25 @@ def release_figure(cards: Sequence[FlowCard]) -> go.Figure:
 
 
 def burn_rate_figure(tiers: Sequence[TierBurn]) -> go.Figure:
-    """Per tier: the long- and short-window burn rates as bars and the tier's threshold
-    (its factor) as a marker; a tier fires when both bars pass the marker."""
+    """Per tier, one row: the long- and short-window burn rates as horizontal bars and the
+    tier's threshold (its factor) as a tick; a tier fires when both bars pass the tick. The
+    burn-rate axis is logarithmic, so thresholds of 1 and 14.4 stay readable beside a burn of
+    300 (a burn of 0 draws no bar)."""
     names = [f"{t.flow} / {t.slo} / {t.tier}" for t in tiers]
     fig = go.Figure([
-        go.Bar(name="long window", x=names, y=[t.long_burn for t in tiers],
+        go.Bar(name="long window", orientation="h", y=names, x=[t.long_burn for t in tiers],
                marker_color=[ERROR_COLOUR if t.firing else OK_COLOUR for t in tiers]),
-        go.Bar(name="short window", x=names, y=[t.short_burn for t in tiers],
+        go.Bar(name="short window", orientation="h", y=names, x=[t.short_burn for t in tiers],
                marker_color=[ERROR_COLOUR if t.firing else "#8ab17d" for t in tiers]),
-        go.Scatter(name="threshold", x=names, y=[t.factor for t in tiers], mode="markers",
-                   marker={"symbol": "line-ew-open", "size": 50, "color": EVENT_COLOUR,
+        go.Scatter(name="threshold", y=names, x=[t.factor for t in tiers], mode="markers",
+                   marker={"symbol": "line-ns-open", "size": 22, "color": EVENT_COLOUR,
                            "line": {"width": 3}}),
     ])
-    fig.update_layout(barmode="group")
-    return apply_layout(fig, "Burn rate per alert tier (threshold drawn)")
+    fig.update_yaxes(categoryorder="array", categoryarray=names, autorange="reversed")
+    fig.update_layout(barmode="group", height=max(300, 120 + 34 * len(names)))
+    return apply_layout(fig, "Burn rate per alert tier (threshold drawn)",
+                        xaxis={"type": "log", "title": "burn rate (1 = spending the budget "
+                                                        "exactly over the period)"})
 
 
 def burndown_figure(points: Sequence[BudgetPoint]) -> go.Figure:

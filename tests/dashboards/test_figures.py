@@ -97,8 +97,9 @@ def test_burn_rates_are_drawn_against_each_tier_threshold() -> None:
              TierBurn("f", "s", "ticket-3d-6h", "ticket", 1.0, None, 0.5, False)]
     fig = burn_rate_figure(tiers)
     long, short, threshold = fig.data
-    assert list(long.y) == [20.0, None] and list(short.y) == [30.0, 0.5]
-    assert list(threshold.y) == pytest.approx([14.4, 1.0])
+    assert list(long.x) == [20.0, None] and list(short.x) == [30.0, 0.5]
+    assert list(threshold.x) == pytest.approx([14.4, 1.0])
+    assert long.orientation == "h" and fig.layout.xaxis.type == "log"
     assert long.marker.color[0] == ERROR_COLOUR
 
 

@@ -169,7 +169,7 @@ def test_the_oncall_page_draws_burn_rates_against_thresholds(
     dash_br.wait_for_element_by_css_selector("#oncall-burndown .main-svg", timeout=10)
     legend = {e.text for e in dash_br.find_elements("#oncall-burn .legendtext")}
     assert {"long window", "short window", "threshold"} <= legend
-    ticks = " ".join(e.text for e in dash_br.find_elements("#oncall-burn .xtick"))
+    ticks = " ".join(e.text for e in dash_br.find_elements("#oncall-burn .ytick"))
     assert "page-1h-5m" in ticks and "ticket-3d-6h" in ticks
     dash_br.driver.save_screenshot(str(tmp_path / "oncall.png"))
     _no_console_errors(dash_br)
