@@ -9,51 +9,36 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import sys
 import time
-from datetime import UTC, datetime
-from pathlib import Path
 
-from bench import dashboards, ingest, lookup, slo
-
-ROOT = Path(__file__).resolve().parent
-RESULTS = ROOT / "results"
-WORK = ROOT / "work"
+from bench import RESULTS, WORK, dashboards, ingest, lookup, run_meta, slo, write_result
 
 
 def main() -> None:
     quick = os.environ.get("BENCH_QUICK") == "1"
-    RESULTS.mkdir(exist_ok=True)
     WORK.mkdir(exist_ok=True)
-    meta = {
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": (
-            f"{platform.machine()}, {os.cpu_count()} cores,"
-            f" Python {platform.python_version()}"
-        ),
-        "quick": quick,
-    }
+    meta = run_meta(quick)
     print("ingest benchmark ...", flush=True)
     ing = ingest.run(WORK, requests=40 if quick else 300)
-    (RESULTS / "ingest.json").write_text(json.dumps({**meta, **ing}, indent=2) + "\n")
+    write_result("ingest", meta, ing)
     print(json.dumps(ing, indent=2), flush=True)
     print("lookup benchmark ...", flush=True)
     started = time.perf_counter()
     look = lookup.run(
         WORK, sizes=(200_000,) if quick else (1_000_000, 10_000_000), lookups=50 if quick else 300
     )
-    (RESULTS / "lookup.json").write_text(json.dumps({**meta, **look}, indent=2) + "\n")
+    write_result("lookup", meta, look)
     print(json.dumps(look, indent=2), f"({time.perf_counter() - started:.0f}s)", flush=True)
     print("slo benchmark ...", flush=True)
     started = time.perf_counter()
     slos = slo.run(WORK, events=500_000 if quick else 10_000_000, rounds=5 if quick else 20)
-    (RESULTS / "slo.json").write_text(json.dumps({**meta, **slos}, indent=2) + "\n")
+    write_result("slo", meta, slos)
     print(json.dumps(slos, indent=2), f"({time.perf_counter() - started:.0f}s)", flush=True)
     print("dashboards benchmark ...", flush=True)
     started = time.perf_counter()
     dash = dashboards.run(WORK, **dashboards.sizes(quick))
-    (RESULTS / "dashboards.json").write_text(json.dumps({**meta, **dash}, indent=2) + "\n")
+    write_result("dashboards", meta, dash)
     print(json.dumps(dash, indent=2), f"({time.perf_counter() - started:.0f}s)", flush=True)
     (RESULTS / "README.md").write_text(summary())
     print(summary())

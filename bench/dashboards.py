@@ -50,6 +50,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
+from bench import WORK, run_meta, write_result
 from bench.dashboard_data import DAYS, FLOWS, Prepared, prepare
 
 GOAL_MS = 1500
@@ -336,21 +337,12 @@ def main() -> None:
     ``bench/results/dashboards.json`` (``--quick`` or ``BENCH_QUICK=1``: 200k spans, 3 loads)."""
     import json
     import os
-    import platform
 
     quick = "--quick" in sys.argv[1:] or os.environ.get("BENCH_QUICK") == "1"
-    root = Path(__file__).resolve().parent
-    (root / "work").mkdir(exist_ok=True)
-    (root / "results").mkdir(exist_ok=True)
-    meta = {
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores,"
-                   f" Python {platform.python_version()}",
-        "quick": quick,
-    }
-    result = run(root / "work", **sizes(quick))
-    (root / "results" / "dashboards.json").write_text(
-        json.dumps({**meta, **result}, indent=2) + "\n")
+    WORK.mkdir(exist_ok=True)
+    meta = run_meta(quick)
+    result = run(WORK, **sizes(quick))
+    write_result("dashboards", meta, result)
     print(json.dumps(result, indent=2))
     print("\n".join(readme_rows(result)))
 

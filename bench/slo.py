@@ -22,6 +22,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from bench import WORK, run_meta, write_result
+
 FLOWS = 50
 EVENTS_PER_RUN = 5
 CHUNK = 1_000_000
@@ -147,21 +149,12 @@ def main() -> None:
     (``BENCH_QUICK=1`` for 500k events)."""
     import json
     import os
-    import platform
 
     quick = os.environ.get("BENCH_QUICK") == "1"
-    root = Path(__file__).resolve().parent
-    (root / "work").mkdir(exist_ok=True)
-    (root / "results").mkdir(exist_ok=True)
-    meta = {
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores,"
-                   f" Python {platform.python_version()}",
-        "quick": quick,
-    }
-    result = run(root / "work", events=500_000 if quick else 10_000_000,
-                 rounds=5 if quick else 20)
-    (root / "results" / "slo.json").write_text(json.dumps({**meta, **result}, indent=2) + "\n")
+    WORK.mkdir(exist_ok=True)
+    meta = run_meta(quick)
+    result = run(WORK, events=500_000 if quick else 10_000_000, rounds=5 if quick else 20)
+    write_result("slo", meta, result)
     print(json.dumps(result, indent=2))
 
 

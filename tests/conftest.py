@@ -13,10 +13,14 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import clickhouse_connect
 import pytest
+
+from warehouse.migrations import apply_migrations
+from warehouse.port import Warehouse
 
 SERVER_DSN_VARIABLE = "FLOWSCOPE_TEST_CLICKHOUSE_DSN"
 
@@ -47,6 +51,21 @@ def fresh_database(chdb_dsn: str) -> Iterator[str]:
     try:
         client.command(f"CREATE DATABASE {name}")
         yield name
+        client.command(f"DROP DATABASE IF EXISTS {name} SYNC")
+    finally:
+        client.close()
+
+
+@contextmanager
+def migrated_warehouse(dsn: str, prefix: str) -> Iterator[Warehouse]:
+    """A :class:`~warehouse.port.Warehouse` on a new database ``<prefix>_<random>`` of the
+    engine at ``dsn`` with every migration applied; the database is dropped afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    with Warehouse.connect(dsn, database=name) as wh:
+        apply_migrations(wh)
+        yield wh
+    client = clickhouse_connect.get_client(dsn=dsn)
+    try:
         client.command(f"DROP DATABASE IF EXISTS {name} SYNC")
     finally:
         client.close()

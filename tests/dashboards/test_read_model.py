@@ -3,19 +3,17 @@ worked out by hand (the runs of tests/slo/test_latency_and_health.py's health fi
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 
-import clickhouse_connect
 import pytest
 
 from catalog.model import EMPTY_CATALOG, Catalog
 from dashboards.facade import ReadModel
+from tests.conftest import migrated_warehouse
 from tests.slo.conftest import AT, Recorder, catalog_flow, flow_name
 from tests.slo.test_latency_and_health import store_health_runs
 from warehouse.correlations import Timeline
-from warehouse.migrations import apply_migrations
 from warehouse.port import Warehouse
 
 S, H = timedelta(seconds=1), timedelta(hours=1)
@@ -23,15 +21,8 @@ S, H = timedelta(seconds=1), timedelta(hours=1)
 
 @pytest.fixture(scope="module")
 def warehouse(chdb_dsn: str) -> Iterator[Warehouse]:
-    name = f"dash_{uuid.uuid4().hex[:12]}"
-    with Warehouse.connect(chdb_dsn, database=name) as wh:
-        apply_migrations(wh)
+    with migrated_warehouse(chdb_dsn, "dash") as wh:
         yield wh
-    client = clickhouse_connect.get_client(dsn=chdb_dsn)
-    try:
-        client.command(f"DROP DATABASE IF EXISTS {name} SYNC")
-    finally:
-        client.close()
 
 
 def _model(wh: Warehouse | None, *flows: str, slos: bool = True) -> ReadModel:

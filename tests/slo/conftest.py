@@ -14,13 +14,12 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-import clickhouse_connect
 import pytest
 
 from catalog.model import FailureMatcher, Flow, LatencySpec, Matcher, SLOSpec, Step
 from collector.model import BusinessEvent, events_to_arrow
 from slo.rings import to_ns
-from warehouse.migrations import apply_migrations
+from tests.conftest import migrated_warehouse
 from warehouse.port import Warehouse
 
 AT = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
@@ -55,15 +54,8 @@ def catalog_flow(name: str, **changes: Any) -> Flow:
 @pytest.fixture(scope="module")
 def migrated(chdb_dsn: str) -> Iterator[Warehouse]:
     """A Warehouse on a fresh database of the session engine, every migration applied."""
-    name = f"slo_{uuid.uuid4().hex[:12]}"
-    with Warehouse.connect(chdb_dsn, database=name) as wh:
-        apply_migrations(wh)
+    with migrated_warehouse(chdb_dsn, "slo") as wh:
         yield wh
-    client = clickhouse_connect.get_client(dsn=chdb_dsn)
-    try:
-        client.command(f"DROP DATABASE IF EXISTS {name} SYNC")
-    finally:
-        client.close()
 
 
 @dataclass
