@@ -35,7 +35,7 @@ from typing import Any
 from catalog.model import Flow
 from slo.rings import duration_ns, from_ns, to_ns
 from slo.run_source import merged_runs
-from slo.runs import DEAD_LETTER_PATTERN, FLOW_MINUTES, operation_key, step_match
+from slo.runs import DEAD_LETTER_PATTERN, FLOW_MINUTES, SEPARATOR, operation_key, step_match
 from slo.sli_query import NEVER_NS, FlowRules, rules_parameters, rules_sql
 from warehouse.port import Warehouse
 
@@ -77,13 +77,14 @@ class FlowHealth:
     steps: tuple[StepHealth, ...]
 
 
-_STEP_OPS = """arrayMap(i -> arrayFilter(k ->
-            NOT ({step_service:Array(String)}[i] = '' AND {step_name:Array(String)}[i] = '')
-            AND ({step_service:Array(String)}[i] = ''
-                 OR splitByChar(char(31), k)[1] = {step_service:Array(String)}[i])
-            AND ({step_name:Array(String)}[i] = ''
-                 OR splitByChar(char(31), k)[2] = {step_name:Array(String)}[i]),
-            mapKeys(OpItems)), range(1, length({step_service:Array(String)}) + 1))"""
+_STEP_OPS = """arrayMap((p, n) -> arrayFilter(k ->
+            (p != '' OR n != '') AND (p = '' OR startsWith(k, p))
+            AND (n = '' OR position(k, n) > 0),
+            mapKeys(OpItems)), {step_prefix:Array(String)}, {step_infix:Array(String)})"""
+"""Per step, the run's operation keys it selects: those starting with the step's service and a
+separator (``step_prefix``; empty: any service) and holding its span name between two
+separators (``step_infix``, the key's second field; empty: any name); a step with neither
+selects none."""
 
 _HEALTH = """
 SELECT
@@ -104,10 +105,6 @@ SELECT
     sumForEach(arrayMap(x -> toUInt64(x AND entered), dead)) AS s_dead
 FROM (
     SELECT *,
-        toUnixTimestamp64Nano(FirstSeen) >= {{t0:Int64}}
-            AND toUnixTimestamp64Nano(FirstSeen) < {{t1:Int64}} AS entered,
-        f != {never} AND NOT succeeded AS failed,
-        ifNull(toUnixTimestamp64Nano(DeadLetterAt), {never}) AS dl,
         arrayExists(k -> OpItems[k] > 1, mapKeys(OpItems)) AS retried,
         {step_ops} AS ops,
         arrayMap(x -> notEmpty(x), ops) AS reached,
@@ -119,7 +116,17 @@ FROM (
         arrayMap(i -> reached[i] AND (succeeded OR arrayExists(j -> j > i AND reached[j],
                  arrayEnumerate(reached))), arrayEnumerate(reached)) AS left,
         arrayMap((r, l) -> r AND NOT l AND NOT failed, reached, left) AS waiting
-    FROM ({runs})
+    FROM (
+        -- only runs that entered or were ever dead-lettered count below: the per-step arrays
+        -- above are computed for those alone, not for every run of the flow
+        SELECT *,
+            toUnixTimestamp64Nano(FirstSeen) >= {{t0:Int64}}
+                AND toUnixTimestamp64Nano(FirstSeen) < {{t1:Int64}} AS entered,
+            f != {never} AND NOT succeeded AS failed,
+            ifNull(toUnixTimestamp64Nano(DeadLetterAt), {never}) AS dl
+        FROM ({runs})
+        WHERE entered OR dl < {never}
+    )
 )
 """
 
@@ -159,8 +166,9 @@ def flow_health(wh: Warehouse, flow: Flow, start: datetime, end: datetime) -> Fl
     sql = _HEALTH.format(never=NEVER_NS, step_ops=_STEP_OPS, runs=runs)
     params = rules_parameters([rules], 1)
     params.update(t0=to_ns(start), t1=to_ns(end), pattern=DEAD_LETTER_PATTERN,
-                  step_service=[m.service or "" for m in matches],
-                  step_name=[m.name or "" for m in matches])
+                  step_prefix=[f"{m.service}{SEPARATOR}" if m.service else "" for m in matches],
+                  step_infix=[f"{SEPARATOR}{m.name}{SEPARATOR}" if m.name else ""
+                              for m in matches])
     (row,) = wh.query(sql, params)
     (entered, ok, ko, first_pass, errors, inflow, oldest_dl, s_entered, s_left, s_waiting,
      s_oldest, s_retried, s_retries, s_dead) = row
