@@ -1,65 +1,18 @@
-"""Builders of Arrow tables for ``otel_traces`` and ``business_events`` rows, for tests.
-
-Arrow types follow the warehouse contract: ``pa.timestamp('ns')`` for DateTime64(9),
-``pa.map_(pa.string(), pa.string())`` for Map columns, ``pa.uint64()`` for Duration, and the
-Nested columns as separate list columns named ``Events.Timestamp`` and so on.
+"""Builders of Arrow tables for ``otel_traces`` and ``business_events`` rows, for tests, in
+the collector's schemas (:data:`collector.model.SPAN_SCHEMA`; business events through
+:func:`collector.model.events_to_arrow`).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import pyarrow as pa
 
-_ATTRS = pa.map_(pa.string(), pa.string())
-_NS = pa.timestamp("ns")
-
-SPAN_SCHEMA = pa.schema(
-    [
-        ("Timestamp", _NS),
-        ("TraceId", pa.string()),
-        ("SpanId", pa.string()),
-        ("ParentSpanId", pa.string()),
-        ("TraceState", pa.string()),
-        ("SpanName", pa.string()),
-        ("SpanKind", pa.string()),
-        ("ServiceName", pa.string()),
-        ("ResourceAttributes", _ATTRS),
-        ("ScopeName", pa.string()),
-        ("ScopeVersion", pa.string()),
-        ("SpanAttributes", _ATTRS),
-        ("Duration", pa.uint64()),
-        ("StatusCode", pa.string()),
-        ("StatusMessage", pa.string()),
-        ("Events.Timestamp", pa.list_(_NS)),
-        ("Events.Name", pa.list_(pa.string())),
-        ("Events.Attributes", pa.list_(_ATTRS)),
-        ("Links.TraceId", pa.list_(pa.string())),
-        ("Links.SpanId", pa.list_(pa.string())),
-        ("Links.TraceState", pa.list_(pa.string())),
-        ("Links.Attributes", pa.list_(_ATTRS)),
-    ]
-)
-
-EVENT_SCHEMA = pa.schema(
-    [
-        ("EventId", pa.string()),
-        ("Source", pa.string()),
-        ("Type", pa.string()),
-        ("Time", pa.timestamp("ns", tz="UTC")),
-        ("Subject", pa.string()),
-        ("Flow", pa.string()),
-        ("CorrelationId", pa.string()),
-        ("Outcome", pa.string()),
-        ("ServiceName", pa.string()),
-        ("TraceId", pa.string()),
-        ("SpanId", pa.string()),
-        ("Attributes", _ATTRS),
-        ("Data", pa.string()),
-    ]
-)
+from collector.model import SPAN_SCHEMA, BusinessEvent, events_to_arrow
 
 
 def ns(moment: datetime) -> int:
@@ -160,20 +113,12 @@ def spans_table(spans: Sequence[Span]) -> pa.Table:
 
 
 def events_table(events: Sequence[Event]) -> pa.Table:
-    """An Arrow table of business_events rows (IngestedAt left to its default)."""
-    columns = {
-        "EventId": [e.event_id for e in events],
-        "Source": [e.source for e in events],
-        "Type": [e.type for e in events],
-        "Time": [e.time_ns for e in events],
-        "Subject": [e.subject for e in events],
-        "Flow": [e.flow for e in events],
-        "CorrelationId": [e.correlation_id for e in events],
-        "Outcome": [e.outcome for e in events],
-        "ServiceName": [e.service for e in events],
-        "TraceId": [e.trace_id for e in events],
-        "SpanId": [e.span_id for e in events],
-        "Attributes": [_attrs(e.attributes) for e in events],
-        "Data": [e.data for e in events],
-    }
-    return pa.table(columns, schema=EVENT_SCHEMA)
+    """An Arrow table of business_events rows, as ingest builds it
+    (:func:`collector.model.events_to_arrow`), ingested now as the column's default would be."""
+    return events_to_arrow(
+        (BusinessEvent(event_id=e.event_id, source=e.source, type=e.type, time_ns=e.time_ns,
+                       subject=e.subject, flow=e.flow, correlation_id=e.correlation_id,
+                       outcome=e.outcome, service=e.service, trace_id=e.trace_id,
+                       span_id=e.span_id, attributes=tuple(e.attributes.items()),
+                       data_json=e.data)
+         for e in events), time.time_ns() // 1_000_000)
