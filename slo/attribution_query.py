@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from catalog.model import Flow, SLOSpec
-from slo.errors import MaintenanceError
-from slo.maintenance import maintenance_intervals
+from slo.maintenance import excluded_intervals
 from slo.rings import to_ns
 from slo.runs import step_match
 from slo.sli_query import NEVER_NS, FlowRules, rules_parameters, rules_sql
@@ -68,11 +67,8 @@ GROUP BY si, step
 
 def _rules(flow: Flow, periods: Sequence[SloPeriod]) -> FlowRules:
     mine = [p for p in periods if p.flow == flow.name]
-    try:
-        intervals = maintenance_intervals(flow.maintenance, min(p.start for p in mine),
-                                          max(p.end for p in mine))
-    except MaintenanceError:
-        intervals = ()
+    intervals, _ = excluded_intervals(flow.maintenance, min(p.start for p in mine),
+                                      max(p.end for p in mine))
     return FlowRules.of(flow, intervals)
 
 

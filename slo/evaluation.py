@@ -21,8 +21,8 @@ from pathlib import Path
 
 from catalog.model import Flow, SLOSpec
 from slo.burn import WindowCatalog
-from slo.errors import MaintenanceError, SLOError
-from slo.maintenance import Interval, maintenance_intervals
+from slo.errors import SLOError
+from slo.maintenance import excluded_intervals
 from slo.periods import Period, slo_period
 from slo.rings import Rings, counts_since
 from slo.sli_query import FlowRules, count_rings, count_slices
@@ -80,13 +80,6 @@ def _plan(flow: Flow, at: datetime, catalogs: WindowCatalogs) -> _Plan:
     return _Plan(flow, windows, periods, warnings)
 
 
-def _maintenance(flow: Flow, start: datetime, at: datetime) -> tuple[tuple[Interval, ...], str]:
-    try:
-        return maintenance_intervals(flow.maintenance, start, at), ""
-    except MaintenanceError as exc:
-        return (), f"{exc}; maintenance is not excluded"
-
-
 def evaluate_flows(wh: Warehouse, flows: Sequence[Flow], at: datetime, *,
                    catalogs: WindowCatalogs | None = None) -> tuple[FlowStatus, ...]:
     """The :class:`~slo.status.FlowStatus` of each of ``flows`` at ``at`` (aware), in order.
@@ -104,7 +97,7 @@ def evaluate_flows(wh: Warehouse, flows: Sequence[Flow], at: datetime, *,
     rules: dict[str, FlowRules] = {}
     notes: dict[str, str] = {}
     for plan in plans:
-        intervals, note = _maintenance(plan.flow, rings.earliest, at)
+        intervals, note = excluded_intervals(plan.flow.maintenance, rings.earliest, at)
         rules[plan.flow.name] = FlowRules.of(plan.flow, intervals)
         notes[plan.flow.name] = note
     counted = count_rings(wh, [rules[p.flow.name] for p in plans if p.flow.slos], rings)

@@ -119,6 +119,17 @@ def maintenance_intervals(windows: Iterable[MaintenanceWindow], start: datetime,
     return merge(i for window in windows for i in occurrences(window, start, end))
 
 
+def excluded_intervals(windows: Iterable[MaintenanceWindow], start: datetime,
+                       end: datetime) -> tuple[tuple[Interval, ...], str]:
+    """What SLIs leave out over ``[start, end)``: :func:`maintenance_intervals` and ``""``,
+    or, when a window cannot be expanded, no interval and a note saying why (maintenance is
+    then not excluded rather than the SLO not evaluated)."""
+    try:
+        return maintenance_intervals(windows, start, end), ""
+    except MaintenanceError as exc:
+        return (), f"{exc}; maintenance is not excluded"
+
+
 def in_maintenance(instant: datetime, intervals: Iterable[Interval]) -> bool:
     """True when ``instant`` lies in one of ``intervals``."""
     return any(i.contains(instant) for i in intervals)

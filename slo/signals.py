@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from catalog.model import Catalog, Flow, SLOSpec
-from slo.errors import MaintenanceError, SLOError
+from slo.errors import SLOError
 from slo.evaluation import WindowCatalogs
-from slo.maintenance import maintenance_intervals
+from slo.maintenance import excluded_intervals
 from slo.periods import slo_period
 from slo.rings import RingCount, Rings, counts_since, from_ns, to_ns
 from slo.sli import Counts
@@ -99,10 +99,7 @@ class WarehouseSignals:
             except SLOError:
                 continue
         rings = Rings.of(end, starts)
-        try:
-            intervals = maintenance_intervals(flow.maintenance, rings.earliest, end)
-        except MaintenanceError:
-            intervals = ()
+        intervals, _ = excluded_intervals(flow.maintenance, rings.earliest, end)
         rows = count_rings(self._wh(), [FlowRules.of(flow, intervals)], rings)
         with self._lock:
             self._cache[key] = (rings, rows)

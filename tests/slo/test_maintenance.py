@@ -8,7 +8,14 @@ import pytest
 
 from catalog.model import MaintenanceWindow
 from slo.errors import MaintenanceError
-from slo.maintenance import Interval, in_maintenance, maintenance_intervals, merge, occurrences
+from slo.maintenance import (
+    Interval,
+    excluded_intervals,
+    in_maintenance,
+    maintenance_intervals,
+    merge,
+    occurrences,
+)
 
 H = timedelta(hours=1)
 
@@ -84,3 +91,13 @@ def test_intervals_of_several_windows_are_merged_and_half_open() -> None:
 def test_unusable_rules_raise(window: MaintenanceWindow, message: str) -> None:
     with pytest.raises(MaintenanceError, match=message):
         occurrences(window, utc(2026, 3, 10), utc(2026, 3, 11))
+
+
+def test_an_unusable_rule_excludes_nothing_and_says_why() -> None:
+    good = MaintenanceWindow("FREQ=DAILY;BYHOUR=1", 2 * H)
+    assert excluded_intervals([good], utc(2026, 3, 10), utc(2026, 3, 11)) == (
+        (Interval(utc(2026, 3, 10, 1), utc(2026, 3, 10, 3)),), "")
+    intervals, note = excluded_intervals([good, MaintenanceWindow("FREQ=SOMETIMES", H)],
+                                         utc(2026, 3, 10), utc(2026, 3, 11))
+    assert intervals == ()
+    assert "cannot be expanded" in note and note.endswith("; maintenance is not excluded")
