@@ -18,7 +18,14 @@ from catalog.model import Flow, SLOSpec
 from slo.maintenance import excluded_intervals
 from slo.rings import to_ns
 from slo.runs import step_match
-from slo.sli_query import NEVER_NS, FlowRules, rules_parameters, rules_sql
+from slo.sli_query import (
+    NEVER_NS,
+    STEP_SELECTS,
+    FlowRules,
+    rules_parameters,
+    rules_sql,
+    step_key_parts,
+)
 from warehouse.port import Warehouse
 
 
@@ -32,16 +39,12 @@ class SloPeriod:
     end: datetime
 
 
-_STEP = "{{step_{part}:Array(Array(String))}}[fi][i]"
-_SERVICE, _NAME = _STEP.format(part="service"), _STEP.format(part="name")
-# Per step, the earliest first start among the run's operation keys it selects: the service is
-# the key's first field (a prefix), the name its second (the only field between separators).
-_FIRSTS = f"""arrayMap(i -> arrayMin(arrayConcat([toInt64({NEVER_NS})], arrayMap((k, v) -> if(
-            ({_SERVICE} != '' OR {_NAME} != '')
-            AND ({_SERVICE} = '' OR startsWith(k, concat({_SERVICE}, char(31))))
-            AND ({_NAME} = '' OR position(k, concat(char(31), {_NAME}, char(31))) > 0),
-            toUnixTimestamp64Nano(v), toInt64({NEVER_NS})), mapKeys(OpFirst), mapValues(OpFirst)))),
-        range(1, length({{step_service:Array(Array(String))}}[fi]) + 1))"""
+# Per step of the run's flow, the earliest first start among the run's operation keys it
+# selects (never when none).
+_FIRSTS = f"""arrayMap((p, n) -> arrayMin(arrayConcat([toInt64({NEVER_NS})], arrayMap(
+            (k, v) -> if({STEP_SELECTS}, toUnixTimestamp64Nano(v), toInt64({NEVER_NS})),
+            mapKeys(OpFirst), mapValues(OpFirst)))),
+        {{step_prefix:Array(Array(String))}}[fi], {{step_infix:Array(Array(String))}}[fi])"""
 
 _BY_STEP = """
 SELECT si, if(arrayMax(seen) < 0, 0, arrayLastIndex(x -> x = arrayMax(seen), seen)) AS step,
@@ -101,8 +104,8 @@ def bad_runs_by_step(wh: Warehouse, flows: Sequence[Flow], periods: Sequence[Slo
         slo_mode=[by_name[p.flow].mode(p.spec.latency.threshold if p.spec.latency else None)
                   for p in periods],
         p0=[to_ns(p.start) for p in periods], p1=[to_ns(p.end) for p in periods],
-        step_service=[[m.service or "" for m in ms] for ms in matches],
-        step_name=[[m.name or "" for m in ms] for ms in matches])
+        step_prefix=[[step_key_parts(m)[0] for m in ms] for ms in matches],
+        step_infix=[[step_key_parts(m)[1] for m in ms] for ms in matches])
     found: list[dict[int, int]] = [{} for _ in periods]
     for si, step, bad in wh.query(sql, params):
         found[int(si) - 1][int(step)] = int(bad)

@@ -35,8 +35,15 @@ from typing import Any
 from catalog.model import Flow
 from slo.rings import duration_ns, from_ns, to_ns
 from slo.run_source import merged_runs
-from slo.runs import DEAD_LETTER_PATTERN, FLOW_MINUTES, SEPARATOR, operation_key, step_match
-from slo.sli_query import NEVER_NS, FlowRules, rules_parameters, rules_sql
+from slo.runs import DEAD_LETTER_PATTERN, FLOW_MINUTES, operation_key, step_match
+from slo.sli_query import (
+    NEVER_NS,
+    STEP_SELECTS,
+    FlowRules,
+    rules_parameters,
+    rules_sql,
+    step_key_parts,
+)
 from warehouse.port import Warehouse
 
 _NS_PER_S = 1_000_000_000
@@ -77,14 +84,9 @@ class FlowHealth:
     steps: tuple[StepHealth, ...]
 
 
-_STEP_OPS = """arrayMap((p, n) -> arrayFilter(k ->
-            (p != '' OR n != '') AND (p = '' OR startsWith(k, p))
-            AND (n = '' OR position(k, n) > 0),
-            mapKeys(OpItems)), {step_prefix:Array(String)}, {step_infix:Array(String)})"""
-"""Per step, the run's operation keys it selects: those starting with the step's service and a
-separator (``step_prefix``; empty: any service) and holding its span name between two
-separators (``step_infix``, the key's second field; empty: any name); a step with neither
-selects none."""
+_STEP_OPS = f"""arrayMap((p, n) -> arrayFilter(k -> {STEP_SELECTS}, mapKeys(OpItems)),
+            {{step_prefix:Array(String)}}, {{step_infix:Array(String)}})"""
+"""Per step, the run's operation keys it selects (:data:`slo.sli_query.STEP_SELECTS`)."""
 
 _HEALTH = """
 SELECT
@@ -166,9 +168,8 @@ def flow_health(wh: Warehouse, flow: Flow, start: datetime, end: datetime) -> Fl
     sql = _HEALTH.format(never=NEVER_NS, step_ops=_STEP_OPS, runs=runs)
     params = rules_parameters([rules], 1)
     params.update(t0=to_ns(start), t1=to_ns(end), pattern=DEAD_LETTER_PATTERN,
-                  step_prefix=[f"{m.service}{SEPARATOR}" if m.service else "" for m in matches],
-                  step_infix=[f"{SEPARATOR}{m.name}{SEPARATOR}" if m.name else ""
-                              for m in matches])
+                  step_prefix=[step_key_parts(m)[0] for m in matches],
+                  step_infix=[step_key_parts(m)[1] for m in matches])
     (row,) = wh.query(sql, params)
     (entered, ok, ko, first_pass, errors, inflow, oldest_dl, s_entered, s_left, s_waiting,
      s_oldest, s_retried, s_retries, s_dead) = row

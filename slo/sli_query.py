@@ -26,7 +26,7 @@ from catalog.model import Flow
 from slo.maintenance import Interval
 from slo.rings import RingCount, Rings, duration_ns, to_ns
 from slo.run_source import merged_runs
-from slo.runs import OperationMatch, operation_key, span_match
+from slo.runs import SEPARATOR, OperationMatch, operation_key, span_match
 from slo.sli import Counts
 from warehouse.port import Warehouse
 
@@ -63,6 +63,21 @@ class FlowRules:
         """The mode of an SLO with latency ``threshold`` (0 for none). Raises
         :class:`ValueError` for a threshold not in :attr:`thresholds`."""
         return 0 if threshold is None else self.thresholds.index(threshold) + 1
+
+
+STEP_SELECTS = ("(p != '' OR n != '') AND (p = '' OR startsWith(k, p)) "
+                "AND (n = '' OR position(k, n) > 0)")
+"""SQL: operation key ``k`` is one of a catalog step's, given the step's ``p`` and ``n`` from
+:func:`step_key_parts` (bound, or lambda arguments); as :meth:`OperationMatch.matches`."""
+
+
+def step_key_parts(match: OperationMatch) -> tuple[str, str]:
+    """What :data:`STEP_SELECTS` needs of a step's match: the key prefix of its service
+    (``"<service>\\x1f"``: the key's first field) and the infix of its span name
+    (``"\\x1f<name>\\x1f"``: the only field between two separators), each ``""`` for any. A
+    match with neither selects nothing."""
+    return (f"{match.service}{SEPARATOR}" if match.service else "",
+            f"{SEPARATOR}{match.name}{SEPARATOR}" if match.name else "")
 
 
 ModeKey = tuple[str, int]
