@@ -138,9 +138,10 @@ def roi_report(wh: Warehouse, catalog: Catalog, period: DateRange, *,
               and f.investment.since is not None]
     first = min([period.first, *starts])
     history = DateRange(first, period.last)
-    compared = {f.name: release_days(releases[f.name], until)
+    compared = {f.name: (releases[f.name], release_days(releases[f.name], until))
                 for f in costed if releases and f.name in releases}
-    read = DateRange(min([first, *(d.first for d in compared.values())]), period.last)
+    read = DateRange(min([first, *(days.first for _, days in compared.values())]),
+                     period.last)
     spend = load_spend(wh, read)
     usage = flow_usage(wh, costed, read, failed=False)  # the return needs no cost of failure
     calls = _partner_calls(usage)
@@ -150,10 +151,10 @@ def roi_report(wh: Warehouse, catalog: Catalog, period: DateRange, *,
                                    flow_spend(flow, costed, spend, calls))
         release = None
         if flow.name in compared:
-            around = compared[flow.name]  # as many days on each side
+            shipped, around = compared[flow.name]  # as many days on each side
             release = compare_release(
-                daily_results([d for d in every_day if d.period.first in around]),
-                releases[flow.name] if releases else around.last, span_days=len(around) // 2)
+                daily_results([d for d in every_day if d.period.first in around]), shipped,
+                span_days=len(around) // 2)
         daily = [d for d in every_day if d.period.first >= history.first]
         window = combine([d for d in daily if d.period.first >= period.first])
         currency = window.currency
