@@ -49,7 +49,7 @@ def attainment_figure(cards: Sequence[FlowCard]) -> go.Figure:
     ])
     low = min([*[s for s in slis if s is not None], *objectives], default=90.0)
     return apply_layout(fig, "SLO attainment against objective (%)",
-                   yaxis={"range": [max(0.0, low - 2), 100.5]})
+                        yaxis={"range": [max(0.0, low - 2), 100.5]})
 
 
 def budget_figure(cards: Sequence[FlowCard]) -> go.Figure:
@@ -90,7 +90,7 @@ def partner_budget_figure(cards: Sequence[FlowCard]) -> go.Figure:
     fig.update_layout(barmode="stack", height=max(260, 120 + 40 * len(names)),
                       showlegend=True)  # name the partner even when there is only one
     return apply_layout(fig, "Error budget used, by partner (% of each SLO's budget)",
-                   xaxis={"title": "% of the error budget (100 = all of it)"})
+                        xaxis={"title": "% of the error budget (100 = all of it)"})
 
 
 def release_figure(cards: Sequence[FlowCard]) -> go.Figure:
@@ -116,7 +116,7 @@ def release_figure(cards: Sequence[FlowCard]) -> go.Figure:
                for s in (c.release.comparison.before, c.release.comparison.after)
                if s.success_rate is not None], default=90.0)
     return apply_layout(fig, "Success rate before and after the latest release (%)",
-                   yaxis={"range": [max(0.0, low - 2), 100.5]})
+                        yaxis={"range": [max(0.0, low - 2), 100.5]})
 
 
 def burn_rate_figure(tiers: Sequence[TierBurn]) -> go.Figure:
@@ -223,7 +223,7 @@ def waterfall_figure(timeline: Timeline) -> go.Figure:
     fig.update_yaxes(categoryorder="array", categoryarray=labels, autorange="reversed")
     fig.update_layout(barmode="overlay", height=max(300, 60 + 28 * len(items)))
     return apply_layout(fig, f"{timeline.correlation_id} ({timeline.flow or 'no flow'})",
-                   xaxis={"title": "ms since the first item"})
+                        xaxis={"title": "ms since the first item"})
 
 
 def succeeded_after(timeline: Timeline, index: int) -> bool:

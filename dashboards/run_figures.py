@@ -47,7 +47,7 @@ def dead_letter_figure(card: FlowHealthCard) -> go.Figure:
         hovertemplate="%{customdata} UTC<br>%{y} runs dead-lettered<extra></extra>")])
     fig.update_layout(height=280, bargap=0.1)
     return apply_layout(fig, f"{card.flow}: runs dead-lettered per hour, last 24 h",
-                   yaxis=_runs_axis(max((b.runs for b in bars), default=0)))
+                        yaxis=_runs_axis(max((b.runs for b in bars), default=0)))
 
 
 def step_figure(card: FlowHealthCard) -> go.Figure:
@@ -120,4 +120,4 @@ def flow_time_figure(view: FlowTimeView) -> go.Figure:
     days = round((view.end - view.start).total_seconds() / 86_400)
     return apply_layout(fig, f"{view.flow}: flow time of the runs that succeeded in the last "
                         f"{days} days", xaxis={"title": f"flow time ({unit})"},
-                   yaxis=_runs_axis(max((b.runs for b in view.bars), default=0)))
+                        yaxis=_runs_axis(max((b.runs for b in view.bars), default=0)))
