@@ -25,15 +25,12 @@ from typing import Any, Literal
 
 from catalog.model import Flow
 from slo.histogram import Buckets, choose_buckets
+from slo.latency_query import flow_times_sql
 from slo.rings import from_ns, to_ns
 from slo.sli_query import NEVER_NS, FlowRules, rules_parameters, rules_sql
 from warehouse.port import Warehouse
 
 Outcome = Literal["succeeded", "failed", "in flight"]
-
-_FLOW_TIMES = """SELECT greatest(g - s, 0) AS ft
-FROM ({runs})
-WHERE succeeded AND s != {never} AND g >= {{t0:Int64}} AND g < {{t1:Int64}}"""
 
 _RUN = """SELECT succeeded, s != {never}, greatest(g - s, 0), f != {never}
 FROM ({runs})
@@ -103,7 +100,7 @@ def flow_time_histogram(wh: Warehouse, flow: Flow, start: datetime, end: datetim
     run = None if correlation_id is None else run_flow_time(wh, flow, correlation_id)
     mine = None if run is None else run.flow_time_ns
     rules = FlowRules.of(flow)
-    values = _FLOW_TIMES.format(never=NEVER_NS, runs=rules_sql(wh, [rules], 1))
+    values = flow_times_sql(wh, rules)
     params = rules_parameters([rules], 1)
     params.update(t0=to_ns(start), t1=to_ns(end), mine=-1 if mine is None else mine)
     ((count, low, high, p99, faster),) = wh.query(

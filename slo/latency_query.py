@@ -92,10 +92,17 @@ def _quantiles(expression: str, condition: str | None = None) -> str:
     return f"quantilesExactInclusiveIf({levels})({expression}, {condition})"
 
 
+def flow_times_sql(wh: Warehouse, rules: FlowRules) -> str:
+    """A SELECT of ``ft``, the flow time (ns), and ``g``, the success (ns), of every run of
+    ``rules``' flow that succeeded in ``[t0, t1)`` with a known start (see the module
+    docstring); parameters those of :func:`slo.sli_query.rules_parameters` and ``t0``/``t1``."""
+    return (f"SELECT greatest(g - s, 0) AS ft, g\nFROM ({rules_sql(wh, [rules], 1)})\n"
+            f"WHERE succeeded AND s != {NEVER_NS} AND g >= {{t0:Int64}} AND g < {{t1:Int64}}")
+
+
 def _flow_time(wh: Warehouse, rules: FlowRules, start: datetime, end: datetime,
                step: timedelta | None) -> tuple[LatencySummary, tuple[LatencyBucket, ...]]:
-    body = (f"{_quantiles('greatest(g - s, 0)')}\nFROM ({rules_sql(wh, [rules], 1)})\n"
-            f"WHERE succeeded AND s != {NEVER_NS} AND g >= {{t0:Int64}} AND g < {{t1:Int64}}")
+    body = f"{_quantiles('ft')}\nFROM ({flow_times_sql(wh, rules)})"
     params = rules_parameters([rules], 1)
     params.update(t0=to_ns(start), t1=to_ns(end))
     whole = wh.query(f"SELECT count() AS runs, {body}", params)
