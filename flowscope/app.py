@@ -2,7 +2,9 @@
 
 Start-up order: the spool opens first, so ingest acknowledges durable data at once; a bootstrap
 thread then connects to the warehouse, applies migrations and starts the batch writer (which
-replays whatever the spool held). ``/readyz`` answers 200 only once that is done. If the
+replays whatever the spool held) and the run ledger's follower (which builds the flow rollups
+the reads use, :mod:`slo.ledger`). ``/readyz`` answers 200 only once that is done, and says in
+``rollups`` whether the follower is still building or catching up. If the
 warehouse is unreachable the bootstrap retries every 5 s and the spool keeps accepting up to its
 bound.
 """
@@ -44,6 +46,7 @@ from flowscope.audit_http import AuditTrail, audit_router
 from flowscope.faults import writer_sink
 from flowscope.settings import Settings
 from flowscope.signals import AlertSignals
+from slo.ledger import RunLedger
 from slo.routes import slo_router
 from slo.signals import WarehouseSignals
 from warehouse.migrations import apply_migrations
@@ -70,6 +73,7 @@ class Runtime:
     notify_writer: Callable[[], None] = field(default=lambda: None)
     audit: AuditLog = field(default_factory=AuditLog)
     alerting: AlertEvaluator | None = None
+    ledger: RunLedger | None = None
 
     def bootstrap(self) -> None:
         """Connect, migrate and start the writer; retry every 5 s until it works or we stop."""
@@ -95,6 +99,10 @@ class Runtime:
                 self.writer = writer
                 self.notify_writer = writer.notify
                 writer.start()
+                self.ledger = RunLedger.of(wh)
+                threading.Thread(
+                    target=self.ledger.follow, args=(lambda: self.catalog.flows, self.stopping),
+                    name="flowscope-ledger", daemon=True).start()
                 self.audit.attach(wh)
                 self.startup_error = None
                 self.ready.set()

@@ -116,8 +116,11 @@ def _names(keys: Iterable[str]) -> list[str]:
     return sorted(set(keys))
 
 
-def _epoch_s(moment: datetime) -> int:
-    """Seconds since the epoch of a datetime the driver returned (naive means UTC)."""
+def _epoch_s(moment: datetime | int) -> int:
+    """Seconds since the epoch of a DateTime the driver returned: an int (Arrow), or a
+    datetime (naive means UTC)."""
+    if isinstance(moment, int):
+        return moment
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return int(moment.timestamp())
@@ -200,15 +203,20 @@ class RunLedger:
                                 for r in stale]
                 else:
                     self._build(stale, states)
-                    if watermark is None:
-                        watermark = max(started_ms - int(LAG_S * 1000), 0)
-                        self._set_watermark(watermark)
+                    watermark = self._watermark()
             built = [r for r in rules.values() if r.name not in {p.flow for p in building}]
             pending = self._follow(built, watermark or 0, limit=SMALL_RUNS if small else None)
             self._status = LedgerStatus(tuple(building), pending, self._watermark())
             return self._status
         finally:
             self._lock.release()
+
+    def rebuild(self, flows: Sequence[Flow]) -> LedgerStatus:
+        """Rebuild the ledger of ``flows`` from their items whatever it holds (after items were
+        added in bulk, e.g. by ``flowscope reindex``), then apply the changes since."""
+        with self._lock:
+            self._build([LedgerRules.of(f) for f in flows], {})
+        return self.sync(flows)
 
     def follow(self, flows: Callable[[], Sequence[Flow]], stop: threading.Event, *,
                interval_s: float = 1.0) -> None:
@@ -268,7 +276,10 @@ class RunLedger:
     # -- build -----------------------------------------------------------------------------
 
     def _build(self, rules: Sequence[LedgerRules], states: dict[str, FlowProgress]) -> None:
+        """Build the ledger of ``rules``' flows from their items (resuming a build of the same
+        rules), then their rollups; the first build also sets the watermark to its start."""
         db = self._wh.database
+        began_ms = self._clock() // 1_000_000
         names = [r.name for r in rules]
         resumable = [r for r in rules if (p := states.get(r.name)) is not None
                      and p.fingerprint == r.fingerprint and not p.built]
@@ -307,6 +318,8 @@ class RunLedger:
         self._sum_flows(names)
         for r in rules:
             self._set_state(FlowProgress(r.name, r.fingerprint, total, total))
+        if self._watermark() is None:
+            self._set_watermark(max(began_ms - int(LAG_S * 1000), 0))
         log.info("run ledger of %s built in %.1f s", ", ".join(names), time.monotonic() - began)
 
     def _bounds(self, names: Sequence[str]) -> list[str] | None:

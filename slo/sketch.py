@@ -93,6 +93,19 @@ def split_steps(histogram: Mapping[int, int], steps: int) -> tuple[dict[int, int
 
 
 def count_below(histogram: Mapping[int, int], limit_ns: int) -> int:
-    """How many durations lie in buckets read back below ``limit_ns`` (a run's rank among
-    others: exact up to the durations sharing its bucket)."""
-    return sum(n for index, n in histogram.items() if value(index) < limit_ns)
+    """How many durations lie in buckets below the bucket of ``limit_ns`` (a run's rank among
+    others: exact but for durations within about 2 % of it, which share its bucket)."""
+    limit = bucket(limit_ns)
+    return sum(n for index, n in histogram.items() if index < limit)
+
+
+def place(histogram: Mapping[int, int], first_ns: int, width_ns: int, count: int
+          ) -> tuple[tuple[int, ...], int]:
+    """The durations of ``histogram`` counted in ``count`` equal buckets of ``width_ns`` from
+    ``first_ns`` (each by the value its log bucket reads back as; before the first edge counts
+    in the first), and how many lie at or after the last edge (the overflow)."""
+    counts = [0] * (count + 1)
+    for index, n in histogram.items():
+        position = (int(value(index)) - first_ns) // width_ns
+        counts[min(max(position, 0), count)] += n
+    return tuple(counts[:-1]), counts[-1]
