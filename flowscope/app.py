@@ -162,11 +162,14 @@ def build_runtime(
         return runtime.warehouse if runtime.ready.is_set() else None
 
     signals = AlertSignals(WarehouseSignals(catalog, warehouse_if_ready))
+    # a scrape reads the rollups as they stand: it never waits for the follower
+    scraped = AlertSignals(WarehouseSignals(catalog, warehouse_if_ready, catch_up=False))
     runtime.alerting = build_alerting(
         catalog,
         registry=registry,
         warehouse=warehouse_if_ready,
         signals=lambda: signals if runtime.ready.is_set() else None,
+        metrics_signals=lambda: scraped if runtime.ready.is_set() else None,
         alertmanager_url=settings.alertmanager_url,
         webhook_url=settings.webhook_url,
         webhook_secret=secret.get_secret_value().encode() if secret is not None else None,

@@ -36,9 +36,10 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from catalog.model import Flow
+from slo.errors import RollupsNotReady
 from slo.ledger_rules import LedgerRules
 from slo.ledger_sql import (
     LEDGER_COLUMNS,
@@ -66,10 +67,13 @@ SMALL_RUNS = 50_000
 """A read does pending work itself when it is at most this many runs (else the loop does)."""
 SMALL_ITEMS = 500_000
 """A read rebuilds a flow itself when the flow has at most this many items."""
+FOLLOW_INTERVAL_S = 5.0
+"""Seconds between the server's follow steps (reads catch up themselves before answering)."""
 KEEP_CHANGES_S = 2 * 86_400
 """A watermark older than this (``run_changes`` keeps 3 days) means changes may have been
 dropped: every flow is rebuilt."""
 
+_UNREAD = object()
 _FAILED_COLUMNS = ("DeadLetters", "Replays", "Calls", "Spans", "CpuNs", "PartnerCalls")
 
 
@@ -154,6 +158,10 @@ class RunLedger:
         self._applied: dict[tuple[str, str], int] = {}
         self._status = LedgerStatus()
         self._version = 0
+        self._built: dict[str, str] = {}
+        self._known: dict[str, FlowProgress | None] = {}
+        self._names: dict[str, tuple[str, ...]] = {}
+        self._mark: object = _UNREAD
 
     @classmethod
     def of(cls, wh: Warehouse) -> RunLedger:
@@ -163,6 +171,22 @@ class RunLedger:
             found = cls(wh)
             wh.attachments["run_ledger"] = found
         return found
+
+    def check_built(self, flows: Sequence[Flow]) -> None:
+        """Learn from ``ledger_state`` which of ``flows`` are built with their current rules
+        (without waiting for, or doing, any work)."""
+        rules = {f.name: r for f in flows
+                 if self._built.get(f.name) != (r := LedgerRules.of(f)).fingerprint}
+        if not rules:
+            return
+        for name, progress in self._states(list(rules)).items():
+            if progress.built and progress.fingerprint == rules[name].fingerprint:
+                self._built[name] = progress.fingerprint
+
+    def knows_built(self, flows: Sequence[Flow]) -> bool:
+        """True when every flow of ``flows`` was seen built, with its current rules, by an
+        earlier sync."""
+        return all(self._built.get(f.name) == LedgerRules.of(f).fingerprint for f in flows)
 
     def status(self) -> LedgerStatus:
         """How current the ledger was after the last sync."""
@@ -205,6 +229,11 @@ class RunLedger:
                     self._build(stale, states)
                     watermark = self._watermark()
             built = [r for r in rules.values() if r.name not in {p.flow for p in building}]
+            self._built.update({r.name: r.fingerprint for r in built})
+            for r in rules.values():
+                if self._names.get(r.name) != r.step_names:
+                    self._set_text(f"steps:{r.name}", json.dumps(list(r.step_names)))
+                    self._names[r.name] = r.step_names
             pending = self._follow(built, watermark or 0, limit=SMALL_RUNS if small else None)
             self._status = LedgerStatus(tuple(building), pending, self._watermark())
             return self._status
@@ -219,7 +248,7 @@ class RunLedger:
         return self.sync(flows)
 
     def follow(self, flows: Callable[[], Sequence[Flow]], stop: threading.Event, *,
-               interval_s: float = 1.0) -> None:
+               interval_s: float = FOLLOW_INTERVAL_S) -> None:
         """Call :meth:`sync` for ``flows()`` until ``stop`` is set, every ``interval_s``
         (longer after a slow sync); errors are logged and retried."""
         while not stop.is_set():
@@ -241,11 +270,18 @@ class RunLedger:
         return self._version
 
     def _states(self, names: Sequence[str]) -> dict[str, FlowProgress]:
-        rows = self._wh.query(
-            f"SELECT Key, Text, Done, Total FROM {self._wh.database}.ledger_state FINAL "  # noqa: S608
-            "WHERE Key IN {keys:Array(String)}", {"keys": [f"flow:{n}" for n in names]})
-        return {str(k)[5:]: FlowProgress(str(k)[5:], str(t), int(d), int(n))
-                for k, t, d, n in rows}
+        """The flows' build states; read from ``ledger_state`` once, then kept as written (one
+        follower writes them)."""
+        missing = [n for n in names if n not in self._known]
+        if missing:
+            rows = self._wh.query(
+                f"SELECT Key, Text, Done, Total FROM {self._wh.database}.ledger_state FINAL "  # noqa: S608
+                "WHERE Key IN {keys:Array(String)}", {"keys": [f"flow:{n}" for n in missing]})
+            found = {str(k)[5:]: FlowProgress(str(k)[5:], str(t), int(d), int(n))
+                     for k, t, d, n in rows}
+            for name in missing:
+                self._known[name] = found.get(name)
+        return {n: p for n in names if (p := self._known[n]) is not None}
 
     def _set_state(self, progress: FlowProgress) -> None:
         self._wh.command(
@@ -254,18 +290,22 @@ class RunLedger:
             "{total:UInt32})",
             {"key": f"flow:{progress.flow}", "version": self._next_version(),
              "text": progress.fingerprint, "done": progress.done, "total": progress.total})
+        self._known[progress.flow] = progress
 
     def _watermark(self) -> int | None:
-        rows = self._wh.query(
-            f"SELECT Number FROM {self._wh.database}.ledger_state FINAL "  # noqa: S608
-            "WHERE Key = 'watermark'")
-        return int(rows[0][0]) if rows else None
+        if self._mark is _UNREAD:
+            rows = self._wh.query(
+                f"SELECT Number FROM {self._wh.database}.ledger_state FINAL "  # noqa: S608
+                "WHERE Key = 'watermark'")
+            self._mark = int(rows[0][0]) if rows else None
+        return None if self._mark is _UNREAD else cast(int | None, self._mark)
 
     def _set_watermark(self, ms: int) -> None:
         self._wh.command(
             f"INSERT INTO {self._wh.database}.ledger_state (Key, Version, Number) "  # noqa: S608
             "VALUES ('watermark', {version:UInt64}, {ms:Int64})",
             {"version": self._next_version(), "ms": ms})
+        self._mark = ms
 
     def _items(self, rules: Sequence[LedgerRules]) -> int:
         rows = self._wh.query(
@@ -329,11 +369,13 @@ class RunLedger:
         return [str(b) for b in json.loads(str(rows[0][0]))] if rows else None
 
     def _set_bounds(self, names: Sequence[str], bounds: Sequence[str]) -> None:
+        self._set_text("bounds:" + json.dumps(sorted(names)), json.dumps(list(bounds)))
+
+    def _set_text(self, key: str, text: str) -> None:
         self._wh.command(
             f"INSERT INTO {self._wh.database}.ledger_state (Key, Version, Text) "  # noqa: S608
             "VALUES ({key:String}, {version:UInt64}, {text:String})",
-            {"key": "bounds:" + json.dumps(sorted(names)), "version": self._next_version(),
-             "text": json.dumps(list(bounds))})
+            {"key": key, "version": self._next_version(), "text": text})
 
     def _delete(self, flows: Sequence[str]) -> None:
         for table in ("run_ledger", "run_index", "flow_rollup_minutes", "flow_rollup_hours",
@@ -491,8 +533,28 @@ class RunLedger:
             "GROUP BY Flow, Hour, FailDay", params)
 
 
-def ensure_current(wh: Warehouse, flows: Sequence[Flow], *, wait_s: float = 2.0
+WAIT_S = 2.0
+"""Seconds a read waits for a sync in progress before answering from what is built."""
+FIRST_WAIT_S = 30.0
+"""Seconds a read of a flow never built before waits for the sync in progress (its build)."""
+
+
+def ensure_current(wh: Warehouse, flows: Sequence[Flow], *, catch_up: bool = True
                    ) -> LedgerStatus:
-    """Bring the ledger of ``flows`` up to date before a read, if that is quick (see the
-    module docstring); the status says what is still pending."""
-    return RunLedger.of(wh).sync(flows, small=True, wait_s=wait_s)
+    """Before a read of ``flows``: bring their ledger up to date if that is quick (see the
+    module docstring; with ``catch_up`` False, e.g. for a metrics scrape, do no work and wait
+    for nothing). Raises :class:`~slo.errors.RollupsNotReady` when a flow's rollups are not
+    built yet, rather than answer from part of its data."""
+    ledger = RunLedger.of(wh)
+    if catch_up:
+        status = ledger.sync(flows, small=True, wait_s=WAIT_S if ledger.knows_built(flows)
+                             else FIRST_WAIT_S)
+    else:
+        status = ledger.status()
+        if not ledger.knows_built(flows):
+            ledger.check_built(flows)
+    if not ledger.knows_built(flows):
+        detail = status.describe() or "the follower has not built them yet"
+        raise RollupsNotReady(f"the rollups of {', '.join(sorted(f.name for f in flows))} are "
+                              f"being built: {detail}")
+    return status

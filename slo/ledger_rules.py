@@ -39,7 +39,8 @@ class LedgerRules:
 
     ``steps`` are the steps' operation matches in catalog order (at most
     :data:`MAX_STEPS`); ``step_partners`` gives each step's 1-based position in ``partners``
-    (0: no partner); ``partners`` are the distinct partner names in order of first use.
+    (0: no partner); ``partners`` are the distinct partner names in order of first use;
+    ``step_names`` name the steps (for readers; renaming a step needs no rebuild).
     """
 
     name: str
@@ -50,6 +51,7 @@ class LedgerRules:
     steps: tuple[OperationMatch, ...] = ()
     step_partners: tuple[int, ...] = ()
     partners: tuple[str, ...] = ()
+    step_names: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, flow: Flow) -> LedgerRules:
@@ -65,7 +67,8 @@ class LedgerRules:
                    success_spans=span_match(flow.success),
                    dead_letter_fails=flow.failure.dead_letter, thresholds=tuple(thresholds),
                    steps=tuple(step_match(s) for s in flow.steps),
-                   step_partners=tuple(positions), partners=tuple(partners))
+                   step_partners=tuple(positions), partners=tuple(partners),
+                   step_names=tuple(s.name for s in flow.steps))
 
     @property
     def modes(self) -> int:

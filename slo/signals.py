@@ -59,7 +59,11 @@ class WarehouseSignals:
     """Flow counts for alert rules, over the catalog's flows (see the module docstring)."""
 
     def __init__(self, catalog: Catalog, warehouse: Callable[[], Warehouse | None], *,
-                 catalogs: WindowCatalogs | None = None, cache_size: int = 8) -> None:
+                 catalogs: WindowCatalogs | None = None, cache_size: int = 8,
+                 catch_up: bool = True) -> None:
+        """``catch_up`` False (for a metrics scrape) reads the rollups as they stand, without
+        doing or waiting for the follower's work (:func:`slo.ledger.ensure_current`)."""
+        self._catch_up = catch_up
         self._catalog = catalog
         self._warehouse = warehouse
         self._catalogs = catalogs or WindowCatalogs()
@@ -102,7 +106,8 @@ class WarehouseSignals:
                 continue
         rings = Rings.of(end, starts)
         intervals, _ = excluded_intervals(flow.maintenance, rings.earliest, end)
-        rows = count_rings(self._wh(), [FlowRules.of(flow, intervals)], rings)
+        rows = count_rings(self._wh(), [FlowRules.of(flow, intervals)], rings,
+                           catch_up=self._catch_up)
         with self._lock:
             self._cache[key] = (rings, rows)
             while len(self._cache) > self._cache_size:
@@ -124,7 +129,7 @@ class WarehouseSignals:
         """Runs of ``flow`` started, succeeded and failed in ``[start, end)``."""
         chosen = self._flow(flow)
         wh = self._wh()
-        ensure_current(wh, [chosen])
+        ensure_current(wh, [chosen], catch_up=self._catch_up)
         rollup = read_window(wh, chosen.name, to_ns(start), to_ns(end),
                              ["Started", "Valid", "GoodRuns"])
         good = rollup.good_in(0)
@@ -136,6 +141,6 @@ class WarehouseSignals:
         ``at``)."""
         chosen = self._flow(flow)
         wh = self._wh()
-        ensure_current(wh, [chosen])
+        ensure_current(wh, [chosen], catch_up=self._catch_up)
         oldest = oldest_open_dead_letter(wh, chosen.name)
         return None if oldest is None or oldest > to_ns(at) else from_ns(oldest)

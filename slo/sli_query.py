@@ -78,17 +78,19 @@ def _distinct(flows: Sequence[FlowRules]) -> list[FlowRules]:
     return list(seen.values())
 
 
-def count_rings(wh: Warehouse, flows: Sequence[FlowRules], rings: Rings
-                ) -> dict[ModeKey, tuple[RingCount, ...]]:
+def count_rings(wh: Warehouse, flows: Sequence[FlowRules], rings: Rings, *,
+                catch_up: bool = True) -> dict[ModeKey, tuple[RingCount, ...]]:
     """Determinate runs per ``(flow, mode)`` and ring, good or not, at ``rings.at``.
 
-    Every flow and mode asked for has an entry (empty when no run counts). Raises
-    :class:`~warehouse.errors.WarehouseError` when the warehouse fails.
+    Every flow and mode asked for has an entry (empty when no run counts). ``catch_up``: see
+    :func:`slo.ledger.ensure_current`. Raises :class:`~warehouse.errors.WarehouseError` when
+    the warehouse fails (:class:`~slo.errors.RollupsNotReady` while a flow's rollups are
+    built).
     """
     flows = _distinct(flows)
     if not flows:
         return {}
-    ensure_current(wh, [f.flow for f in flows])
+    ensure_current(wh, [f.flow for f in flows], catch_up=catch_up)
     edges = [*rings.starts_ns, to_ns(rings.at)]
     bounds = [(i + 1, edges[i], edges[i + 1]) for i in range(len(edges) - 1)]
     found = read_rollups(wh, {f.name: f.segments(bounds) for f in flows}, ["Valid", "GoodRuns"])
