@@ -35,10 +35,10 @@ def build_alerting(catalog: Catalog, *, registry: CollectorRegistry,
     """The evaluator (not started) for ``catalog``.
 
     ``warehouse`` and ``signals`` return ``None`` until they are ready; ``metrics_signals``
-    (default ``signals``) serve the ``/metrics`` scrape, which must answer quickly. Alertmanager gets
-    alerts when ``alertmanager_url`` is set (its base URL), the generic webhook when
-    ``webhook_url`` is set (signed with ``webhook_secret`` when given). ``interval`` is in
-    seconds (default 30).
+    (default ``signals``) serve the ``/metrics`` scrape, which must answer quickly.
+    Alertmanager gets alerts when ``alertmanager_url`` is set (its base URL), the generic
+    webhook when ``webhook_url`` is set (signed with ``webhook_secret`` when given).
+    ``interval`` is in seconds (default 30).
     """
     rules = load_rule_set(catalog, search_dirs=window_dirs)
     metrics = AlertMetrics(registry)

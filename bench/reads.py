@@ -64,10 +64,11 @@ def _median_ms(action: Callable[[], Any], samples: int) -> float:
 
 def rebuild_and_store(prepared: Prepared, samples: int) -> dict[str, Any]:
     """Steps 1 to 3 (see the module docstring), in process on the stopped server's data."""
+    from prometheus_client import CollectorRegistry
+
     from alerts.service import build_alerting
     from catalog.spec import load_catalog
     from flowscope.signals import AlertSignals
-    from prometheus_client import CollectorRegistry
     from slo.ledger import RunLedger
     from slo.signals import WarehouseSignals
     from warehouse.migrations import apply_migrations

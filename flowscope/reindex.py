@@ -3,8 +3,8 @@
 Spans written to ``otel_traces`` by an OpenTelemetry Collector before flowscope was installed
 (or before the catalog gained a flow) carry no ``flowscope.*`` tags, so the materialized views
 never indexed them. Reindex applies the catalog's correlation rules (:mod:`collector.tagging`)
-in SQL at query time and copies the missing items into ``correlation_items``, from which the run ledger and the flow
-rollups are rebuilt when it is done (:class:`slo.ledger.RunLedger`):
+in SQL at query time and copies the missing items into ``correlation_items``, from which the
+run ledger and the flow rollups are rebuilt when it is done (:class:`slo.ledger.RunLedger`):
 
 * spans: the correlation value of each flow is ``SpanAttributes[key]``, else
   ``ResourceAttributes[key]``, else ``baggage.<key>`` in either; among the flows with a value,

