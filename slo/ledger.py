@@ -146,14 +146,16 @@ def chunk_bounds(sample: Sequence[str], chunks: int) -> list[str]:
 class RunLedger:
     """Keeps ``run_ledger`` and the rollups of one warehouse current (module docstring).
 
-    ``clock`` gives nanoseconds since the epoch (row versions and the watermark).
+    ``clock`` gives nanoseconds since the epoch (row versions and the watermark);
+    ``chunk_items`` and ``small_items`` default to :data:`CHUNK_ITEMS` and :data:`SMALL_ITEMS`.
     """
 
     def __init__(self, wh: Warehouse, *, clock: Callable[[], int] = time.time_ns,
-                 chunk_items: int = CHUNK_ITEMS) -> None:
+                 chunk_items: int = CHUNK_ITEMS, small_items: int = SMALL_ITEMS) -> None:
         self._wh = wh
         self._clock = clock
         self._chunk_items = chunk_items
+        self._small_items = small_items
         self._lock = threading.RLock()
         self._applied: dict[tuple[str, str], int] = {}
         self._status = LedgerStatus()
@@ -222,7 +224,7 @@ class RunLedger:
                      or not p.built]
             building: list[FlowProgress] = []
             if stale:
-                if small and self._items(stale) > SMALL_ITEMS:
+                if small and self._items(stale) > self._small_items:
                     building = [states.get(r.name) or FlowProgress(r.name, r.fingerprint, 0, 1)
                                 for r in stale]
                 else:
@@ -266,6 +268,12 @@ class RunLedger:
     # -- state -----------------------------------------------------------------------------
 
     def _next_version(self) -> int:
+        """A row version above every earlier one, even after a restart on a clock that went
+        back (the first call reads the highest version written to ``ledger_state``)."""
+        if self._version == 0:
+            rows = self._wh.query(
+                f"SELECT max(Version) FROM {self._wh.database}.ledger_state")  # noqa: S608
+            self._version = int(rows[0][0]) if rows else 0
         self._version = max(self._version + 2, self._clock())
         return self._version
 
