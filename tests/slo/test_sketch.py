@@ -51,7 +51,7 @@ def test_every_value_reads_back_within_the_relative_error(value: int) -> None:
 
 
 def test_the_relative_error_is_under_one_percent() -> None:
-    assert sketch.RELATIVE_ERROR == pytest.approx(0.0099, abs=1e-4)
+    assert pytest.approx(0.0099, abs=1e-4) == sketch.RELATIVE_ERROR
 
 
 def test_hand_worked_percentiles_of_five_flow_times() -> None:
