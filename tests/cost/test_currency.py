@@ -22,7 +22,6 @@ from cost.errors import CurrencyCodeError, CurrencyMismatchError
 from tests.cost.flows import ORDER_TO_CASH
 
 
-
 @pytest.mark.parametrize(("amount", "currency", "unit", "shown"), [
     pytest.param("0.000416666666666667", "USD", True, "USD 0.000417",
                  id="a sub-cent unit cost keeps three significant digits"),
