@@ -87,12 +87,12 @@ PARTNER_COLOURS = style.SERIES
 def partner_budget_figure(cards: Sequence[FlowCard]) -> go.Figure:
     """One horizontal bar per SLO (``flow / slo``) stacked by partner group: the percent of the
     SLO's error budget each consumed (:mod:`slo.attribution`), with 100 % (all of it) drawn."""
-    rows = [f"{c.flow} / {p.slo}" for c in cards for p in c.partners]
+    rows = [f"{c.flow}<br>{p.slo}" for c in cards for p in c.partners]
     names = list(dict.fromkeys(rows))
     groups = list(dict.fromkeys(p.partner for c in cards for p in c.partners))
     traces = []
     for i, group in enumerate(groups):
-        found = [(f"{c.flow} / {p.slo}", p) for c in cards for p in c.partners
+        found = [(f"{c.flow}<br>{p.slo}", p) for c in cards for p in c.partners
                  if p.partner == group]
         traces.append(go.Bar(
             name=group, orientation="h", y=[name for name, _ in found],
@@ -143,7 +143,7 @@ def burn_rate_figure(tiers: Sequence[TierBurn]) -> go.Figure:
     tier's threshold (its factor) as a tick; a tier fires when both bars pass the tick. The
     burn-rate axis is logarithmic, so thresholds of 1 and 14.4 stay readable beside a burn of
     300 (a burn of 0 draws no bar)."""
-    names = [f"{t.flow} / {t.slo} / {t.tier}" for t in tiers]
+    names = [f"{t.flow} / {t.slo}<br>{t.tier}" for t in tiers]  # two short lines: fits a phone
     fig = go.Figure([
         go.Bar(name="long window", orientation="h", y=names, x=[t.long_burn for t in tiers],
                marker_color=[ERROR_COLOUR if t.firing else OK_COLOUR for t in tiers]),
@@ -154,7 +154,7 @@ def burn_rate_figure(tiers: Sequence[TierBurn]) -> go.Figure:
                            "line": {"width": 3}}),
     ])
     fig.update_yaxes(categoryorder="array", categoryarray=names, autorange="reversed")
-    fig.update_layout(barmode="group", height=max(300, 120 + 34 * len(names)))
+    fig.update_layout(barmode="group", height=max(300, 120 + 44 * len(names)))
     return apply_layout(fig, "Burn rate per alert tier (threshold drawn)",
                         xaxis={"type": "log", "title": "burn rate (1 = spending the budget "
                                                         "exactly over the period)"})

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import dash_bootstrap_components as dbc
+import plotly.graph_objects as go
 from dash import dcc, html
 
 from dashboards.model import DEFAULT_PERIOD, PERIODS
@@ -89,10 +90,18 @@ def table(table_id: str, view: TableView, csv_href: str) -> html.Div:
     ], className="fs-table-block")
 
 
-def graph(graph_id: str, figure: Any) -> dcc.Graph:
-    """A graph that follows its box's width, without Plotly's logo."""
-    return dcc.Graph(id=graph_id, figure=figure, className="fs-graph",
-                     config={"displaylogo": False, "responsive": True})
+def graph(graph_id: str, figure: go.Figure) -> html.Figure:
+    """A graph that follows its box's width, without Plotly's tool bar (drag to zoom and
+    double-click to reset still work; on a phone the bar covered the legend). The figure's
+    title moves out of the plot into a caption above it, where it wraps on a phone."""
+    title = figure.layout.title.text
+    shown = go.Figure(figure)
+    shown.update_layout(title=None, margin={"t": 30})
+    return html.Figure([
+        html.Figcaption(title, className="fs-figure-title") if title else None,
+        dcc.Graph(id=graph_id, figure=shown, className="fs-graph",
+                  config={"displaylogo": False, "responsive": True,
+                          "displayModeBar": False})], className="fs-figure")
 
 
 def _page(prefix: str, current: str, *children: Any) -> dbc.Container:

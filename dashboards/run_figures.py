@@ -68,7 +68,8 @@ def step_figure(card: FlowHealthCard) -> go.Figure:
         fig.update_yaxes(dtick=1, row=1, col=2)
     fig.update_layout(barmode="group", height=340)
     apply_layout(fig, f"{card.flow}: steps over the last 24 h")
-    fig.update_layout(margin={"t": 90})  # room for the subplot titles under the title
+    # the subplot titles sit where the legend would: the legend goes below the plots
+    fig.update_layout(legend={"y": -0.2, "yanchor": "top"}, margin={"b": 10})
     return fig
 
 

@@ -34,10 +34,10 @@ def test_the_partner_figure_stacks_each_slo_by_partner() -> None:
     fig = partner_budget_figure([ORDERS, LEADS])
     bars = {bar.name: (list(bar.y), list(bar.x)) for bar in fig.data}
     assert bars == {
-        "stripe": (["order-to-cash / success-rate", "order-to-cash / posted-in-2m"],
+        "stripe": (["order-to-cash<br>success-rate", "order-to-cash<br>posted-in-2m"],
                    [pytest.approx(60.0), None]),
-        "netsuite": (["order-to-cash / success-rate"], [pytest.approx(20.0)]),
-        "in-house steps": (["lead-to-demo / success-rate"], [pytest.approx(5.0)]),
+        "netsuite": (["order-to-cash<br>success-rate"], [pytest.approx(20.0)]),
+        "in-house steps": (["lead-to-demo<br>success-rate"], [pytest.approx(5.0)]),
     }
     assert fig.layout.barmode == "stack"
     assert [shape.x0 for shape in fig.layout.shapes] == [100]  # all of the budget, drawn
