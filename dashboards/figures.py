@@ -48,7 +48,7 @@ def attainment_figure(cards: Sequence[FlowCard]) -> go.Figure:
     names, slis, objectives, colours, texts = [], [], [], [], []
     for card in cards:
         for slo in card.slos:
-            names.append(f"{card.flow} / {slo.name}")
+            names.append(f"{card.flow}<br>{slo.name}")
             slis.append(None if slo.sli is None else slo.sli * 100)
             objectives.append(slo.objective * 100)
             met = slo.sli is not None and slo.sli >= slo.objective
@@ -69,7 +69,7 @@ def attainment_figure(cards: Sequence[FlowCard]) -> go.Figure:
 
 def budget_figure(cards: Sequence[FlowCard]) -> go.Figure:
     """One bar per SLO: the error budget remaining, in percent (negative when overspent)."""
-    names = [f"{c.flow} / {s.name}" for c in cards for s in c.slos]
+    names = [f"{c.flow}<br>{s.name}" for c in cards for s in c.slos]
     values = [None if s.budget_remaining is None else s.budget_remaining * 100
               for c in cards for s in c.slos]
     colours = [ERROR_COLOUR if v is not None and v < 0 else OK_COLOUR for v in values]
@@ -108,7 +108,7 @@ def partner_budget_figure(cards: Sequence[FlowCard]) -> go.Figure:
     fig.update_layout(barmode="stack", height=max(260, 120 + 40 * len(names)),
                       showlegend=True)  # name the partner even when there is only one
     return apply_layout(fig, "Error budget used, by partner (% of each SLO's budget)",
-                        xaxis={"title": "% of the error budget (100 = all of it)"})
+                        xaxis={"title": "% of the budget (100 = all of it)"})
 
 
 def release_figure(cards: Sequence[FlowCard]) -> go.Figure:
@@ -202,9 +202,10 @@ def waits(items: Sequence[TimelineItem]) -> tuple[Wait, ...]:
 
 
 def row_label(index: int, item: TimelineItem) -> str:
-    """The waterfall row of an item: ``3. payments · charge`` (events get a ``◆``)."""
+    """The waterfall row of an item on two short lines (so that a phone keeps room for the
+    bars): ``3. charge<br>payments`` (events get a ``◆``)."""
     mark = "◆ " if item.kind == "event" else ""
-    return f"{index + 1}. {mark}{item.service or item.event_source} · {item.name}"
+    return f"{index + 1}. {mark}{item.name}<br>{item.service or item.event_source}"
 
 
 def waterfall_figure(timeline: Timeline) -> go.Figure:
@@ -247,7 +248,7 @@ def waterfall_figure(timeline: Timeline) -> go.Figure:
                            "color": [colour(i) for i in events]}),
     ])
     fig.update_yaxes(categoryorder="array", categoryarray=labels, autorange="reversed")
-    fig.update_layout(barmode="overlay", height=max(300, 60 + 28 * len(items)))
+    fig.update_layout(barmode="overlay", height=max(300, 80 + 40 * len(items)))
     longest = max((offset(i) + items[i].duration_ms for i in range(len(items))), default=0.0)
     return apply_layout(fig, f"{timeline.correlation_id} ({timeline.flow or 'no flow'})",
                         xaxis={"title": "time since the first item",

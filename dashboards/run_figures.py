@@ -48,8 +48,8 @@ def step_figure(card: FlowHealthCard) -> go.Figure:
     longest = max((s.lag_seconds or 0.0 for s in card.steps), default=0.0)
     waiting = any(s.lag_seconds is not None for s in card.steps)
     fig = make_subplots(rows=1, cols=2, subplot_titles=(
-        "lag: oldest waiting run" if waiting else "lag: no run waits at any step",
-        "retries and dead letters (runs)"))
+        "lag:<br>oldest waiting run" if waiting else "lag:<br>no run waits at any step",
+        "retries and<br>dead letters (runs)"))
     fig.add_trace(go.Bar(
         name="lag", x=steps, marker_color=WAIT_COLOUR,
         y=[s.lag_seconds for s in card.steps],
@@ -69,7 +69,7 @@ def step_figure(card: FlowHealthCard) -> go.Figure:
     fig.update_layout(barmode="group", height=340)
     apply_layout(fig, f"{card.flow}: steps over the last 24 h")
     # the subplot titles sit where the legend would: the legend goes below the plots
-    fig.update_layout(legend={"y": -0.2, "yanchor": "top"}, margin={"b": 10})
+    fig.update_layout(legend={"y": -0.2, "yanchor": "top"}, margin={"b": 10, "t": 50})
     return fig
 
 

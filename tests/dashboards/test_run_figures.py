@@ -70,7 +70,7 @@ def test_the_step_figure_draws_lag_on_a_human_axis_and_counts_per_step() -> None
     assert [retried.name, extra.name, dead.name] == ["runs retried", "extra attempts",
                                                      "dead letters"]
     assert (list(retried.y), list(extra.y), list(dead.y)) == ([0, 4, 0], [0, 6, 0], [0, 0, 3])
-    assert fig.layout.annotations[0].text == "lag: oldest waiting run"
+    assert fig.layout.annotations[0].text == "lag:<br>oldest waiting run"
 
 
 def test_the_step_figure_says_when_no_run_waits() -> None:
@@ -78,7 +78,7 @@ def test_the_step_figure_says_when_no_run_waits() -> None:
                                      for s in CARD.steps))
     fig = step_figure(idle)
     assert list(fig.data[0].y) == [None, None, None]
-    assert fig.layout.annotations[0].text == "lag: no run waits at any step"
+    assert fig.layout.annotations[0].text == "lag:<br>no run waits at any step"
 
 
 def test_the_histogram_marks_the_run_and_the_slo_threshold() -> None:
