@@ -14,6 +14,7 @@ from fastapi import FastAPI
 
 from catalog.model import Catalog, CostModel, PerCallPrice, Release, Step
 from cost.routes import cost_router
+from flowscope.csv_export import CsvExport
 from tests.cost import scenario
 from tests.cost.conftest import Recorder
 from warehouse.port import Warehouse
@@ -31,10 +32,12 @@ NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
 
 
 class AppClient:
-    """A synchronous client calling the ASGI app in process (no server, no lifespan)."""
+    """A synchronous client calling the ASGI app in process (no server, no lifespan), with
+    the composition root's CSV export around the routes."""
 
     def __init__(self, wh: Warehouse | None) -> None:
         self.app = FastAPI()
+        self.app.add_middleware(CsvExport)
         self.app.include_router(cost_router(CATALOG, lambda: wh, clock=lambda: NOW))
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
@@ -144,6 +147,32 @@ def test_each_release_is_compared_on_equal_stretches_of_days(client: AppClient) 
     assert comparison["cost_per_success_change"] is None
     assert comparison["cost_per_success_ratio"] is None
     assert later == {"version": "3.0", "date": "2026-06-01", "note": None, "comparison": None}
+
+
+def test_tables_come_as_csv_when_asked(client: AppClient) -> None:
+    window = {"from": "2026-03-10", "to": "2026-03-12"}
+    cost = client.get(f"/api/v1/flows/{ORDERS.name}/cost", params={**window, "format": "csv"})
+    assert cost.headers["content-type"] == "text/csv; charset=utf-8"
+    lines = cost.text.splitlines()
+    assert lines[0] == ("flow,from,to,currency,category,label,step,partner,quantity,unit,"
+                        "unit_price,amount")
+    assert ("order-to-cash,2026-03-10,2026-03-12,USD,per_call,partner:stripe,payment,stripe,4,"
+            "call,0.30,1.20") in lines
+    roi = client.get("/api/v1/roi", params=window, headers={"accept": "text/csv"})
+    header, *rows = roi.text.splitlines()
+    assert header.startswith("flow,currency,successes,baseline_cost,actual_cost,savings,")
+    assert [r.split(",")[0] for r in rows] == ["order-to-cash", "refund-to-ledger"]
+    assert client.get("/api/v1/roi", params=window).headers["content-type"] == (
+        "application/json")
+    releases = client.get(f"/api/v1/flows/{ORDERS.name}/releases",
+                          params={"to": "2026-03-12", "format": "csv"}).text.splitlines()
+    assert releases[0].startswith("flow,currency,version,date,note,days_each_side,before_from")
+    assert ",48.91391491935483871," in releases[1]
+    # an error stays JSON; a route without a table says which have one
+    missing = client.get("/api/v1/flows/nope/cost", params={"format": "csv"})
+    assert missing.status_code == 404 and "no flow named" in missing.json()["detail"]
+    refused = client.get("/api/v1/nothing", params={"format": "csv"})
+    assert refused.status_code == 406 and "/api/v1/roi" in refused.json()["detail"]
 
 
 def test_a_flow_without_cost_model_compares_its_success_rate_only(client: AppClient) -> None:
