@@ -83,6 +83,21 @@ def ago(minutes: float) -> datetime:
     return AT - timedelta(minutes=minutes)
 
 
+def _bad_runs_and_good_ones(runs: Recorder) -> None:
+    """R1 fails after the charge, R2 is dead-lettered by the ERP sync, R4 fails before any
+    step, R5..R9 succeed within a minute."""
+    runs.start("R1", ago(60))
+    runs.span("R1", "payments", "charge", ago(59), error=True)
+    runs.failure("R1", ago(58))
+    runs.start("R2", ago(50))
+    runs.span("R2", "payments", "charge", ago(49))
+    runs.span("R2", "erp-sync", "dead-letter publish", ago(48))
+    runs.event("R4", "PaymentFailed", ago(20), outcome="failure")
+    for i in range(5, 10):
+        runs.start(f"R{i}", ago(15 - i))
+        runs.success(f"R{i}", ago(15 - i) + timedelta(seconds=59))
+
+
 def test_bad_runs_are_counted_at_the_last_step_they_reached(runs: Recorder) -> None:
     """Success-rate (mode 0) and posted-in-2m (latency 2 min) over the 30 days before AT:
 
@@ -95,20 +110,11 @@ def test_bad_runs_are_counted_at_the_last_step_they_reached(runs: Recorder) -> N
     """
     runs.start("R0", AT - timedelta(days=31))
     runs.failure("R0", AT - timedelta(days=31) + timedelta(minutes=1))
-    runs.start("R1", ago(60))
-    runs.span("R1", "payments", "charge", ago(59), error=True)
-    runs.failure("R1", ago(58))
-    runs.start("R2", ago(50))
-    runs.span("R2", "payments", "charge", ago(49))
-    runs.span("R2", "erp-sync", "dead-letter publish", ago(48))
+    _bad_runs_and_good_ones(runs)
     runs.start("R3", ago(40))
     runs.span("R3", "payments", "charge", ago(39))
     runs.span("R3", "erp-sync", "post", ago(35))
     runs.success("R3", ago(30))
-    runs.event("R4", "PaymentFailed", ago(20), outcome="failure")
-    for i in range(5, 10):
-        runs.start(f"R{i}", ago(15 - i))
-        runs.success(f"R{i}", ago(15 - i) + timedelta(seconds=59))
     flow = catalog_flow(runs.flow, steps=STEPS[:3])
     periods = [SloPeriod(flow.name, spec, AT - timedelta(days=30), AT) for spec in flow.slos]
     success_rate, posted = bad_runs_by_step(runs.wh, [flow], periods)
@@ -178,16 +184,7 @@ def test_the_attribution_route_splits_each_budget_by_partner_and_step(runs: Reco
     """R1 fails after the Stripe charge, R2 is dead-lettered by the NetSuite sync, R4 fails
     before any step, R5..R9 succeed in a minute: 8 valid runs; 99 % allows 0.08 bad runs,
     so each bad run uses 12.5 budgets; the latency SLO (90 %) allows 0.8, 1.25 each."""
-    runs.start("R1", ago(60))
-    runs.span("R1", "payments", "charge", ago(59), error=True)
-    runs.failure("R1", ago(58))
-    runs.start("R2", ago(50))
-    runs.span("R2", "payments", "charge", ago(49))
-    runs.span("R2", "erp-sync", "dead-letter publish", ago(48))
-    runs.event("R4", "PaymentFailed", ago(20), outcome="failure")
-    for i in range(5, 10):
-        runs.start(f"R{i}", ago(15 - i))
-        runs.success(f"R{i}", ago(15 - i) + timedelta(seconds=59))
+    _bad_runs_and_good_ones(runs)
     flow = catalog_flow(runs.flow, steps=STEPS[:3])
     client = _attribution_client(Catalog(flows=(flow,)), runs.wh)
     body = client.get(f"/api/v1/flows/{flow.name}/attribution").json()
