@@ -30,12 +30,12 @@ MIN_BAR_MS = 1.0
 
 def apply_layout(fig: go.Figure, title: str, **axes: object) -> go.Figure:
     """The pages' common look on ``fig`` (white template, the pages' font, small margins that
-    grow to fit long labels, legend in a row below the title), its ``title`` and any axis
-    settings; returns ``fig``."""
+    grow to fit long labels, legend in a row above the plot), its ``title`` (the pages show it
+    as a caption, :func:`dashboards.layouts.graph`) and any axis settings; returns ``fig``."""
     fig.update_layout(title={"text": title, "font": {"size": style.FIGURE_FONT_SIZE * 1.2}},
                       template="plotly_white",
                       font={"family": style.FONT, "size": style.FIGURE_FONT_SIZE},
-                      margin={"l": 10, "r": 10, "t": 60, "b": 10},
+                      margin={"l": 10, "r": 10, "t": 40, "b": 10},
                       legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0},
                       **axes)
     fig.update_xaxes(automargin=True)
@@ -156,8 +156,7 @@ def burn_rate_figure(tiers: Sequence[TierBurn]) -> go.Figure:
     fig.update_yaxes(categoryorder="array", categoryarray=names, autorange="reversed")
     fig.update_layout(barmode="group", height=max(300, 120 + 44 * len(names)))
     return apply_layout(fig, "Burn rate per alert tier (threshold drawn)",
-                        xaxis={"type": "log", "title": "burn rate (1 = spending the budget "
-                                                        "exactly over the period)"})
+                        xaxis={"type": "log", "title": "burn rate (1 = on budget)"})
 
 
 def burndown_figure(points: Sequence[BudgetPoint]) -> go.Figure:

@@ -96,7 +96,7 @@ def graph(graph_id: str, figure: go.Figure) -> html.Figure:
     title moves out of the plot into a caption above it, where it wraps on a phone."""
     title = figure.layout.title.text
     shown = go.Figure(figure)
-    shown.update_layout(title=None, margin={"t": 30})
+    shown.update_layout(title=None)
     return html.Figure([
         html.Figcaption(title, className="fs-figure-title") if title else None,
         dcc.Graph(id=graph_id, figure=shown, className="fs-graph",

@@ -69,7 +69,7 @@ def step_figure(card: FlowHealthCard) -> go.Figure:
     fig.update_layout(barmode="group", height=340)
     apply_layout(fig, f"{card.flow}: steps over the last 24 h")
     # the subplot titles sit where the legend would: the legend goes below the plots
-    fig.update_layout(legend={"y": -0.2, "yanchor": "top"}, margin={"b": 10, "t": 50})
+    fig.update_layout(legend={"y": -0.2, "yanchor": "top"}, margin={"b": 10, "t": 70})
     return fig
 
 
