@@ -1,45 +1,34 @@
 """Alert text in plain words, with numbers: what on-call reads first.
 
-``3.2% of order-to-cash runs failed in the last hour; budget left 41%; at this rate it is gone
-in 9 h``. Percentages keep two significant digits below 10 % (``0.15%``, ``3.2%``) and none from
-10 % (``41%``); durations are rounded to the largest sensible unit (``42 min``, ``9 h``,
-``3 d``). Pure: standard library only.
+``3.2 % of order-to-cash runs failed in the last hour; budget left 41.0 %; at this rate it is
+gone in 9 h 12 min``. Numbers follow the rules every page and the CLI use: percentages
+:func:`slo.percent.percent_text` (as many decimals as keep the verdict visible against the
+threshold the text names, at most four), durations :func:`catalog.durations.human_duration`.
+Pure: standard library, :mod:`catalog` and :mod:`slo.percent` only.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+from catalog.durations import human_duration
 from catalog.model import SLOSpec
+from slo.percent import percent_text
 
 _MINUTE = timedelta(minutes=1)
 _HOUR = timedelta(hours=1)
 _DAY = timedelta(days=1)
 
 
-def percent(ratio: float) -> str:
-    """``0.032`` → ``"3.2%"``, ``0.41`` → ``"41%"``, ``0.0015`` → ``"0.15%"``, ``0`` → ``"0%"``."""
-    value = ratio * 100
-    size = abs(value)
-    if size == 0:
-        return "0%"
-    if size >= 10:
-        return f"{value:.0f}%"
-    if size >= 1:
-        return f"{value:.1f}%".replace(".0%", "%")
-    return f"{value:.2g}%"
+def percent(ratio: float, against: float | None = None) -> str:
+    """``ratio`` in percent by :func:`slo.percent.percent_text`, told apart from ``against``
+    (the threshold the sentence names): ``0.032`` → ``"3.2 %"``."""
+    return percent_text(ratio, () if against is None else (against,))
 
 
 def span(duration: timedelta) -> str:
-    """A rounded duration: ``"45 s"``, ``"42 min"``, ``"9 h"``, ``"3 d"``."""
-    seconds = duration.total_seconds()
-    if duration < _MINUTE:
-        return f"{round(seconds)} s"
-    if duration < _HOUR:
-        return f"{round(seconds / 60)} min"
-    if duration < 2 * _DAY:
-        return f"{round(seconds / 3600)} h"
-    return f"{round(seconds / 86400)} d"
+    """A duration by :func:`catalog.durations.human_duration`: ``"42 min"``, ``"9 h 12 min"``."""
+    return human_duration(duration)
 
 
 _UNITS = ((_DAY, "day"), (_HOUR, "hour"), (_MINUTE, "minute"), (timedelta(seconds=1), "second"))
@@ -56,8 +45,8 @@ def window(duration: timedelta) -> str:
 
 
 def objective_text(slo: SLOSpec) -> str:
-    """``"99.9%"`` for the SLO's objective percentage."""
-    return f"{slo.objective.normalize():f}%"
+    """``"99.9 %"`` for the SLO's objective percentage (all its decimals, up to four)."""
+    return percent_text(slo.objective / 100, exact=True)
 
 
 def missed(flow: str, slo: SLOSpec) -> str:
@@ -76,8 +65,8 @@ def overspent(remaining: float) -> str:
 
 def burn_summary(flow: str, slo: SLOSpec, *, error_ratio: float, long_window: timedelta,
                  remaining: float | None, exhaustion: timedelta | None) -> str:
-    """The summary of a burn-rate alert, e.g. ``3.2% of order-to-cash runs failed in the last
-    hour; budget left 41%; at this rate it is gone in 9 h``."""
+    """The summary of a burn-rate alert, e.g. ``3.2 % of order-to-cash runs failed in the last
+    hour; budget left 41.0 %; at this rate it is gone in 9 h 12 min``."""
     text = f"{percent(error_ratio)} of {missed(flow, slo)} in the last {window(long_window)}"
     if remaining is not None:
         if remaining <= 0:
@@ -100,14 +89,15 @@ def burn_description(slo: SLOSpec, *, factor: float, long_window: timedelta,
 
 def failure_ratio_summary(flow: str, *, failed: int, determinate: int, window_: timedelta,
                           above: float) -> str:
-    """``3.2% of order-to-cash runs failed in the last hour (4 of 125; alert above 3%)``."""
+    """``3.2 % of order-to-cash runs failed in the last hour (4 of 125; alert above 3.0 %)``."""
     ratio = failed / determinate if determinate else 0.0
-    return (f"{percent(ratio)} of {flow} runs failed in the last {window(window_)} "
-            f"({failed} of {determinate}; alert above {percent(above)})")
+    return (f"{percent(ratio, above)} of {flow} runs failed in the last {window(window_)} "
+            f"({failed} of {determinate}; alert above {percent_text(above, exact=True)})")
 
 
 def dead_letter_summary(flow: str, *, age: timedelta, above: timedelta) -> str:
-    """``the oldest dead-lettered order-to-cash run has waited 42 min (alert above 15 min)``."""
+    """``the oldest dead-lettered order-to-cash run has waited 41 min 30 s (alert above
+    15 min)``."""
     return (f"the oldest dead-lettered {flow} run has waited {span(age)} "
             f"(alert above {span(above)})")
 
@@ -120,11 +110,12 @@ def absence_summary(flow: str, *, started: int, window_: timedelta) -> str:
 
 
 def budget_summary(flow: str, slo: SLOSpec, *, remaining: float, below: float) -> str:
-    """``order-to-cash success-rate has 18% of its error budget left (alert below 25%)``; a
-    spent budget reads ``has spent its error budget this period, 3x what it allows``."""
+    """``order-to-cash success-rate has 18.0 % of its error budget left (alert below 25.0 %)``;
+    a spent budget reads ``has spent its error budget this period, 3x what it allows``."""
+    limit = percent_text(below, exact=True)
     if remaining <= 0:
         return (f"{flow} {slo.name} has spent its error budget this period, "
                 f"{overspent(remaining)} what it allows (SLO {objective_text(slo)}; alert below "
-                f"{percent(below)})")
-    return (f"{flow} {slo.name} has {percent(remaining)} of its error budget left this period "
-            f"(SLO {objective_text(slo)}; alert below {percent(below)})")
+                f"{limit})")
+    return (f"{flow} {slo.name} has {percent(remaining, below)} of its error budget left this "
+            f"period (SLO {objective_text(slo)}; alert below {limit})")

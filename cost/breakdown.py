@@ -18,6 +18,8 @@ interventions at an hourly rate), ``imported`` (spend lines from outside).
   what one more run is expected to cost, successful or not; ``None`` when no run started.
 - ``failure_cost`` — the variable cost of runs that failed (their calls, compute and
   interventions, priced like any other); fixed and imported spend is not charged to failures.
+- ``failure_cost_per_run`` — ``failure_cost / failures``: what one failed run cost;
+  ``None`` when no run failed.
 - ``by_step`` / ``by_partner`` — lines that name a step / a partner (see
   :mod:`cost.allocation` for which do); the rest (fixed fees, people, flow-wide imported spend)
   is shared and appears only in the total and ``by_category``.
@@ -135,6 +137,11 @@ class CostBreakdown:
     def marginal_cost_per_run(self) -> Decimal | None:
         """``variable_cost / runs_started``; ``None`` when no run started."""
         return marginal_cost_per_run(self.variable_cost, self.runs_started)
+
+    @property
+    def failure_cost_per_run(self) -> Decimal | None:
+        """``failure_cost / failures`` rounded to 18 places; ``None`` when no run failed."""
+        return None if self.failures == 0 else divide(self.failure_cost, self.failures)
 
 
 def cost_per_success(cost: Decimal, successes: int) -> Decimal | None:

@@ -9,6 +9,17 @@ means one euro is 1.08 dollars. Converting multiplies exactly (no rounding).
 Minor units (decimal places of the smallest coin) follow ISO 4217 for the currencies in
 :data:`MINOR_UNITS`; every other code has :data:`DEFAULT_MINOR_UNIT` (2).
 
+Money as text, one rule each:
+
+- **API and CLI JSON** (:func:`money_text`): totals rounded to the minor unit (``"88.20"``);
+  **unit costs** (:func:`unit_money_text`: cost per success, marginal cost per run, failure cost
+  per run) exact, never fewer places than the minor unit (``"0.000416666666666667"``,
+  ``"0.30"``).
+- **Pages and CLI tables** (:func:`display_money`): the currency code, thousands grouped; totals
+  to the minor unit (``USD 1,204.50``, ``JPY 1,205``, ``KWD 0.125``, ``USD -12.50``); unit costs
+  with at least :data:`UNIT_SIGNIFICANT_DIGITS` significant digits (``USD 0.000417``,
+  ``USD 0.39``, ``USD 1,204``).
+
 Pure: standard library and :mod:`catalog.model` only.
 """
 
@@ -22,7 +33,7 @@ from types import MappingProxyType
 
 from catalog.model import Catalog
 from cost.errors import CurrencyCodeError, CurrencyMismatchError
-from cost.money import check_amount, exact, round_places
+from cost.money import check_amount, exact, round_places, tidy
 
 DEFAULT_MINOR_UNIT = 2
 """Decimal places of a currency not listed in :data:`MINOR_UNITS`."""
@@ -65,6 +76,46 @@ def money_text(amount: Decimal, currency: str) -> str:
     """``amount`` as the decimal string the API and CLI show: rounded by :func:`round_money`,
     plain notation, no currency sign (``"88.20"``, ``"1200"`` for ``JPY``)."""
     return f"{round_money(amount, currency):f}"
+
+
+def unit_money_text(amount: Decimal, currency: str) -> str:
+    """A unit cost as the API gives it: exactly ``amount`` (a quotient comes rounded to 18
+    places by :func:`cost.money.divide`), plain notation, padded to the minor unit:
+    ``Decimal("0.000416666666666667")`` → ``"0.000416666666666667"``, ``Decimal("0.3")`` →
+    ``"0.30"``, ``Decimal("40")`` → ``"40.00"`` (``"40"`` in ``JPY``)."""
+    check_amount(amount)
+    value = tidy(amount)
+    places = max(minor_unit(currency), -int(value.as_tuple().exponent))
+    return f"{value.quantize(Decimal(1).scaleb(-places)):f}"
+
+
+UNIT_SIGNIFICANT_DIGITS = 3
+"""Fewest significant digits a unit cost shows on the pages and in CLI tables."""
+
+
+def display_money(amount: Decimal, currency: str, *, unit: bool = False) -> str:
+    """``amount`` for people: the currency code, then the amount with thousands grouped.
+
+    A total (``unit=False``) is rounded half to even to the minor unit: ``USD 1,204.50``,
+    ``JPY 1,205``, ``KWD 0.125``, ``USD -12.50``, ``USD 1,234,567.89``.
+
+    A unit cost (``unit=True``) keeps at least :data:`UNIT_SIGNIFICANT_DIGITS` significant
+    digits, so sub-cent costs stay visible: below 100 it is rounded to the minor unit or to 3
+    significant digits, whichever shows more, and trailing zeros past the minor unit are
+    dropped (``0.000416666`` → ``USD 0.000417``, ``0.39`` → ``USD 0.39``, ``12.5`` →
+    ``USD 12.50``); from 100 on it is rounded to whole units (``1204.4`` → ``USD 1,204``).
+    """
+    check_amount(amount)
+    minor = minor_unit(currency)
+    places = minor
+    if unit and amount != 0:
+        wanted = UNIT_SIGNIFICANT_DIGITS - 1 - amount.copy_abs().adjusted()
+        places = max(wanted, minor) if wanted > 0 else 0
+    shown = round_places(amount, places)
+    if unit and places > minor:
+        shown = tidy(shown)
+        shown = shown.quantize(Decimal(1).scaleb(-max(minor, -int(shown.as_tuple().exponent))))
+    return f"{currency} {shown:,f}"
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,16 @@
 """JSON bodies of the cost routes and the ``flowscope cost`` command. Pure.
 
-Money is a decimal string rounded to the currency's minor unit for display
-(:func:`cost.currency.money_text`); the exact values stay inside. Parts shown next to their
-total add up to the shown total exactly (largest remainder, :func:`cost.breakdown.
-display_amounts`): the breakdown lines to ``total_cost``, the categories to ``total_cost``,
-the failure lines to ``failure_cost``. Quantities (calls, CPU-seconds) and unit prices are
-exact decimal strings. ``from`` is the first day, ``to`` the day after the last (a half-open
-range, like the query parameters). A figure that does not exist (no success, no run, no
-baseline) is ``null``.
+Money is a decimal string. Totals are rounded to the currency's minor unit
+(:func:`cost.currency.money_text`), and parts shown next to their total add up to the shown
+total exactly (largest remainder, :func:`cost.breakdown.display_amounts`): the breakdown lines
+to ``total_cost``, the categories to ``total_cost``, the failure lines to ``failure_cost``.
+**Unit costs are exact** (:func:`cost.currency.unit_money_text`: the quotient as computed, to 18
+places, never fewer places than the minor unit), so a sub-cent cost per success reads
+``"0.000416666666666667"``, not ``"0.00"``: ``cost_per_success``, ``marginal_cost_per_run``,
+``failure_cost_per_run``, ``baseline_cost_per_run`` and the breakdown's ``unit_price``.
+Quantities (calls, CPU-seconds) are exact decimal strings. ``from`` is the first day, ``to``
+the day after the last (a half-open range, like the query parameters). A figure that does not
+exist (no success, no run, no baseline) is ``null``.
 """
 
 from __future__ import annotations
@@ -17,14 +20,19 @@ from decimal import Decimal
 from typing import Any
 
 from cost.breakdown import CATEGORIES, CostBreakdown, CostLine, display_amounts
-from cost.currency import money_text
+from cost.currency import money_text, unit_money_text
 from cost.money import tidy
-from cost.reports import FlowCost, FlowRoi, RoiReport
+from cost.release import SideSummary
+from cost.reports import FlowCost, FlowRoi, ReleaseResult, RoiReport
 from cost.usage import DateRange
 
 
 def _money(amount: Decimal | None, currency: str) -> str | None:
     return None if amount is None else money_text(amount, currency)
+
+
+def _unit(amount: Decimal | None, currency: str) -> str | None:
+    return None if amount is None else unit_money_text(amount, currency)
 
 
 def _shown(amounts: dict[int, Decimal], currency: str) -> dict[int, str]:
@@ -41,7 +49,7 @@ def _lines(lines: tuple[CostLine, ...], currency: str) -> list[dict[str, Any]]:
     shown = _shown(dict(enumerate(line.amount for line in lines)), currency)
     return [{"category": line.category, "label": line.label, "step": line.step,
              "partner": line.partner, "quantity": f"{tidy(line.quantity):f}", "unit": line.unit,
-             "unit_price": None if line.unit_price is None else f"{tidy(line.unit_price):f}",
+             "unit_price": _unit(line.unit_price, currency),
              "amount": shown[i]} for i, line in enumerate(lines)]
 
 
@@ -57,9 +65,10 @@ def breakdown_json(cost: CostBreakdown) -> dict[str, Any]:
         "successes": cost.successes,
         "failures": cost.failures,
         "total_cost": money_text(cost.total, currency),
-        "cost_per_success": _money(cost.cost_per_success, currency),
+        "cost_per_success": _unit(cost.cost_per_success, currency),
         "failure_cost": money_text(cost.failure_cost, currency),
-        "marginal_cost_per_run": _money(cost.marginal_cost_per_run, currency),
+        "failure_cost_per_run": _unit(cost.failure_cost_per_run, currency),
+        "marginal_cost_per_run": _unit(cost.marginal_cost_per_run, currency),
         "by_category": {c: shown[i] for i, c in enumerate(CATEGORIES)},
         "breakdown": _lines(cost.lines, currency),
         "failure_breakdown": _lines(cost.failure_lines, currency),
@@ -87,9 +96,9 @@ def flow_roi_json(roi: FlowRoi) -> dict[str, Any]:
         "baseline_cost": _money(roi.baseline_cost, currency),
         "actual_cost": money_text(roi.cost.total, currency),
         "savings": _money(roi.savings, currency),
-        "baseline_cost_per_run": None if series is None else money_text(series.baseline_per_run,
-                                                                         currency),
-        "cost_per_success": _money(roi.cost.cost_per_success, currency),
+        "baseline_cost_per_run": None if series is None else _unit(series.baseline_per_run,
+                                                                    currency),
+        "cost_per_success": _unit(roi.cost.cost_per_success, currency),
         "investment": None if series is None else money_text(series.build, currency),
         "net_return": None if series is None else money_text(series.net_return, currency),
         "payback_date": None if series is None else _payback(series.payback_date),
@@ -113,3 +122,43 @@ def roi_json(report: RoiReport) -> dict[str, Any]:
     return {**range_json(report.period), "flows": [flow_roi_json(f) for f in report.flows],
             "total": total}
 
+
+
+def _side(side: SideSummary, days: DateRange, currency: str | None) -> dict[str, Any]:
+    return {**range_json(days), "days_with_data": side.days, "successes": side.successes,
+            "failures": side.failures,
+            "success_rate": None if side.success_rate is None else float(side.success_rate),
+            "cost": None if currency is None else money_text(side.cost, currency),
+            "cost_per_success": None if currency is None else _unit(side.cost_per_success,
+                                                                    currency)}
+
+
+def release_json(result: ReleaseResult, currency: str | None) -> dict[str, Any]:
+    """One release of ``GET /api/v1/flows/{flow}/releases``: ``comparison`` is ``null`` until
+    the release day is complete; its sides cover as many calendar days each (``from``, ``to``:
+    the first day and the day after the last), ``success_rate`` is a fraction of the runs that
+    ended (``null`` when none did), the cost fields are ``null`` without a ``currency`` (a flow
+    without cost model). ``cost_per_success_ratio`` is after / before (0.88: 12 % cheaper)."""
+    release, days, found = result.release, result.days, result.comparison
+    comparison: dict[str, Any] | None = None
+    if days is not None and found is not None:
+        before = DateRange(days.first, release.day - timedelta(days=1))
+        ratio = None if currency is None else found.cost_per_success_ratio
+        comparison = {
+            "days_each_side": len(before),
+            "before": _side(found.before, before, currency),
+            "after": _side(found.after, DateRange(release.day, days.last), currency),
+            "cost_per_success_change": None if currency is None else _unit(
+                found.cost_per_success_change, currency),
+            "cost_per_success_ratio": None if ratio is None else f"{tidy(ratio):f}",
+        }
+    return {"version": release.version, "date": release.day.isoformat(), "note": release.note,
+            "comparison": comparison}
+
+
+def releases_json(flow: str, currency: str | None, last: date,
+                  results: tuple[ReleaseResult, ...]) -> dict[str, Any]:
+    """``GET /api/v1/flows/{flow}/releases``: every release of the flow in catalog order,
+    compared up to ``last`` (``to`` is the day after it)."""
+    return {"flow": flow, "currency": currency, "to": (last + timedelta(days=1)).isoformat(),
+            "releases": [release_json(r, currency) for r in results]}

@@ -8,6 +8,8 @@ them to the pure math (:mod:`cost.allocation`, :mod:`cost.roi`).
   that starts at the flow's ``investment.since`` (or at the window's first day without one)
   and ends with the window; and, for flows given a release day, cost per success and success
   rate on equal stretches of days before and after it (:func:`release_days`).
+- :func:`release_report` — every catalog release of one flow up to a last day, each compared
+  like that (a flow without cost model compares its success rate only).
 
 Raises :class:`~warehouse.errors.WarehouseError` when the warehouse fails and the cost room's
 errors (:mod:`cost.errors`) for inconsistent data.
@@ -20,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from catalog.model import Catalog, Flow
+from catalog.model import Catalog, Flow, Release
 from cost.allocation import allocate, allocate_daily
 from cost.breakdown import CostBreakdown, combine
 from cost.currency import catalog_currency
@@ -28,7 +30,7 @@ from cost.errors import CurrencyMismatchError
 from cost.money import exact
 from cost.queries import FlowUsage, flow_usage
 from cost.release import ReleaseComparison, compare_release
-from cost.roi import RoiSeries, baseline_cost_per_run, daily_results, roi_series
+from cost.roi import DailyResult, RoiSeries, baseline_cost_per_run, daily_results, roi_series
 from cost.spend_lines import flow_spend
 from cost.spend_store import load_spend
 from cost.usage import DateRange, SpendLine
@@ -151,10 +153,7 @@ def roi_report(wh: Warehouse, catalog: Catalog, period: DateRange, *,
                                    flow_spend(flow, costed, spend, calls))
         release = None
         if flow.name in compared:
-            shipped, around = compared[flow.name]  # as many days on each side
-            release = compare_release(
-                daily_results([d for d in every_day if d.period.first in around]), shipped,
-                span_days=len(around) // 2)
+            release = _compare(daily_results(every_day), *compared[flow.name])
         daily = [d for d in every_day if d.period.first >= history.first]
         window = combine([d for d in daily if d.period.first >= period.first])
         currency = window.currency
@@ -169,6 +168,51 @@ def roi_report(wh: Warehouse, catalog: Catalog, period: DateRange, *,
         flows.append(FlowRoi(flow.name, currency, window, baseline_cost, saved,
                              series, release))
     return _with_totals(catalog, period, history, tuple(flows))
+
+
+def _compare(days: Sequence[DailyResult], shipped: date, around: DateRange
+             ) -> ReleaseComparison:
+    """The comparison around ``shipped`` of the ``days`` within ``around`` (as many days on
+    each side, :func:`release_days`)."""
+    return compare_release([d for d in days if d.day in around], shipped,
+                           span_days=len(around) // 2)
+
+
+@dataclass(frozen=True)
+class ReleaseResult:
+    """One release of a flow and, once its day is complete, the ``days`` compared around it
+    (:func:`release_days`) and its ``comparison`` (both ``None`` while ``release.day`` is
+    after the last day compared)."""
+
+    release: Release
+    days: DateRange | None = None
+    comparison: ReleaseComparison | None = None
+
+
+def release_report(wh: Warehouse, catalog: Catalog, flow: Flow, last: date
+                   ) -> tuple[ReleaseResult, ...]:
+    """Every release of ``flow`` in catalog order, each compared over :func:`release_days`
+    up to ``last`` (e.g. the last complete day), from one read of the days they cover. A flow
+    with a cost model is costed as :func:`flow_cost` costs it; one without compares successes
+    and failures only (its costs read zero: callers show none)."""
+    compared = {r.day: release_days(r.day, last) for r in flow.releases if r.day <= last}
+    if not compared:
+        return tuple(ReleaseResult(r) for r in flow.releases)
+    read = DateRange(min(d.first for d in compared.values()),
+                     max(d.last for d in compared.values()))
+    if flow.cost is None:
+        usage = flow_usage(wh, [flow], read, failed=False)[flow.name]
+        days = tuple(DailyResult(d.day, Decimal(0), d.successes, d.failures)
+                     for d in usage.days)
+    else:
+        spend = load_spend(wh, read)
+        costed = costed_flows(catalog)
+        found = flow_usage(wh, _sharers(flow, costed, spend), read, failed=False)
+        days = daily_results(allocate_daily(flow, read, found[flow.name].days,
+                                            flow_spend(flow, costed, spend,
+                                                       _partner_calls(found))))
+    return tuple(ReleaseResult(r, compared[r.day], _compare(days, r.day, compared[r.day]))
+                 if r.day in compared else ReleaseResult(r) for r in flow.releases)
 
 
 def _with_totals(catalog: Catalog, period: DateRange, history: DateRange,

@@ -4,6 +4,11 @@
   (:func:`cost.reports.flow_cost`, body :func:`cost.documents.cost_json`).
 - ``GET /api/v1/roi?from=&to=`` — every costed flow's return and the total
   (:func:`cost.reports.roi_report`, body :func:`cost.documents.roi_json`).
+- ``GET /api/v1/flows/{flow}/releases?to=`` — every catalog release of the flow, with success
+  rate and cost per success on equal stretches of complete days (at most 14) before and after
+  it, up to the day before ``to`` (default today, so the last complete UTC day)
+  (:func:`cost.reports.release_report`, body :func:`cost.documents.releases_json`). A flow
+  without cost model compares its success rate only.
 - ``POST /api/v1/costs`` — import spend lines ``{"lines": [{"id", "date", "flow" | "partner",
   "category", "amount", "currency", "source"}]}`` (:mod:`cost.spend_lines`); idempotent on
   ``(source, id)``: a line sent again replaces the stored one. Answers ``{"received", "new",
@@ -28,9 +33,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, HTTPException, Query
 
 from catalog.model import Catalog, Flow
-from cost.documents import cost_json, range_json, roi_json
+from cost.documents import cost_json, range_json, releases_json, roi_json
 from cost.errors import CostValueError, NoCostModelError, SpendInputError
-from cost.reports import flow_cost, roi_report
+from cost.reports import flow_cost, release_report, roi_report
 from cost.spend_lines import check_against_catalog, line_json, parse_lines
 from cost.spend_store import load_spend, store_spend, stored_keys
 from cost.usage import DateRange
@@ -112,11 +117,15 @@ def cost_router(catalog: Catalog, warehouse: Callable[[], Warehouse | None], *,
         except CostValueError as exc:
             raise HTTPException(400, f"{action} failed: {exc}") from exc
 
-    def costed(name: str) -> Flow:
+    def find(name: str) -> Flow:
         flow = catalog.flow(name)
         if flow is None:
             known = ", ".join(f.name for f in catalog.flows) or "none"
             raise HTTPException(404, f"no flow named {name!r} in the catalog (flows: {known})")
+        return flow
+
+    def costed(name: str) -> Flow:
+        flow = find(name)
         if flow.cost is None:
             raise HTTPException(404, f"flow {name!r} declares no cost model (a cost section "
                                      f"with a currency)")
@@ -133,6 +142,21 @@ def cost_router(catalog: Catalog, warehouse: Callable[[], Warehouse | None], *,
         period = parse_range(start, end, clock().astimezone(UTC).date())
         wh = ready()
         return cost_json(run("cost query", lambda: flow_cost(wh, catalog, chosen, period)))
+
+    @router.get("/api/v1/flows/{flow}/releases", responses=errors,
+                summary="Success rate and cost per success before and after each release")
+    def releases_route(
+        flow: str,
+        end: str | None = Query(None, alias="to", description="day after the last day "
+                                "compared, YYYY-MM-DD; default today"),
+    ) -> dict[str, Any]:
+        chosen = find(flow)
+        today = clock().astimezone(UTC).date()
+        last = parse_day("to", end, today) - timedelta(days=1)
+        wh = ready()
+        found = run("release query", lambda: release_report(wh, catalog, chosen, last))
+        return releases_json(chosen.name, None if chosen.cost is None else chosen.cost.currency,
+                             last, found)
 
     @router.get("/api/v1/roi", responses={503: errors[503]},
                 summary="Savings against the manual baseline, net return and payback date")

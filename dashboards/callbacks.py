@@ -12,17 +12,16 @@ from urllib.parse import parse_qs
 
 from dash import Dash, Input, Output, State, html
 
-from dashboards import figures, layouts, run_figures
+from dashboards import figures, layouts, run_figures, tables
 from dashboards.errors import DashboardError
 from dashboards.facade import ReadModel
+from dashboards.layouts import PREFIX
 from dashboards.model import PERIODS, FlowHealthCard, Oncall, Scorecard
+from dashboards.tiles import headline_tiles
 from dashboards.wording import (
     dead_letter_sentence,
-    duration,
     flow_time_sentence,
     headline,
-    money,
-    percent,
     release_sentence,
 )
 from warehouse.correlations import Timeline
@@ -41,37 +40,35 @@ def _guarded(render: Callable[[], Any]) -> Any:
         return layouts.notice(str(exc), kind="error")
 
 
-def executive_body(model: ReadModel, card: Scorecard) -> list[Any]:
-    """The executive page's content for a scorecard."""
+def executive_body(model: ReadModel, card: Scorecard, prefix: str = PREFIX) -> list[Any]:
+    """The executive page's content for a scorecard: headline tiles and sentences, the
+    scorecard table, attainment and budget figures, the budget by partner and the release
+    comparison; every table with its CSV download."""
     if not card.flows:
         return [layouts.notice("no flows in the catalog: start flowscope with "
                                "--catalog flows.yaml to describe your flows")]
     name = PERIODS[card.key]
     out: list[Any] = [layouts.notice(w, kind="error") for w in card.warnings]
     out.append(html.P(f"{name}: {card.days.first} to {card.days.last}; SLOs over their own "
-                      f"periods; as of {card.at:%Y-%m-%d %H:%M:%S} UTC", id="exec-period-text"))
+                      f"periods; as of {card.at:%Y-%m-%d %H:%M:%S} UTC", id="exec-period-text",
+                      className="fs-muted"))
     if all(s.sli is None for c in card.flows for s in c.slos):
         out.append(layouts.notice(_no_runs_hint(model)))
+    out.append(layouts.tiles(headline_tiles(card)))
     out.append(html.Ul([html.Li(headline(c, name), className="headline") for c in card.flows],
-                       id="exec-headlines"))
-    rows = [(c.flow, s.name, percent(s.objective), percent(s.sli),
-             percent(s.budget_remaining), money(c.cost_per_success, c.currency),
-             money(c.savings, c.currency),
-             c.payback.isoformat() if c.payback else "not yet" if c.savings is not None
-             else "n/a")
-            for c in card.flows for s in (c.slos or (None,)) if s is not None]
-    out.append(layouts.table("exec-table", ("flow", "SLO", "objective", "attainment",
-                                            "budget left", "cost per success",
-                                            "savings", "payback"), rows))
+                       id="exec-headlines", className="fs-headlines"))
+    out.append(html.H2("Scorecard"))
+    out.append(layouts.table("exec-table", tables.scorecard_table(card),
+                             layouts.download_href(prefix, "scorecard", period=card.key)))
     if any(c.slos for c in card.flows):
         out.append(layouts.graph("exec-attainment", figures.attainment_figure(card.flows)))
         out.append(layouts.graph("exec-budget", figures.budget_figure(card.flows)))
-    out.extend(_partner_section(card))
-    out.extend(_release_section(card))
+    out.extend(_partner_section(card, prefix))
+    out.extend(_release_section(card, prefix))
     return out
 
 
-def _partner_section(card: Scorecard) -> list[Any]:
+def _partner_section(card: Scorecard, prefix: str) -> list[Any]:
     out: list[Any] = [html.H2("Error budget by partner")]
     if not any(c.partners for c in card.flows):
         out.append(layouts.notice(
@@ -80,14 +77,12 @@ def _partner_section(card: Scorecard) -> list[Any]:
             "partner in the catalog to see vendors here)", kind="empty"))
         return out
     out.append(layouts.graph("exec-partners", figures.partner_budget_figure(card.flows)))
-    out.append(layouts.table(
-        "exec-partner-table", ("flow", "SLO", "partner", "bad runs", "budget used", "steps"),
-        [(c.flow, p.slo, p.partner, p.bad, percent(p.consumed), ", ".join(p.steps) or "-")
-         for c in card.flows for p in c.partners]))
+    out.append(layouts.table("exec-partner-table", tables.partner_table(card),
+                             layouts.download_href(prefix, "partners", period=card.key)))
     return out
 
 
-def _release_section(card: Scorecard) -> list[Any]:
+def _release_section(card: Scorecard, prefix: str) -> list[Any]:
     out: list[Any] = [html.H2("Before and after the latest release")]
     shown = [c for c in card.flows if c.release is not None]
     if not shown:
@@ -98,23 +93,23 @@ def _release_section(card: Scorecard) -> list[Any]:
         return out
     out.append(html.Ul([html.Li(release_sentence(c.flow, c.release, c.currency),
                                 className="release")
-                        for c in shown if c.release is not None], id="exec-releases"))
+                        for c in shown if c.release is not None], id="exec-releases",
+                       className="fs-headlines"))
+    out.append(layouts.table("exec-release-table", tables.release_table(card),
+                             layouts.download_href(prefix, "releases", period=card.key)))
     out.append(layouts.graph("exec-release", figures.release_figure(shown)))
     return out
 
 
-def oncall_body(model: ReadModel, view: Oncall) -> list[Any]:
+def oncall_body(model: ReadModel, view: Oncall, prefix: str = PREFIX) -> list[Any]:
     """The on-call page's content."""
     out: list[Any] = [layouts.notice(w, kind="error") for w in dict.fromkeys(view.warnings)]
-    out.append(html.P(f"as of {view.at:%Y-%m-%d %H:%M:%S} UTC"))
+    out.append(html.P(f"as of {view.at:%Y-%m-%d %H:%M:%S} UTC", className="fs-muted"))
     firing = [a for a in view.alerts if a.status == "firing"]
     out.append(html.H2(f"Alerts ({len(firing)} firing)"))
     if view.alerts:
-        out.append(layouts.table("oncall-alerts", ("alert", "flow", "severity", "status",
-                                                   "since", "summary"),
-                                 [(a.name, a.flow, a.severity, a.status,
-                                   f"{a.since:%Y-%m-%d %H:%M:%S} UTC" if a.since else "", a.summary)
-                                  for a in view.alerts]))
+        out.append(layouts.table("oncall-alerts", tables.alerts_table(view.alerts),
+                                 layouts.download_href(prefix, "alerts")))
     else:
         out.append(layouts.notice("no alerts firing or pending", kind="empty"))
     if not view.tiers:
@@ -125,11 +120,12 @@ def oncall_body(model: ReadModel, view: Oncall) -> list[Any]:
             out.append(layouts.notice(_no_runs_hint(model)))
         out.append(layouts.graph("oncall-burn", figures.burn_rate_figure(view.tiers)))
         out.append(layouts.graph("oncall-burndown", figures.burndown_figure(view.burndown)))
-    out.extend(_health_section(model, view.health))
+    out.extend(_health_section(model, view.health, prefix))
     return out
 
 
-def _health_section(model: ReadModel, cards: tuple[FlowHealthCard, ...]) -> list[Any]:
+def _health_section(model: ReadModel, cards: tuple[FlowHealthCard, ...], prefix: str
+                    ) -> list[Any]:
     """Per flow: dead letters in the last 24 h and the oldest one waiting, then lag, retries
     and dead letters per step. Ids carry the flow's position in the catalog (0, 1, ...)."""
     if not cards:  # no flow, or the health could not be read (a warning says why)
@@ -150,16 +146,13 @@ def _health_section(model: ReadModel, cards: tuple[FlowHealthCard, ...]) -> list
                                       f"step has lag or retries; {_no_runs_hint(model)}"))
         else:
             out.append(layouts.table(
-                f"oncall-steps-table-{i}", ("step", "waiting", "lag (oldest waiting)",
-                                            "runs retried", "extra attempts", "dead letters"),
-                [(s.step, s.waiting,
-                  "none waiting" if s.lag_seconds is None else duration(s.lag_seconds),
-                  s.retried_runs, s.retries, s.dead_letters) for s in card.steps]))
+                f"oncall-steps-table-{i}", tables.steps_table(card),
+                layouts.download_href(prefix, "steps", flow=card.flow)))
             out.append(layouts.graph(f"oncall-steps-{i}", run_figures.step_figure(card)))
     return out
 
 
-def trace_body(model: ReadModel, correlation_id: str) -> list[Any]:
+def trace_body(model: ReadModel, correlation_id: str, prefix: str = PREFIX) -> list[Any]:
     """The trace explorer's content for one id."""
     if not correlation_id.strip():
         return [layouts.notice("type an order id (or any correlation id) and press Enter")]
@@ -179,11 +172,10 @@ def trace_body(model: ReadModel, correlation_id: str) -> list[Any]:
             out.append(layouts.notice(f"failed at {where}".strip(), kind="error"))
     out.append(layouts.graph("trace-waterfall", figures.waterfall_figure(timeline)))
     out.extend(_flow_time_section(model, timeline))
-    out.append(layouts.table(
-        "trace-table", ("#", "time (UTC)", "kind", "service", "name", "ms", "status"),
-        [(i + 1, f"{it.time:%Y-%m-%d %H:%M:%S.%f}"[:-3], it.kind, it.service or it.event_source,
-          it.name, f"{it.duration_ms:,.1f}", it.status)
-         for i, it in enumerate(timeline.items)]))
+    out.append(html.H2("Every hop"))
+    out.append(layouts.table("trace-table", tables.trace_table(timeline),
+                             layouts.download_href(prefix, "trace",
+                                                   id=timeline.correlation_id)))
     return out
 
 
@@ -225,13 +217,13 @@ def register(app: Dash, model: ReadModel) -> None:
 
     @app.callback(Output("exec-body", "children"), Input("exec-period", "value"))
     def executive(period: str) -> Any:
-        return _guarded(lambda: executive_body(model, model.scorecard(period)))
+        return _guarded(lambda: executive_body(model, model.scorecard(period), prefix))
 
     @app.callback(Output("oncall-body", "children"), Input("oncall-refresh", "n_clicks"))
     def oncall(_clicks: int) -> Any:
-        return _guarded(lambda: oncall_body(model, model.oncall()))
+        return _guarded(lambda: oncall_body(model, model.oncall(), prefix))
 
     @app.callback(Output("trace-body", "children"), Input("trace-go", "n_clicks"),
                   Input("trace-id", "value"))
     def trace(_clicks: int, correlation_id: str | None) -> Any:
-        return _guarded(lambda: trace_body(model, correlation_id or ""))
+        return _guarded(lambda: trace_body(model, correlation_id or "", prefix))

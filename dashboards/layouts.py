@@ -1,94 +1,151 @@
-"""Page layouts and the small components they share: navigation, tables, notices.
+"""Page layouts and the small components they share: navigation, status legend, tiles, tables
+with their CSV download, notices.
 
-Layouts hold placeholders (``*-body``) that :mod:`dashboards.callbacks` fills inside
-``dcc.Loading``; nothing here reads data.
+The look is Bootstrap 5 through dash-bootstrap-components (containers, cards, tables that
+scroll inside their box, alerts) plus the small stylesheet ``dashboards/assets/flowscope.css``
+(type scale, spacing, the status colours of :mod:`dashboards.style`). Layouts hold placeholders
+(``*-body``) that :mod:`dashboards.callbacks` fills inside ``dcc.Loading``; nothing here reads
+data.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlencode
 
+import dash_bootstrap_components as dbc
+import plotly.graph_objects as go
 from dash import dcc, html
 
 from dashboards.model import DEFAULT_PERIOD, PERIODS
+from dashboards.style import STATUS_MARKS
+from dashboards.tables import TableView
+from dashboards.tiles import Tile
 
+PREFIX = "/dashboards/"
+"""Where the composition root mounts the pages."""
 PAGES: dict[str, str] = {"executive": "Executive", "oncall": "On-call",
                          "trace": "Trace explorer"}
 """Page paths (under the prefix) and their titles."""
 
 
-def nav(prefix: str, current: str) -> html.Nav:
-    """Links to every page; the current one in bold."""
-    return html.Nav([
-        html.A(title, href=f"{prefix}{path}", id=f"nav-{path}",
-               style={"marginRight": "1.5em", "fontWeight": "bold" if path == current else
-                      "normal"})
-        for path, title in PAGES.items()], style={"margin": "0.5em 0 1em"})
+def nav(prefix: str, current: str) -> dbc.Nav:
+    """Links to every page; the current one highlighted."""
+    return dbc.Nav([
+        dbc.NavItem(dbc.NavLink(title, href=f"{prefix}{path}", id=f"nav-{path}",
+                                active=path == current))
+        for path, title in PAGES.items()], pills=True, className="fs-nav mb-2")
 
 
-def notice(text: str, *, kind: str = "empty") -> html.Div:
+def status_legend() -> html.Div:
+    """What the status colours and marks mean (every page shows it)."""
+    return html.Div([html.Span("Status:", className="fs-legend-title"), *[
+        html.Span([html.Span(mark, className=f"fs-mark fs-status-{key}"), f" {meaning}"],
+                  className="fs-legend-item")
+        for key, (mark, _colour, meaning) in STATUS_MARKS.items()]],
+        className="fs-legend", id="status-legend")
+
+
+def notice(text: str, *, kind: str = "empty") -> dbc.Alert:
     """An empty state (``kind='empty'``), an error (``kind='error'``) or a run that recovered
     from a failure (``kind='recovered'``), shown in the page."""
-    colour = {"error": "#8a1c1c", "recovered": "#8a5a00"}.get(kind, "#555")
-    return html.Div(text, className=f"notice notice-{kind}", role="alert" if kind == "error"
-                    else "status", style={"color": colour, "padding": "1em",
-                                          "border": f"1px solid {colour}",
-                                          "borderRadius": "4px", "margin": "1em 0"})
+    colour = {"error": "danger", "recovered": "warning"}.get(kind, "secondary")
+    return dbc.Alert(text, color=colour, className=f"notice notice-{kind} my-2")
 
 
-def table(table_id: str, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> html.Table:
-    """A plain HTML table."""
-    cell = {"padding": "0.3em 0.8em", "borderBottom": "1px solid #ddd", "textAlign": "left"}
-    return html.Table([
-        html.Thead(html.Tr([html.Th(h, style=cell) for h in headers])),
-        html.Tbody([html.Tr([html.Td(str(v), style=cell) for v in row]) for row in rows]),
-    ], id=table_id, style={"borderCollapse": "collapse", "margin": "1em 0"})
+def tiles(found: Sequence[Tile]) -> dbc.Row:
+    """Headline tiles in a row (stacked on a phone)."""
+    return dbc.Row([
+        dbc.Col(dbc.Card(dbc.CardBody([
+            html.Div(t.title, className="fs-tile-title"),
+            *[html.Div([html.Span(label, className="fs-tile-label") if label else None,
+                        html.Span(figure, className="fs-tile-figure")],
+                       className="fs-tile-line") for label, figure in t.lines],
+            html.Div(t.detail, className="fs-tile-detail")]),
+            className=f"fs-tile fs-tile-{t.status or 'plain'} h-100", id=f"tile-{t.key}"),
+            xs=12, md=4)
+        for t in found], className="g-3 mb-3", id="exec-tiles")
 
 
-def graph(graph_id: str, figure: Any) -> dcc.Graph:
-    """A graph without Plotly's logo."""
-    return dcc.Graph(id=graph_id, figure=figure, config={"displaylogo": False})
+def download_href(prefix: str, name: str, **query: str) -> str:
+    """Where the CSV of table ``name`` is downloaded (:mod:`dashboards.downloads`)."""
+    return f"{prefix}csv/{name}" + (f"?{urlencode(query)}" if query else "")
 
 
-def _page(prefix: str, current: str, *children: Any) -> html.Div:
-    return html.Div([html.H1(f"flowscope · {PAGES[current]}"), nav(prefix, current), *children],
-                    style={"fontFamily": "sans-serif", "margin": "0 2em"})
+def table(table_id: str, view: TableView, csv_href: str) -> html.Div:
+    """A table that scrolls inside its box, with a "Download CSV" link beside it; cells with a
+    status carry its colour and mark."""
+    shown = view.page_columns()
+    head = html.Thead(html.Tr([html.Th(view.columns[i].title, scope="col") for i in shown]))
+    body = html.Tbody([html.Tr([
+        html.Td(row[i].shown, className=f"fs-status-{row[i].status}" if row[i].status else None)
+        for i in shown]) for row in view.rows])
+    return html.Div([
+        html.Div(html.A("Download CSV", href=csv_href, download=f"{view.name}.csv",
+                        id=f"{table_id}-csv", className="btn btn-outline-secondary btn-sm"),
+                 className="fs-table-tools"),
+        html.Div(dbc.Table([head, body], id=table_id, size="sm", striped=True, hover=True,
+                           className="mb-0"), className="table-responsive fs-table"),
+    ], className="fs-table-block")
 
 
-def executive(prefix: str) -> html.Div:
+def graph(graph_id: str, figure: go.Figure) -> html.Figure:
+    """A graph that follows its box's width, without Plotly's tool bar (drag to zoom and
+    double-click to reset still work; on a phone the bar covered the legend). The figure's
+    title moves out of the plot into a caption above it, where it wraps on a phone."""
+    title = figure.layout.title.text
+    shown = go.Figure(figure)
+    shown.update_layout(title=None)
+    return html.Figure([
+        html.Figcaption(title, className="fs-figure-title") if title else None,
+        dcc.Graph(id=graph_id, figure=shown, className="fs-graph",
+                  config={"displaylogo": False, "responsive": True,
+                          "displayModeBar": False})], className="fs-figure")
+
+
+def _page(prefix: str, current: str, *children: Any) -> dbc.Container:
+    return dbc.Container([
+        html.H1(f"flowscope · {PAGES[current]}", className="fs-title"),
+        nav(prefix, current), status_legend(), *children], fluid=True, className="fs-page")
+
+
+def executive(prefix: str) -> dbc.Container:
     """Per-flow scorecard over a chosen period."""
     return _page(prefix, "executive",
                  dcc.RadioItems(id="exec-period", value=DEFAULT_PERIOD, inline=True,
                                 options=[{"label": v, "value": k} for k, v in PERIODS.items()],
-                                inputStyle={"marginRight": "0.3em", "marginLeft": "1em"}),
+                                className="fs-period", inputClassName="form-check-input me-1",
+                                labelClassName="form-check-label me-3"),
                  dcc.Loading(html.Div(id="exec-body"), type="default"))
 
 
-def oncall(prefix: str) -> html.Div:
+def oncall(prefix: str) -> dbc.Container:
     """Burn rates per tier, budget burn-down, alerts, and each flow's dead letters, lag and
     retries per step; refreshed by the button."""
     return _page(prefix, "oncall",
-                 html.Button("Refresh", id="oncall-refresh", n_clicks=0),
+                 dbc.Button("Refresh", id="oncall-refresh", n_clicks=0, color="primary",
+                            size="sm"),
                  dcc.Loading(html.Div(id="oncall-body"), type="default"))
 
 
-def trace(prefix: str, correlation_id: str) -> html.Div:
+def trace(prefix: str, correlation_id: str) -> dbc.Container:
     """Search box for a correlation id (prefilled from ``?id=``), the run's waterfall and its
     flow time on its flow's histogram."""
     return _page(prefix, "trace",
                  html.Div([
                      dcc.Input(id="trace-id", type="search", value=correlation_id,
                                placeholder="order id, e.g. A-1042", debounce=True,
-                               style={"width": "22em", "marginRight": "0.5em"}),
-                     html.Button("Look up", id="trace-go", n_clicks=0)]),
+                               className="form-control fs-search"),
+                     dbc.Button("Look up", id="trace-go", n_clicks=0, color="primary")],
+                     className="input-group fs-search-group"),
                  dcc.Loading(html.Div(id="trace-body"), type="default"))
 
 
-def index(prefix: str) -> html.Div:
+def index(prefix: str) -> dbc.Container:
     """The landing page: what each page is for."""
-    return html.Div([
-        html.H1("flowscope dashboards"),
+    return dbc.Container([
+        html.H1("flowscope dashboards", className="fs-title"),
         html.Ul([
             html.Li([html.A("Executive", href=f"{prefix}executive"),
                      ": SLO attainment, budget, cost per success and return, per flow"]),
@@ -98,7 +155,7 @@ def index(prefix: str) -> html.Div:
             html.Li([html.A("Trace explorer", href=f"{prefix}trace"),
                      ": every hop of one order, spans and events interleaved, and its flow "
                      "time against its flow's other runs"]),
-        ])], style={"fontFamily": "sans-serif", "margin": "0 2em"})
+        ])], fluid=True, className="fs-page")
 
 
 def shell() -> html.Div:

@@ -2,8 +2,8 @@
 histogram for the trace page. Pure: read-model values in, :class:`plotly.graph_objects.Figure`
 out.
 
-Durations are drawn in one unit per figure, chosen by :func:`time_unit` from the longest one
-drawn; counts are runs.
+Durations are drawn in seconds on axes ticked in human units (:func:`dashboards.axes.
+duration_axis`: ``0``, ``30 s``, ``1 min``, ...); counts are runs.
 """
 
 from __future__ import annotations
@@ -13,23 +13,14 @@ from collections.abc import Sequence
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from dashboards import style
+from dashboards.axes import duration_axis
 from dashboards.figures import ERROR_COLOUR, EVENT_COLOUR, OK_COLOUR, WAIT_COLOUR, apply_layout
 from dashboards.model import FlowHealthCard, FlowTimeBar, FlowTimeView
 from dashboards.wording import duration
 
-TIME_UNITS = ((86_400.0, "d"), (3_600.0, "h"), (60.0, "min"), (1.0, "s"), (0.001, "ms"))
-"""Units a figure may draw durations in: (seconds per unit, name)."""
-RETRY_COLOUR = "#e9c46a"
-THRESHOLD_COLOUR = "#6d597a"
-
-
-def time_unit(longest_seconds: float) -> tuple[float, str]:
-    """The largest unit the longest duration drawn spans at least twice: 119 s → seconds,
-    120 s → minutes, 2 h → hours; milliseconds below 2 s."""
-    for size, name in TIME_UNITS:
-        if longest_seconds >= 2 * size:
-            return size, name
-    return TIME_UNITS[-1]
+RETRY_COLOUR = style.WARN
+THRESHOLD_COLOUR = style.THRESHOLD
 
 
 def _runs_axis(most: int) -> dict[str, object]:
@@ -54,14 +45,14 @@ def step_figure(card: FlowHealthCard) -> go.Figure:
     """Per step: the lag (how long the oldest waiting run has waited, left) and the runs
     retried, the extra attempts and the dead letters (right)."""
     steps = [s.step for s in card.steps]
-    size, unit = time_unit(max((s.lag_seconds or 0.0 for s in card.steps), default=0.0))
+    longest = max((s.lag_seconds or 0.0 for s in card.steps), default=0.0)
     waiting = any(s.lag_seconds is not None for s in card.steps)
     fig = make_subplots(rows=1, cols=2, subplot_titles=(
-        f"lag: oldest waiting run ({unit})" if waiting else "lag: no run waits at any step",
-        "retries and dead letters (runs)"))
+        "lag:<br>oldest waiting run" if waiting else "lag:<br>no run waits at any step",
+        "retries and<br>dead letters (runs)"))
     fig.add_trace(go.Bar(
         name="lag", x=steps, marker_color=WAIT_COLOUR,
-        y=[None if s.lag_seconds is None else s.lag_seconds / size for s in card.steps],
+        y=[s.lag_seconds for s in card.steps],
         text=["none waiting" if s.lag_seconds is None else
               f"{duration(s.lag_seconds)} ({s.waiting} waiting)" for s in card.steps],
         textposition="auto"), row=1, col=1)
@@ -71,18 +62,21 @@ def step_figure(card: FlowHealthCard) -> go.Figure:
             ("dead letters", ERROR_COLOUR, [s.dead_letters for s in card.steps])):
         fig.add_trace(go.Bar(name=name, x=steps, y=values, marker_color=colour), row=1, col=2)
     fig.update_yaxes(rangemode="tozero")
+    if waiting:
+        fig.update_yaxes(duration_axis(longest), row=1, col=1)
     if max((max(s.retried_runs, s.retries, s.dead_letters) for s in card.steps), default=0) < 5:
         fig.update_yaxes(dtick=1, row=1, col=2)
     fig.update_layout(barmode="group", height=340)
     apply_layout(fig, f"{card.flow}: steps over the last 24 h")
-    fig.update_layout(margin={"t": 90})  # room for the subplot titles under the title
+    # the subplot titles sit where the legend would: the legend goes below the plots
+    fig.update_layout(legend={"y": -0.2, "yanchor": "top"}, margin={"b": 10, "t": 70})
     return fig
 
 
-def _bars(name: str, bars: Sequence[FlowTimeBar], size: float, colour: str) -> go.Bar:
+def _bars(name: str, bars: Sequence[FlowTimeBar], colour: str) -> go.Bar:
     return go.Bar(
-        name=name, x=[(b.start_s + b.end_s) / 2 / size for b in bars],
-        width=[(b.end_s - b.start_s) / size for b in bars], y=[b.runs for b in bars],
+        name=name, x=[(b.start_s + b.end_s) / 2 for b in bars],
+        width=[b.end_s - b.start_s for b in bars], y=[b.runs for b in bars],
         marker_color=colour,
         customdata=[f"{duration(b.start_s)} or more" if b.overflow else
                     f"{duration(b.start_s)} to {duration(b.end_s)}" for b in bars],
@@ -97,27 +91,25 @@ def flow_time_figure(view: FlowTimeView) -> go.Figure:
     overflow = [b for b in view.bars if b.overflow]
     longest = max([*(b.end_s for b in view.bars), *(t for _, t in view.thresholds),
                    view.run_seconds or 0.0])
-    size, unit = time_unit(longest)
     top = max((b.runs for b in view.bars), default=0) * 1.05 or 1.0
-    traces = [_bars("runs", regular, size, OK_COLOUR)]
+    traces = [_bars("runs", regular, OK_COLOUR)]
     if overflow:
-        traces.append(_bars(f"{duration(overflow[0].start_s)} or more", overflow, size,
-                            WAIT_COLOUR))
+        traces.append(_bars(f"{duration(overflow[0].start_s)} or more", overflow, WAIT_COLOUR))
     for name, seconds in view.thresholds:
         traces.append(go.Scatter(
-            name=f"SLO {name}: {duration(seconds)}", x=[seconds / size] * 2, y=[0, top],
+            name=f"SLO {name}: {duration(seconds)}", x=[seconds] * 2, y=[0, top],
             mode="lines", line={"color": THRESHOLD_COLOUR, "dash": "dash", "width": 2}))
     if view.run_seconds is not None:
         at = view.run_seconds
         if overflow and at >= overflow[0].start_s:
             at = (overflow[0].start_s + overflow[0].end_s) / 2
         traces.append(go.Scatter(
-            name=f"this run: {duration(view.run_seconds)}", x=[at / size] * 2, y=[0, top],
+            name=f"this run: {duration(view.run_seconds)}", x=[at] * 2, y=[0, top],
             mode="lines", line={"color": EVENT_COLOUR if view.outcome == "succeeded"
                                 else ERROR_COLOUR, "width": 3}))
     fig = go.Figure(traces)
     fig.update_layout(bargap=0.05, height=340)
     days = round((view.end - view.start).total_seconds() / 86_400)
     return apply_layout(fig, f"{view.flow}: flow time of the runs that succeeded in the last "
-                        f"{days} days", xaxis={"title": f"flow time ({unit})"},
+                        f"{days} days", xaxis={"title": "flow time", **duration_axis(longest)},
                         yaxis=_runs_axis(max((b.runs for b in view.bars), default=0)))

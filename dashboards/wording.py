@@ -1,54 +1,44 @@
 """Plain-words sentences for the pages. Pure: values in, text out.
 
-Percentages show one decimal (``99.5 %``), money two places with the currency code
-(``EUR 1.17``).
+Numbers follow the rules the API's readers, the CLI and the alert texts share: percentages
+:func:`slo.percent.percent_text` (as many decimals as keep the verdict visible: ``99.87 %``
+against ``99.9 %``), money :func:`cost.currency.display_money` (``USD 1,204.50``; unit costs to
+3 significant digits, ``USD 0.000417``), durations :func:`catalog.durations.human_duration`
+(``41 min 30 s``).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from datetime import timedelta
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 
+from catalog.durations import human_duration
+from cost.currency import display_money
 from dashboards.model import FlowCard, FlowHealthCard, FlowTimeView, ReleaseView, SloCard
-
-_CENT = Decimal("0.01")
-
-
-def percent(fraction: float | None) -> str:
-    """``0.9953`` → ``99.5 %``; ``None`` → ``n/a``."""
-    return "n/a" if fraction is None else f"{fraction * 100:.1f} %"
+from slo.percent import percent_text
 
 
-def money(amount: Decimal | None, currency: str | None) -> str:
-    """``Decimal("1.168")`` in ``EUR`` → ``EUR 1.17``; ``None`` → ``n/a``."""
-    if amount is None:
+def percent(fraction: float | Decimal | None, against: Iterable[float | Decimal] = (), *,
+            exact: bool = False) -> str:
+    """``0.99873`` against ``0.999`` → ``99.87 %``; ``None`` → ``n/a``
+    (:func:`slo.percent.percent_text`)."""
+    return percent_text(fraction, tuple(against), exact=exact)
+
+
+def money(amount: Decimal | None, currency: str | None, *, unit: bool = False) -> str:
+    """``Decimal("1204.5")`` in ``USD`` → ``USD 1,204.50``; a unit cost (``unit=True``)
+    ``0.000416666`` → ``USD 0.000417``; ``None`` → ``n/a``
+    (:func:`cost.currency.display_money`)."""
+    if amount is None or currency is None:
         return "n/a"
-    rounded = amount.quantize(_CENT, rounding=ROUND_HALF_EVEN)
-    return f"{currency or ''} {rounded:,}".strip()
-
-
-_UNITS = ((86_400, "d"), (3_600, "h"), (60, "min"), (1, "s"))
+    return display_money(amount, currency, unit=unit)
 
 
 def duration(seconds: float) -> str:
-    """A duration in words, two units at most (the smaller one truncated): ``0.4`` →
-    ``400 ms``, ``9.46`` → ``9.5 s``, ``72`` → ``1 min 12 s``, ``11_550`` → ``3 h 12 min``,
-    ``90_061`` → ``1 d 1 h``."""
-    if round(seconds * 1000) < 1000:
-        return f"{max(round(seconds * 1000), 0)} ms"
-    if round(seconds, 1) < 10:
-        return f"{round(seconds, 1):g} s"
-    whole = round(seconds)
-    for i, (size, name) in enumerate(_UNITS):
-        if whole >= size:
-            text = f"{whole // size} {name}"
-            if size > 1:
-                smaller, smaller_name = _UNITS[i + 1]
-                rest = whole % size // smaller
-                text += f" {rest} {smaller_name}" if rest else ""
-            return text
-    raise AssertionError("unreachable: whole >= 10 s")
+    """``2_490`` → ``41 min 30 s`` (:func:`catalog.durations.human_duration`)."""
+    return human_duration(seconds)
 
 
 def _runs(count: int) -> str:
@@ -102,8 +92,8 @@ def slo_sentence(slo: SloCard) -> str:
     budget = slo.budget_remaining
     left = ("the error budget is spent" if budget is not None and budget <= 0
             else f"{percent(budget)} of the error budget is left")
-    return (f"{slo.name}: {percent(slo.sli)} of {slo.runs} runs were good, {verdict} the "
-            f"{percent(slo.objective)} objective; {left}")
+    return (f"{slo.name}: {percent(slo.sli, (slo.objective,))} of {slo.runs} runs were good, "
+            f"{verdict} the {percent(slo.objective, exact=True)} objective; {left}")
 
 
 def headline(card: FlowCard, period_name: str) -> str:
@@ -115,16 +105,17 @@ def headline(card: FlowCard, period_name: str) -> str:
         worst = min(card.slos, key=lambda s: 2.0 if s.sli is None else s.sli - s.objective)
         if worst.sli is None:
             parts.append(f"{card.flow} has no finished runs yet")
-        elif worst.sli >= worst.objective:
-            parts.append(f"{card.flow} is meeting its objectives "
-                         f"({percent(worst.sli)} against {percent(worst.objective)})")
         else:
-            parts.append(f"{card.flow} is missing its {worst.name} objective "
-                         f"({percent(worst.sli)} against {percent(worst.objective)})")
+            against = (f"({percent(worst.sli, (worst.objective,))} against "
+                       f"{percent(worst.objective, exact=True)})")
+            parts.append(f"{card.flow} is meeting its objectives {against}"
+                         if worst.sli >= worst.objective else
+                         f"{card.flow} is missing its {worst.name} objective {against}")
     if card.cost is not None:
         if card.cost_per_success is not None:
-            parts.append(f"each successful run cost {money(card.cost_per_success, card.currency)}"
-                         f" over the {period_name}")
+            parts.append(f"each successful run cost "
+                         f"{money(card.cost_per_success, card.currency, unit=True)} over the "
+                         f"{period_name}")
         else:
             parts.append(f"no run succeeded over the {period_name}")
         if card.savings is not None:
@@ -137,14 +128,14 @@ def headline(card: FlowCard, period_name: str) -> str:
 
 
 def change(ratio: Decimal | None) -> str:
-    """An after/before ratio in words: ``0.88`` → ``fell 12.0 %``, ``1.034`` → ``rose 3.4 %``;
-    a change under 0.05 % reads ``did not change``; ``None`` → ``cannot be compared``."""
+    """An after/before ratio in words: ``0.88`` → ``fell 12.0 %``, ``1.034`` → ``rose 3.4 %``,
+    ``1.0004`` → ``rose 0.04 %`` (never a rise that reads 0.0 %); exactly 1 reads ``did not
+    change``; ``None`` → ``cannot be compared``."""
     if ratio is None:
         return "cannot be compared"
-    delta = (ratio - 1) * 100
-    if abs(delta) < Decimal("0.05"):
+    if ratio == 1:
         return "did not change"
-    return f"{'rose' if delta > 0 else 'fell'} {abs(delta):.1f} %"
+    return f"{'rose' if ratio > 1 else 'fell'} {percent(abs(ratio - 1))}"
 
 
 def release_sentence(flow: str, release: ReleaseView, currency: str | None) -> str:
@@ -158,7 +149,8 @@ def release_sentence(flow: str, release: ReleaseView, currency: str | None) -> s
             if before.days == after.days else
             f"over {before.days} days before and {after.days} after")
     return (f"{flow} {release.version} ({release.day.isoformat()}): {days} the success rate "
-            f"went from {percent(rate_before)} to {percent(rate_after)}, and the cost per "
-            f"success {change(release.comparison.cost_per_success_ratio)} "
-            f"({money(before.cost_per_success, currency)} to "
-            f"{money(after.cost_per_success, currency)}).")
+            f"went from {percent(rate_before, () if rate_after is None else (rate_after,))} to "
+            f"{percent(rate_after, () if rate_before is None else (rate_before,))}, and the "
+            f"cost per success {change(release.comparison.cost_per_success_ratio)} "
+            f"({money(before.cost_per_success, currency, unit=True)} to "
+            f"{money(after.cost_per_success, currency, unit=True)}).")

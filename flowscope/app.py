@@ -43,6 +43,7 @@ from flowscope.access import AccessGuard, key_store
 from flowscope.api import query_router
 from flowscope.audit import AuditLog, pending_path, record_catalog_load
 from flowscope.audit_http import AuditTrail, audit_router
+from flowscope.csv_export import CsvExport
 from flowscope.faults import writer_sink
 from flowscope.settings import Settings
 from flowscope.signals import AlertSignals
@@ -219,6 +220,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.runtime = runtime
+    app.add_middleware(CsvExport)  # innermost: CSV of the tabular read routes
     app.add_middleware(AccessGuard, store=key_store(settings.keys_path()))
     app.add_middleware(AuditTrail, audit=runtime.audit)  # outside the guard: sees refusals too
     app.include_router(ingest_router(runtime.ingest, max_body_bytes=settings.max_body_bytes))

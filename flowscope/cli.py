@@ -127,7 +127,10 @@ def _when(text: str) -> datetime:
 
 
 def render_timeline(body: dict[str, Any]) -> Table:
-    """A timeline table: offset from the first item, wait since the previous one ended, the hop."""
+    """A timeline table: offset from the first item, wait since the previous one ended, the hop;
+    times in human units (``41 min 30 s``, :func:`catalog.durations.human_duration`)."""
+    from catalog.durations import human_duration
+
     items = body["items"]
     table = Table(title=f"{body['correlation_id']}  ·  flow {body.get('flow') or '(untagged)'}")
     for col in ("+offset", "waited", "kind", "service", "name", "duration", "status"):
@@ -142,19 +145,19 @@ def render_timeline(body: dict[str, Any]) -> Table:
         start = _when(item["time"])
         waited = ""
         if prev_end is not None and start > prev_end:
-            waited = f"{(start - prev_end).total_seconds() * 1000:.0f} ms"
+            waited = human_duration(start - prev_end)
         end_ms = item["duration_ms"]
         end = start + timedelta(milliseconds=end_ms)
         prev_end = end if prev_end is None or end > prev_end else prev_end
         status = item["status"]
         style = {"error": "bold red", "ok": "green"}.get(status, "")
         table.add_row(
-            f"{(start - first).total_seconds() * 1000:.0f} ms",
+            human_duration(start - first),
             waited,
             item["kind"],
             item["service"],
             item["name"],
-            f"{end_ms:.1f} ms" if item["kind"] == "span" else "",
+            human_duration(end_ms / 1000) if item["kind"] == "span" else "",
             f"[{style}]{status}[/]" if style else status,
         )
     return table

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import sys
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -39,18 +40,29 @@ def _call(method: str, base: str, path: str, *, params: dict[str, str] | None = 
     return call_server(method, base, path, params=params, body=body, missing_ok=missing_ok)
 
 
+def _money(text: str | None, currency: str, *, unit: bool = False) -> str:
+    """A decimal string of the API as people read it (:func:`cost.currency.display_money`):
+    ``USD 3.51``; unit costs keep 3 significant digits (``USD 0.000417``); ``None`` is ``—``."""
+    from cost.currency import display_money
+
+    return "—" if text is None else display_money(Decimal(text), currency, unit=unit)
+
+
 def summary_table(bodies: list[dict[str, Any]]) -> Table:
     """One row per flow, from ``/api/v1/flows/{flow}/cost`` bodies."""
     table = Table(title="Cost per successful run")
-    for column in ("flow", "days", "currency", "runs", "successes", "failures", "total",
-                   "per success", "failure cost", "marginal / run"):
-        table.add_column(column, justify="left" if column in ("flow", "days", "currency")
-                         else "right", overflow="fold")
+    for column in ("flow", "days", "runs", "successes", "failures", "total", "per success",
+                   "failure cost", "per failed run", "marginal / run"):
+        table.add_column(column, justify="left" if column in ("flow", "days") else "right",
+                         overflow="fold")
     for b in bodies:
-        table.add_row(b["flow"], f"{b['from']} .. {b['to']}", b["currency"],
-                      str(b["runs_started"]), str(b["successes"]), str(b["failures"]),
-                      b["total_cost"], b["cost_per_success"] or "—", b["failure_cost"],
-                      b["marginal_cost_per_run"] or "—")
+        cur = b["currency"]
+        table.add_row(b["flow"], f"{b['from']} .. {b['to']}", str(b["runs_started"]),
+                      str(b["successes"]), str(b["failures"]), _money(b["total_cost"], cur),
+                      _money(b["cost_per_success"], cur, unit=True),
+                      _money(b["failure_cost"], cur),
+                      _money(b.get("failure_cost_per_run"), cur, unit=True),
+                      _money(b["marginal_cost_per_run"], cur, unit=True))
     return table
 
 
@@ -61,11 +73,14 @@ def breakdown_table(body: dict[str, Any]) -> Table:
         table.add_column(column, justify="right" if column in ("quantity", "unit price",
                                                                "amount") else "left",
                          overflow="fold")
+    cur = body["currency"]
     for line in body["breakdown"]:
         table.add_row(line["category"], line["label"], line["step"] or "",
                       line["partner"] or "", f"{line['quantity']} {line['unit']}",
-                      line["unit_price"] or "", line["amount"])
-    table.add_row("total", "", "", "", "", "", body["total_cost"], style="bold")
+                      "" if line["unit_price"] is None else _money(line["unit_price"], cur,
+                                                                   unit=True),
+                      _money(line["amount"], cur))
+    table.add_row("total", "", "", "", "", "", _money(body["total_cost"], cur), style="bold")
     return table
 
 

@@ -35,21 +35,17 @@ def _number(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
-def _percent(value: float | None, digits: int = 3) -> str:
-    return "—" if value is None else f"{value * 100:.{digits}f} %"
-
-
 def _rate(value: float | None) -> str:
     return "—" if value is None else f"{value:.2f}"
 
 
 def _when(exhaustion: dict[str, Any] | None) -> str:
+    from catalog.durations import human_duration
+
     if exhaustion is None:
         return "—"
-    hours = float(exhaustion["in_seconds"]) / 3600
-    if hours <= 0:
-        return "now"
-    return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} d"
+    seconds = float(exhaustion["in_seconds"])
+    return "now" if seconds <= 0 else human_duration(seconds)
 
 
 def _get(base: str, path: str, params: dict[str, str]) -> Any:
@@ -57,7 +53,10 @@ def _get(base: str, path: str, params: dict[str, str]) -> Any:
 
 
 def status_table(bodies: list[dict[str, Any]]) -> Table:
-    """One row per SLO of every flow, from ``/api/v1/flows/{flow}/slos`` bodies."""
+    """One row per SLO of every flow, from ``/api/v1/flows/{flow}/slos`` bodies; percentages by
+    :func:`slo.percent.percent_text` (the SLI told apart from its objective)."""
+    from slo.percent import percent_text
+
     table = Table(title="SLO status")
     for column in ("flow", "slo", "objective", "sli", "budget left", "burn 1h", "alerts",
                    "exhaustion"):
@@ -70,11 +69,15 @@ def status_table(bodies: list[dict[str, Any]]) -> Table:
                       for a in slo["alerts"] if a["firing"]]
             left = slo["budget_remaining"]
             style = "bold red" if left is not None and left < 0 else ""
-            budget = f"[{style}]{_percent(left, 1)}[/]" if style else _percent(left, 1)
+            shown = percent_text(left, missing="—")
+            budget = f"[{style}]{shown}[/]" if style else shown
             exhaustion = slo["exhaustion"]
+            objective = Decimal(str(slo["objective"])) / 100
             table.add_row(
-                body["flow"], slo["name"], f"{slo['objective']:g} % / {slo['period']}",
-                _percent(slo["sli"]), budget, _rate(hour.get("burn_rate")),
+                body["flow"], slo["name"],
+                f"{percent_text(objective, exact=True)} / {slo['period']}",
+                percent_text(slo["sli"], (objective,), missing="—"), budget,
+                _rate(hour.get("burn_rate")),
                 "[bold red]" + ", ".join(firing) + "[/]" if firing else "ok",
                 _when(exhaustion))
     return table

@@ -12,7 +12,8 @@ Steps group by their ``partner``; steps without one are the flow's own (:data:`I
 The budget a group **consumed** is its bad runs over the runs the objective allows to be bad
 in the SLO's period: ``bad / (valid x (1 - objective))`` (a fraction of the error budget;
 1 = all of it). Summed over every group it equals ``1 - budget remaining`` of the SLO
-(:func:`slo.budget.budget_remaining`), so the parts add up to the whole.
+(:func:`slo.budget.budget_remaining`), so the parts add up to the whole. :func:`step_budgets`
+gives the same split by step.
 """
 
 from __future__ import annotations
@@ -40,6 +41,50 @@ class PartnerBudget:
     steps: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class StepBudget:
+    """What one catalog step (``step`` ``None``: runs that reached no step) cost one SLO:
+    its ``partner`` (``None``: in-house, or no step), ``bad`` runs attributed to it, and
+    ``consumed`` the fraction of the period's error budget they used (``None`` when the period
+    has no valid run)."""
+
+    step: str | None
+    partner: str | None
+    bad: int
+    consumed: float | None
+
+
+def _checked(steps: Sequence[Step], bad_by_step: Mapping[int, int], valid: int,
+             objective: float) -> float:
+    """The bad runs the budget allows (``valid x (1 - objective)``), once the arguments are
+    checked (see :func:`partner_budgets`)."""
+    if not 0 < objective < 1:
+        raise ValueError(f"the objective must be a fraction in (0, 1), got {objective}")
+    for position, bad in bad_by_step.items():
+        if not 0 <= position <= len(steps):
+            raise ValueError(f"no step at position {position}; the flow has {len(steps)}")
+        if bad < 0:
+            raise ValueError(f"bad runs cannot be negative, got {bad}")
+    if sum(bad_by_step.values()) > valid:
+        raise ValueError(f"more bad runs than the {valid} valid ones")
+    return valid * (1 - objective)
+
+
+def step_budgets(steps: Sequence[Step], bad_by_step: Mapping[int, int], valid: int,
+                 objective: float) -> tuple[StepBudget, ...]:
+    """The budget each step consumed, in catalog order, then the runs that reached no step;
+    steps without bad runs are left out. Arguments and errors as :func:`partner_budgets`."""
+    allowed = _checked(steps, bad_by_step, valid, objective)
+    found = []
+    for position in [*range(1, len(steps) + 1), 0]:
+        bad = bad_by_step.get(position, 0)
+        if bad:
+            step = steps[position - 1] if position else None
+            found.append(StepBudget(step.name if step else None, step.partner if step else None,
+                                    bad, bad / allowed if valid else None))
+    return tuple(found)
+
+
 def partner_budgets(steps: Sequence[Step], bad_by_step: Mapping[int, int], valid: int,
                     objective: float) -> tuple[PartnerBudget, ...]:
     """The budget each group consumed (see the module docstring), most consumed first, then
@@ -50,23 +95,15 @@ def partner_budgets(steps: Sequence[Step], bad_by_step: Mapping[int, int], valid
     (0, 1). Raises :class:`ValueError` for a position outside ``steps``, a negative count or
     more bad runs than valid ones.
     """
-    if not 0 < objective < 1:
-        raise ValueError(f"the objective must be a fraction in (0, 1), got {objective}")
+    allowed = _checked(steps, bad_by_step, valid, objective)
     groups: dict[str, tuple[int, list[str]]] = {}
     for position, bad in sorted(bad_by_step.items()):
-        if not 0 <= position <= len(steps):
-            raise ValueError(f"no step at position {position}; the flow has {len(steps)}")
-        if bad < 0:
-            raise ValueError(f"bad runs cannot be negative, got {bad}")
         if bad == 0:
             continue
         step = steps[position - 1] if position else None
         name = UNATTRIBUTED if step is None else step.partner or IN_HOUSE
         total, names = groups.get(name, (0, []))
         groups[name] = (total + bad, names + ([step.name] if step else []))
-    if sum(bad for bad, _ in groups.values()) > valid:
-        raise ValueError(f"more bad runs than the {valid} valid ones")
-    allowed = valid * (1 - objective)
     found = [PartnerBudget(name, bad, bad / allowed if valid else None, tuple(names))
              for name, (bad, names) in groups.items()]
     return tuple(sorted(found, key=lambda p: (-p.bad, p.partner)))

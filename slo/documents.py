@@ -13,6 +13,7 @@ from typing import Any
 
 from catalog.durations import format_duration
 from catalog.model import Flow, Matcher, SLOSpec
+from slo.attribution_report import FlowAttribution, SloAttribution
 from slo.health_query import FlowHealth
 from slo.latency_query import FlowLatency, LatencySummary
 from slo.status import FlowStatus, SLOStatus, WindowResult
@@ -196,3 +197,29 @@ def health_json(health: FlowHealth) -> dict[str, Any]:
                    "retries": s.retries, "dead_letters": s.dead_letters, "items": s.items,
                    "errors": s.errors} for s in health.steps],
     }
+
+
+def _attribution(found: SloAttribution) -> dict[str, Any]:
+    return {
+        "name": found.spec.name,
+        "objective": float(found.spec.objective),
+        "from": rfc3339(found.start),
+        "to": rfc3339(found.end),
+        "valid": found.valid,
+        "bad": found.bad,
+        "budget_used": found.consumed,
+        "partners": [{"partner": p.partner, "bad": p.bad, "budget_used": p.consumed,
+                      "steps": list(p.steps)} for p in found.partners],
+        "steps": [{"step": s.step, "partner": s.partner, "bad": s.bad,
+                   "budget_used": s.consumed} for s in found.steps],
+    }
+
+
+def attribution_json(found: FlowAttribution) -> dict[str, Any]:
+    """``GET /api/v1/flows/{flow}/attribution``: per SLO counted by runs, its valid and bad
+    runs over ``from``..``to`` and the fraction of its error budget (``budget_used``, 1 = all
+    of it) each partner group and each step used; a bad run counts at the last step it had
+    reached (``step`` ``null``: none). ``skipped`` names the SLOs that cannot be attributed."""
+    return {"flow": found.flow, "to": rfc3339(found.end),
+            "slos": [_attribution(s) for s in found.slos],
+            "skipped": [{"name": name, "reason": why} for name, why in found.skipped]}

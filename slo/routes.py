@@ -1,14 +1,16 @@
-"""Flow and SLO routes: ``/api/v1/flows[/{flow}[/slos|/latency|/health]]``. Thin adapters.
+"""Flow and SLO routes: ``/api/v1/flows[/{flow}[/slos|/latency|/health|/attribution]]``. Thin
+adapters.
 
-Queries live in :mod:`slo.evaluation`, :mod:`slo.latency_query` and :mod:`slo.health_query`;
-bodies in :mod:`slo.documents`. Handlers parse parameters, call them in the thread pool and
-translate errors: 400 for a bad parameter (with a message naming it), 404 for a flow the
-catalog does not have, 503 (with ``Retry-After``) while the warehouse is not ready or is
-unreachable, 500 when a query fails. ``GET /api/v1/flows`` answers from the catalog even
-before the warehouse is ready (each flow's ``status`` is then ``null``).
+Queries live in :mod:`slo.evaluation`, :mod:`slo.latency_query`, :mod:`slo.health_query` and
+:mod:`slo.attribution_report`; bodies in :mod:`slo.documents`. Handlers parse parameters, call
+them in the thread pool and translate errors: 400 for a bad parameter (with a message naming
+it), 404 for a flow the catalog does not have, 503 (with ``Retry-After``) while the warehouse is
+not ready or is unreachable, 500 when a query fails. ``GET /api/v1/flows`` answers from the
+catalog even before the warehouse is ready (each flow's ``status`` is then ``null``).
 
 Times are RFC 3339 with a time zone (``2026-11-27T10:00:00Z``); ``at`` defaults to now,
-``to`` to now and ``from`` to one hour before ``to``; ``step`` is a catalog duration (``5m``).
+``to`` to now and ``from`` to one hour before ``to`` (for ``/attribution``: to each SLO's own
+period); ``step`` is a catalog duration (``5m``).
 """
 
 from __future__ import annotations
@@ -22,7 +24,9 @@ from fastapi import APIRouter, HTTPException, Query
 
 from catalog.durations import parse_duration
 from catalog.model import Catalog, Flow
+from slo.attribution_report import attribute_budget
 from slo.documents import (
+    attribution_json,
     flow_detail_json,
     flow_json,
     health_json,
@@ -178,5 +182,21 @@ def slo_router(catalog: Catalog, warehouse: Callable[[], Warehouse | None], *,
         begin = parse_instant("from", start, stop - DEFAULT_RANGE)
         wh = ready()
         return health_json(run("health query", lambda: flow_health(wh, chosen, begin, stop)))
+
+    @router.get("/api/v1/flows/{flow}/attribution",
+                summary="Error budget used by partner and by step, per SLO",
+                responses={404: {"description": "unknown flow"},
+                           503: {"description": "warehouse not ready"}})
+    def attribution(flow: str,
+                    start: str | None = Query(None, alias="from", description="RFC 3339; "
+                                              "default: each SLO's own period"),
+                    end: str | None = Query(None, alias="to", description="RFC 3339; default now")
+                    ) -> dict[str, Any]:
+        chosen = find(flow)
+        stop = parse_instant("to", end, clock())
+        begin = None if start is None or start == "" else parse_instant("from", start, stop)
+        wh = ready()
+        return attribution_json(run("attribution query",
+                                    lambda: attribute_budget(wh, chosen, stop, begin)))
 
     return router

@@ -50,7 +50,7 @@ def test_firing_and_resolved_alerts_reach_the_receiver_through_alertmanager(
                                    "slo": "booked-rate", "severity": "page",
                                    "owner": "unassigned"}
         assert alert["annotations"]["summary"].startswith(
-            "50% of lead-to-demo runs failed in the last hour;")
+            "50.0 % of lead-to-demo runs failed in the last hour;")
         listed = httpx.get(f"{alertmanager.url}/api/v2/alerts",
                            params={"filter": 'flow="lead-to-demo"'}, timeout=5).json()
         assert {a["labels"]["severity"] for a in listed} == {"page", "ticket"}

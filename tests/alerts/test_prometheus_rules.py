@@ -73,7 +73,7 @@ RUNBOOK = "https://runbooks.example.com/slos/order-to-cash-success"
 def order(severity: str, value: str) -> dict[str, Any]:
     tiers = PAGE_TIERS if severity == "page" else TICKET_TIERS
     return expected("order-to-cash", "success-rate", severity, "payments-team", value, tiers,
-                    "99.9%", RUNBOOK)
+                    "99.9 %", RUNBOOK)
 
 
 @pytest.mark.parametrize(
@@ -92,9 +92,9 @@ def order(severity: str, value: str) -> dict[str, Any]:
                      [], id="a healthy flow stays quiet"),
         pytest.param(series("lead-to-demo", "booked-rate", "0+50x120", "0+50x120"), "70m",
                      [expected("lead-to-demo", "booked-rate", "page", "unassigned", "50%",
-                               PAGE_TIERS, "98%", None),
+                               PAGE_TIERS, "98.0 %", None),
                       expected("lead-to-demo", "booked-rate", "ticket", "unassigned", "50%",
-                               TICKET_TIERS, "98%", None)],
+                               TICKET_TIERS, "98.0 %", None)],
                      id="a 28-day SLO uses factors scaled to its period"),
     ],
 )

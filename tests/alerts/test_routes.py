@@ -79,7 +79,7 @@ def test_active_alerts_and_their_history_are_listed(api: Api, clock: Clock) -> N
     assert sorted(a["labels"]["severity"] for a in body["active"]) == ["page", "ticket"]
     page = next(a for a in body["active"] if a["labels"]["severity"] == "page")
     assert page["status"] == "firing"
-    assert page["annotations"]["summary"].startswith("10% of order-to-cash runs took longer")
+    assert page["annotations"]["summary"].startswith("10.0 % of order-to-cash runs took longer")
     assert page["fired_at"] == "2026-03-02T12:00:00.000Z"
     assert [(h["from"], h["to"]) for h in body["history"]] == [("inactive", "firing")] * 2
 

@@ -47,8 +47,8 @@ def test_a_fast_burn_pages_with_the_numbers_on_call_needs(rules: RuleSet) -> Non
                                  "slo": "success-rate", "severity": "page",
                                  "owner": "payments-team"}
     notes = dict(page.annotations)
-    assert notes["summary"] == ("3.2% of order-to-cash runs failed in the last hour; budget "
-                                "left 41%; at this rate it is gone in 9 h")
+    assert notes["summary"] == ("3.2 % of order-to-cash runs failed in the last hour; budget "
+                                "left 41.0 %; at this rate it is gone in 9 h 13 min")
     assert notes["runbook_url"] == "https://runbooks.example.com/slos/order-to-cash-success"
     assert "32x faster than sustainable" in notes["description"]
     assert page.value == pytest.approx(0.032)
@@ -61,7 +61,7 @@ def test_a_fast_burn_also_tickets_over_the_longer_windows(rules: RuleSet) -> Non
                   slo="success-rate", severity="ticket")
     assert ticket.active
     assert dict(ticket.annotations)["summary"].startswith(
-        "3.2% of order-to-cash runs failed in the last day;")
+        "3.2 % of order-to-cash runs failed in the last day;")
 
 
 @pytest.mark.parametrize(
@@ -93,7 +93,8 @@ def test_a_latency_slo_says_runs_were_slow_not_failed(rules: RuleSet) -> None:
     signals.record_slo(FLOW, "posted-in-2m", good=90, bad=10, at=T0 - MINUTE)
     page = find(observe(rules, signals, T0).observations, slo="posted-in-2m", severity="page")
     assert dict(page.annotations)["summary"].startswith(
-        "10% of order-to-cash runs took longer than 2 minutes in the last hour; the error budget "
+        "10.0 % of order-to-cash runs took longer than 2 minutes in the last hour; the error "
+        "budget "
         "of posted-in-2m is spent (20x what the period allows)")  # 10 % / 0.5 % = 20 budgets
 
 
@@ -105,8 +106,8 @@ def outcome(rules: RuleSet, signals: InMemorySignals, rule: str) -> Observation:
     ("runs", "active", "summary"),
     [
         pytest.param({"success": 100, "failure": 4}, True,
-                     "3.8% of order-to-cash runs failed in the last hour (4 of 104; alert "
-                     "above 3%)", id="more failures than the threshold fire the failure ratio"),
+                     "3.8 % of order-to-cash runs failed in the last hour (4 of 104; alert "
+                     "above 3.0 %)", id="more failures than the threshold fire the failure ratio"),
         pytest.param({"success": 97, "failure": 3}, False, None,
                      id="a failure ratio exactly at the threshold does not fire"),
         pytest.param({"success": 4, "failure": 4}, False, None,
@@ -182,8 +183,8 @@ def test_the_budget_policy_rule_fires_below_its_threshold(rules: RuleSet) -> Non
     assert dict(obs.labels)["slo"] == "success-rate"
     assert dict(obs.labels)["alertname"] == "FlowBudgetLow"
     assert dict(obs.annotations)["summary"] == (
-        "order-to-cash success-rate has 40% of its error budget left this period (SLO 99.9%; "
-        "alert below 50%)")
+        "order-to-cash success-rate has 40.0 % of its error budget left this period (SLO "
+        "99.9 %; alert below 50.0 %)")
     signals.clear()
     signals.record_slo(FLOW, "success-rate", good=99_960, bad=40, at=T0 - timedelta(days=5))
     assert not outcome(rules, signals, "budget-policy").active
@@ -191,7 +192,7 @@ def test_the_budget_policy_rule_fires_below_its_threshold(rules: RuleSet) -> Non
     signals.record_slo(FLOW, "success-rate", good=99_700, bad=300, at=T0 - timedelta(days=5))
     assert dict(outcome(rules, signals, "budget-policy").annotations)["summary"] == (
         "order-to-cash success-rate has spent its error budget this period, 3x what it allows "
-        "(SLO 99.9%; alert below 50%)")
+        "(SLO 99.9 %; alert below 50.0 %)")
 
 
 def test_rules_without_data_are_reported_as_unknown(rules: RuleSet) -> None:
@@ -227,24 +228,25 @@ def test_an_unknown_window_catalog_is_a_problem_not_a_crash() -> None:
 
 
 @pytest.mark.parametrize(
-    ("ratio", "text"),
-    [(0.032, "3.2%"), (0.41, "41%"), (0.0015, "0.15%"), (0.0, "0%"), (0.03, "3%"),
-     (-0.12, "-12%")],
-    ids=["a few percent keep one decimal", "tens of percent are whole", "small ratios keep two "
-         "digits", "zero is plain", "a whole percent drops its decimal", "overspent is negative"],
+    ("ratio", "against", "text"),
+    [(0.032, None, "3.2 %"), (0.41, None, "41.0 %"), (0.0015, None, "0.2 %"),
+     (0.0015, 0.002, "0.15 %"), (0.0, None, "0.0 %"), (-0.12, None, "-12.0 %")],
+    ids=["a few percent keep one decimal", "tens of percent keep one too",
+         "a small ratio rounds", "a small ratio keeps the decimals that tell it from the "
+         "threshold", "zero", "overspent is negative"],
 )
-def test_percentages_read_naturally(ratio: float, text: str) -> None:
-    assert percent(ratio) == text
+def test_percentages_read_like_everywhere_else(ratio: float, against: float | None,
+                                               text: str) -> None:
+    assert percent(ratio, against) == text
 
 
 @pytest.mark.parametrize(
     ("duration", "as_span", "as_window"),
     [(timedelta(seconds=45), "45 s", "45 seconds"), (timedelta(minutes=42), "42 min",
                                                       "42 minutes"),
-     (timedelta(hours=9, minutes=13), "9 h", "553 minutes"), (timedelta(days=3), "3 d", "3 days"),
-     (timedelta(hours=1), "1 h", "hour")],
-    ids=["seconds", "minutes", "hours round, windows stay exact", "days",
-         "one hour is 'the last hour'"],
+     (timedelta(hours=9, minutes=13), "9 h 13 min", "553 minutes"),
+     (timedelta(days=3), "3 d", "3 days"), (timedelta(hours=1), "1 h", "hour")],
+    ids=["seconds", "minutes", "hours and minutes", "days", "one hour is 'the last hour'"],
 )
 def test_durations_read_naturally(duration: timedelta, as_span: str, as_window: str) -> None:
     assert (span(duration), window(duration)) == (as_span, as_window)

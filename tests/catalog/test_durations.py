@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from catalog.durations import format_duration, parse_duration
+from catalog.durations import format_duration, human_duration, parse_duration
 
 
 @pytest.mark.parametrize(
@@ -69,3 +69,25 @@ def test_a_duration_is_written_in_its_largest_whole_unit(value: timedelta, expec
 def test_an_unwritable_duration_is_refused(value: timedelta) -> None:
     with pytest.raises(ValueError):
         format_duration(value)
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    pytest.param(0.0004, "0.4 ms", id="under 10 ms with one decimal"),
+    pytest.param(0.002, "2 ms", id="a whole number of milliseconds drops the decimal"),
+    pytest.param(0.4, "400 ms", id="milliseconds"),
+    pytest.param(0.9996, "1 s", id="rounds up to a second"),
+    pytest.param(9.46, "9.5 s", id="one decimal under 10 s"),
+    pytest.param(42.4, "42 s", id="whole seconds under a minute"),
+    pytest.param(59.6, "1 min", id="rounds up to a minute"),
+    pytest.param(2_490, "41 min 30 s", id="minutes and seconds"),
+    pytest.param(2_489.593, "41 min 30 s", id="seconds rounded before splitting"),
+    pytest.param(2_520, "42 min", id="a whole number of minutes"),
+    pytest.param(3_600, "1 h", id="a whole hour"),
+    pytest.param(11_550, "3 h 12 min", id="hours and minutes, seconds truncated"),
+    pytest.param(90_061, "1 d 1 h", id="days and hours"),
+    pytest.param(45 * 86_400, "45 d", id="days stay days"),
+    pytest.param(timedelta(minutes=41, seconds=30), "41 min 30 s", id="a timedelta"),
+    pytest.param(-90, "-1 min 30 s", id="a negative duration keeps its sign"),
+])
+def test_a_duration_reads_in_human_units(value: float | timedelta, expected: str) -> None:
+    assert human_duration(value) == expected

@@ -12,13 +12,49 @@ from cost.currency import (
     ExchangeRates,
     catalog_currency,
     convert,
+    display_money,
     minor_unit,
     money_text,
     round_money,
+    unit_money_text,
 )
 from cost.errors import CurrencyCodeError, CurrencyMismatchError
 from tests.cost.flows import ORDER_TO_CASH
 
+
+@pytest.mark.parametrize(("amount", "currency", "unit", "shown"), [
+    pytest.param("0.000416666666666667", "USD", True, "USD 0.000417",
+                 id="a sub-cent unit cost keeps three significant digits"),
+    pytest.param("0.39", "USD", True, "USD 0.39", id="a unit cost in cents"),
+    pytest.param("0.3945", "USD", True, "USD 0.394", id="a third digit below the cent, ties even"),
+    pytest.param("12.5", "USD", True, "USD 12.50", id="a unit cost never shows fewer places than "
+                                                      "the currency's"),
+    pytest.param("1204.4", "USD", True, "USD 1,204", id="a unit cost from 100 on in whole units"),
+    pytest.param("0.0004", "USD", True, "USD 0.0004", id="trailing zeros past the cent dropped"),
+    pytest.param("0", "USD", True, "USD 0.00", id="a zero unit cost"),
+    pytest.param("-0.061", "USD", True, "USD -0.061", id="a negative change of a unit cost"),
+    pytest.param("0.4167", "JPY", True, "JPY 0.417", id="a sub-yen unit cost"),
+    pytest.param("1234.5", "JPY", False, "JPY 1,234", id="a total in yen, ties even"),
+    pytest.param("0.1254", "KWD", False, "KWD 0.125", id="a total in dinars, thousandths"),
+    pytest.param("12.5", "KWD", True, "KWD 12.500", id="a unit cost in dinars"),
+    pytest.param("-1204.5", "USD", False, "USD -1,204.50", id="negative savings"),
+    pytest.param("1234567.891", "USD", False, "USD 1,234,567.89", id="millions grouped"),
+    pytest.param("1234567.891", "USD", True, "USD 1,234,568", id="a unit cost in millions"),
+])
+def test_money_reads_for_people(amount: str, currency: str, unit: bool, shown: str) -> None:
+    assert display_money(Decimal(amount), currency, unit=unit) == shown
+
+
+@pytest.mark.parametrize(("amount", "currency", "text"), [
+    pytest.param("0.000416666666666667", "USD", "0.000416666666666667",
+                 id="a sub-cent quotient is given whole"),
+    pytest.param("0.3", "USD", "0.30", id="padded to the cent"),
+    pytest.param("40", "USD", "40.00", id="a whole unit cost padded to the cent"),
+    pytest.param("40", "JPY", "40", id="yen have no places to pad"),
+    pytest.param("0.1250", "KWD", "0.125", id="dinars to the thousandth"),
+])
+def test_a_unit_cost_is_given_exactly(amount: str, currency: str, text: str) -> None:
+    assert unit_money_text(Decimal(amount), currency) == text
 
 @pytest.mark.parametrize(
     ("currency", "places", "amount", "shown"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -12,27 +12,32 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from catalog.model import Catalog, CostModel, PerCallPrice, Step
+from catalog.model import Catalog, CostModel, PerCallPrice, Release, Step
 from cost.routes import cost_router
+from flowscope.csv_export import CsvExport
 from tests.cost import scenario
 from tests.cost.conftest import Recorder
 from warehouse.port import Warehouse
 
-ORDERS = scenario.contract_flow()
+ORDERS = replace(scenario.contract_flow(), releases=(
+    Release("2.0", scenario.DAY2, "batch posting"), Release("3.0", date(2026, 6, 1))))
 REFUNDS = replace(ORDERS, name="refund-to-ledger", baseline=None, investment=None,
                   steps=(Step("refund", service="payments", partner="stripe"),),
                   cost=CostModel(currency="USD", per_call=(PerCallPrice(Decimal("0.10"),
                                                                         partner="stripe"),)))
-LEADS = replace(ORDERS, name="lead-to-demo", cost=None, baseline=None, investment=None)
+LEADS = replace(ORDERS, name="lead-to-demo", cost=None, baseline=None, investment=None,
+                releases=(Release("1.4", scenario.DAY2),))
 CATALOG = Catalog(flows=(ORDERS, REFUNDS, LEADS))
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
 
 
 class AppClient:
-    """A synchronous client calling the ASGI app in process (no server, no lifespan)."""
+    """A synchronous client calling the ASGI app in process (no server, no lifespan), with
+    the composition root's CSV export around the routes."""
 
     def __init__(self, wh: Warehouse | None) -> None:
         self.app = FastAPI()
+        self.app.add_middleware(CsvExport)
         self.app.include_router(cost_router(CATALOG, lambda: wh, clock=lambda: NOW))
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
@@ -62,13 +67,16 @@ def _sum(amounts: list[str]) -> Decimal:
 def test_the_cost_of_two_days_is_counted_to_the_cent(client: AppClient) -> None:
     body = client.get(f"/api/v1/flows/{ORDERS.name}/cost",
                       params={"from": "2026-03-10", "to": "2026-03-12"}).json()
-    # 1.20 stripe + 0.006 erp-sync + 0.0002375 cpu + 2 x 1200/31 licence + 2 x 9.00 people
+    # 1.20 stripe + 0.006 erp-sync + 0.0002375 cpu + 2 x 1200/31 licence + 2 x 9.00 people;
+    # unit costs exact: the licence's day is 38.709677419354838710 (18 places), the variable
+    # cost 19.2062375 over 4 runs, the failed runs' 18.9040625 (shown 18.90) over 2
     assert {k: body[k] for k in ("flow", "from", "to", "currency", "runs_started", "successes",
                                  "failures", "total_cost", "cost_per_success", "failure_cost",
-                                 "marginal_cost_per_run")} == {
+                                 "failure_cost_per_run", "marginal_cost_per_run")} == {
         "flow": "order-to-cash", "from": "2026-03-10", "to": "2026-03-12", "currency": "USD",
         "runs_started": 4, "successes": 1, "failures": 2, "total_cost": "96.63",
-        "cost_per_success": "96.63", "failure_cost": "18.90", "marginal_cost_per_run": "4.80"}
+        "cost_per_success": "96.62559233870967742", "failure_cost": "18.90",
+        "failure_cost_per_run": "9.45203125", "marginal_cost_per_run": "4.801559375"}
     assert body["by_category"] == {"per_call": "1.21", "compute": "0.00", "fixed": "77.42",
                                    "people": "18.00", "imported": "0.00"}
     assert body["interventions"] == {"dead_letters": 1, "replays": 1}
@@ -93,7 +101,7 @@ def test_a_breakdown_line_names_its_step_partner_and_quantity(client: AppClient)
     stripe = next(line for line in body["breakdown"] if line["label"] == "partner:stripe")
     assert stripe == {"category": "per_call", "label": "partner:stripe", "step": "payment",
                       "partner": "stripe", "quantity": "4", "unit": "call",
-                      "unit_price": "0.3", "amount": "1.20"}
+                      "unit_price": "0.30", "amount": "1.20"}
 
 
 def test_roi_against_the_manual_baseline(client: AppClient) -> None:
@@ -104,7 +112,8 @@ def test_roi_against_the_manual_baseline(client: AppClient) -> None:
     assert orders == {
         "flow": "order-to-cash", "currency": "USD", "successes": 1, "baseline_cost": "5.70",
         "actual_cost": "96.63", "savings": "-90.93", "baseline_cost_per_run": "5.70",
-        "cost_per_success": "96.63", "investment": "40000.00", "net_return": "-42839.31",
+        "cost_per_success": "96.62559233870967742", "investment": "40000.00",
+        "net_return": "-42839.31",
         "payback_date": None}
     refunds = next(f for f in body["flows"] if f["flow"] == REFUNDS.name)
     assert (refunds["baseline_cost"], refunds["net_return"]) == (None, None)
@@ -113,15 +122,79 @@ def test_roi_against_the_manual_baseline(client: AppClient) -> None:
                              "net_return": "-42839.31", "payback_date": None}
 
 
+def test_each_release_is_compared_on_equal_stretches_of_days(client: AppClient) -> None:
+    body = client.get(f"/api/v1/flows/{ORDERS.name}/releases", params={"to": "2026-03-12"}
+                      ).json()
+    assert (body["flow"], body["currency"], body["to"]) == ("order-to-cash", "USD", "2026-03-12")
+    first, later = body["releases"]
+    assert (first["version"], first["date"], first["note"]) == ("2.0", "2026-03-11",
+                                                                "batch posting")
+    # one complete day after 2.0 (2026-03-11), so one day before it: on 03-10 A succeeded and
+    # B and C failed; it cost 4 stripe calls 1.20 (3 charges and B's PaymentFailed) + 2
+    # erp-sync calls 0.004 (C's dead letter and A's InvoicePosted) + 4.75 CPU-s 0.0002375 +
+    # the licence's day 1200/31 + C's intervention 9.00 = 48.9139149193548387...
+    comparison = first["comparison"]
+    assert comparison["days_each_side"] == 1
+    assert comparison["before"] == {
+        "from": "2026-03-10", "to": "2026-03-11", "days_with_data": 1, "successes": 1,
+        "failures": 2, "success_rate": pytest.approx(1 / 3), "cost": "48.91",
+        "cost_per_success": "48.91391491935483871"}
+    # on 03-11 nothing succeeded (C's replay does not undo its failure) and nothing failed
+    after = comparison["after"]
+    assert (after["from"], after["to"], after["successes"], after["failures"],
+            after["success_rate"], after["cost_per_success"]) == (
+        "2026-03-11", "2026-03-12", 0, 0, None, None)
+    assert comparison["cost_per_success_change"] is None
+    assert comparison["cost_per_success_ratio"] is None
+    assert later == {"version": "3.0", "date": "2026-06-01", "note": None, "comparison": None}
+
+
+def test_tables_come_as_csv_when_asked(client: AppClient) -> None:
+    window = {"from": "2026-03-10", "to": "2026-03-12"}
+    cost = client.get(f"/api/v1/flows/{ORDERS.name}/cost", params={**window, "format": "csv"})
+    assert cost.headers["content-type"] == "text/csv; charset=utf-8"
+    lines = cost.text.splitlines()
+    assert lines[0] == ("flow,from,to,currency,category,label,step,partner,quantity,unit,"
+                        "unit_price,amount")
+    assert ("order-to-cash,2026-03-10,2026-03-12,USD,per_call,partner:stripe,payment,stripe,4,"
+            "call,0.30,1.20") in lines
+    roi = client.get("/api/v1/roi", params=window, headers={"accept": "text/csv"})
+    header, *rows = roi.text.splitlines()
+    assert header.startswith("flow,currency,successes,baseline_cost,actual_cost,savings,")
+    assert [r.split(",")[0] for r in rows] == ["order-to-cash", "refund-to-ledger"]
+    assert client.get("/api/v1/roi", params=window).headers["content-type"] == (
+        "application/json")
+    releases = client.get(f"/api/v1/flows/{ORDERS.name}/releases",
+                          params={"to": "2026-03-12", "format": "csv"}).text.splitlines()
+    assert releases[0].startswith("flow,currency,version,date,note,days_each_side,before_from")
+    assert ",48.91391491935483871," in releases[1]
+    # an error stays JSON; a route without a table says which have one
+    missing = client.get("/api/v1/flows/nope/cost", params={"format": "csv"})
+    assert missing.status_code == 404 and "no flow named" in missing.json()["detail"]
+    refused = client.get("/api/v1/nothing", params={"format": "csv"})
+    assert refused.status_code == 406 and "/api/v1/roi" in refused.json()["detail"]
+
+
+def test_a_flow_without_cost_model_compares_its_success_rate_only(client: AppClient) -> None:
+    body = client.get(f"/api/v1/flows/{LEADS.name}/releases", params={"to": "2026-03-12"}
+                      ).json()
+    assert body["currency"] is None
+    before = body["releases"][0]["comparison"]["before"]
+    assert (before["successes"], before["cost"], before["cost_per_success"]) == (0, None, None)
+
+
 @pytest.mark.parametrize(("path", "params", "status", "words"), [
     ("/api/v1/flows/nope/cost", {}, 404, "no flow named 'nope'"),
+    ("/api/v1/flows/nope/releases", {}, 404, "no flow named 'nope'"),
+    ("/api/v1/flows/order-to-cash/releases", {"to": "soon"}, 400, "to must be a day"),
     ("/api/v1/flows/lead-to-demo/cost", {}, 404, "declares no cost model"),
     ("/api/v1/flows/order-to-cash/cost", {"from": "yesterday"}, 400, "from must be a day"),
     ("/api/v1/flows/order-to-cash/cost", {"from": "2026-03-02", "to": "2026-03-01"}, 400,
      "must be after from"),
     ("/api/v1/roi", {"to": "2026-03-01T10:00:00Z"}, 400, "midnight UTC"),
     ("/api/v1/costs", {"from": "2000-01-01", "to": "2026-01-01"}, 400, "at most 3660 days"),
-], ids=["an unknown flow is 404", "a flow without cost model is 404",
+], ids=["an unknown flow is 404", "an unknown flow has no releases",
+        "a malformed release day is 400", "a flow without cost model is 404",
         "a malformed day is 400", "a backwards range is 400",
         "an instant off midnight is 400", "a range of decades is 400"])
 def test_bad_requests_are_refused(client: AppClient, path: str, params: dict[str, str],

@@ -34,10 +34,10 @@ def test_the_partner_figure_stacks_each_slo_by_partner() -> None:
     fig = partner_budget_figure([ORDERS, LEADS])
     bars = {bar.name: (list(bar.y), list(bar.x)) for bar in fig.data}
     assert bars == {
-        "stripe": (["order-to-cash / success-rate", "order-to-cash / posted-in-2m"],
+        "stripe": (["order-to-cash<br>success-rate", "order-to-cash<br>posted-in-2m"],
                    [pytest.approx(60.0), None]),
-        "netsuite": (["order-to-cash / success-rate"], [pytest.approx(20.0)]),
-        "in-house steps": (["lead-to-demo / success-rate"], [pytest.approx(5.0)]),
+        "netsuite": (["order-to-cash<br>success-rate"], [pytest.approx(20.0)]),
+        "in-house steps": (["lead-to-demo<br>success-rate"], [pytest.approx(5.0)]),
     }
     assert fig.layout.barmode == "stack"
     assert [shape.x0 for shape in fig.layout.shapes] == [100]  # all of the budget, drawn
@@ -49,15 +49,18 @@ def test_the_release_figure_puts_success_rates_side_by_side() -> None:
     assert list(before.x) == list(after.x) == ["order-to-cash 2.5"]
     assert list(before.y) == [pytest.approx(98.0)]
     assert list(after.y) == [pytest.approx(99.4)]
-    assert before.customdata[0][1] == "0.52" and after.customdata[0][1] == "0.46"
+    assert before.customdata[0][1] == "USD 0.52" and after.customdata[0][1] == "USD 0.46"
+    assert (before.customdata[0][2], after.customdata[0][2]) == ("98.0 %", "99.4 %")
 
 
 @pytest.mark.parametrize(("ratio", "words"), [
     (Decimal("0.884615"), "fell 11.5 %"),
     (Decimal("1.034"), "rose 3.4 %"),
-    (Decimal("1.0004"), "did not change"),
+    (Decimal("1.0004"), "rose 0.04 %"),
+    (Decimal("1"), "did not change"),
     (None, "cannot be compared"),
-], ids=["a lower ratio fell", "a higher ratio rose", "under 0.05 % is no change",
+], ids=["a lower ratio fell", "a higher ratio rose", "a small rise never reads 0.0 %",
+        "an equal ratio did not change",
         "no ratio cannot be compared"])
 def test_change_in_words(ratio: Decimal | None, words: str) -> None:
     assert change(ratio) == words

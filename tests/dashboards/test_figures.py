@@ -71,7 +71,7 @@ def test_the_waterfall_interleaves_spans_and_events_and_marks_the_failure() -> N
     assert list(by_name["event"].x) == pytest.approx([0, 500])
     assert list(by_name["event"].marker.color)[1] == ERROR_COLOUR
     assert list(by_name["wait"].x) == pytest.approx([10, 290, 70])
-    assert fig.layout.yaxis.categoryarray[0] == "1. ◆ storefront · OrderPlaced"
+    assert fig.layout.yaxis.categoryarray[0] == "1. ◆ OrderPlaced<br>storefront"
     assert failing_items(RUN) == (3, 4)
 
 
@@ -107,7 +107,7 @@ def test_attainment_and_budget_are_percentages_per_slo() -> None:
     attained = attainment_figure([CARD])
     assert list(attained.data[0].y) == pytest.approx([99.5, 90.0])
     assert list(attained.data[1].y) == pytest.approx([99.0, 95.0])
-    assert list(attained.data[0].x) == ["order-to-cash / success-rate", "order-to-cash / fast"]
+    assert list(attained.data[0].x) == ["order-to-cash<br>success-rate", "order-to-cash<br>fast"]
     assert list(budget_figure([CARD]).data[0].y) == pytest.approx([50.0, -100.0])
 
 

@@ -16,10 +16,9 @@ from dashboards.run_figures import (
     dead_letter_figure,
     flow_time_figure,
     step_figure,
-    time_unit,
 )
 from dashboards.run_views import flow_time_view, health_card
-from dashboards.wording import dead_letter_sentence, duration, flow_time_sentence
+from dashboards.wording import dead_letter_sentence, flow_time_sentence
 from slo.flow_time_histogram import FlowTimeHistogram, RunFlowTime
 from slo.health_query import DeadLetterBucket, FlowHealth, StepHealth
 from slo.histogram import Buckets
@@ -43,25 +42,6 @@ VIEW = FlowTimeView(
     thresholds=(("posted-in-2m", 120.0),))
 
 
-@pytest.mark.parametrize(("seconds", "expected"), [
-    (0.0004, "0 ms"), (0.4, "400 ms"), (0.9996, "1 s"), (9.46, "9.5 s"), (10, "10 s"),
-    (72, "1 min 12 s"), (3600, "1 h"), (11_550, "3 h 12 min"), (90_061, "1 d 1 h"),
-], ids=["under a millisecond", "milliseconds", "rounds up to a second",
-        "one decimal under 10 s", "whole seconds", "minutes and seconds", "a whole hour",
-        "hours and minutes (seconds dropped)", "days and hours"])
-def test_durations_in_words(seconds: float, expected: str) -> None:
-    assert duration(seconds) == expected
-
-
-@pytest.mark.parametrize(("seconds", "expected"), [
-    (0.5, (0.001, "ms")), (119, (1.0, "s")), (120, (60.0, "min")), (7200, (3600.0, "h")),
-    (3 * 86_400, (86_400.0, "d")),
-], ids=["half a second in ms", "just under 2 min in s", "2 min in min", "2 h in h",
-        "3 days in d"])
-def test_time_units(seconds: float, expected: tuple[float, str]) -> None:
-    assert time_unit(seconds) == expected
-
-
 @pytest.mark.parametrize(("card", "expected"), [
     (CARD, "3 runs dead-lettered in the last 24 h; oldest dead letter waiting 3 h 12 min"),
     (replace(CARD, dead_letter_inflow=1), "1 run dead-lettered in the last 24 h; oldest dead "
@@ -79,16 +59,18 @@ def test_the_inflow_bars_span_their_hours() -> None:
     assert list(bars.width) == [3_600_000, 3_600_000] and bars.offset == 0
 
 
-def test_the_step_figure_draws_lag_in_one_unit_and_counts_per_step() -> None:
+def test_the_step_figure_draws_lag_on_a_human_axis_and_counts_per_step() -> None:
     fig = step_figure(CARD)
     lag, retried, extra, dead = fig.data
     assert list(lag.x) == ["checkout", "payment", "erp-sync"]
-    assert list(lag.y) == [None, 5.0, 1.5]  # minutes: the longest lag, 300 s, is 2 min or more
+    assert list(lag.y) == [None, 300.0, 90.0]  # seconds, ticked every minute up to 6 min
+    assert list(fig.layout.yaxis.ticktext) == ["0", "1 min", "2 min", "3 min", "4 min", "5 min",
+                                               "6 min"]
     assert list(lag.text) == ["none waiting", "5 min (2 waiting)", "1 min 30 s (1 waiting)"]
     assert [retried.name, extra.name, dead.name] == ["runs retried", "extra attempts",
                                                      "dead letters"]
     assert (list(retried.y), list(extra.y), list(dead.y)) == ([0, 4, 0], [0, 6, 0], [0, 0, 3])
-    assert fig.layout.annotations[0].text == "lag: oldest waiting run (min)"
+    assert fig.layout.annotations[0].text == "lag:<br>oldest waiting run"
 
 
 def test_the_step_figure_says_when_no_run_waits() -> None:
@@ -96,28 +78,30 @@ def test_the_step_figure_says_when_no_run_waits() -> None:
                                      for s in CARD.steps))
     fig = step_figure(idle)
     assert list(fig.data[0].y) == [None, None, None]
-    assert fig.layout.annotations[0].text == "lag: no run waits at any step"
+    assert fig.layout.annotations[0].text == "lag:<br>no run waits at any step"
 
 
 def test_the_histogram_marks_the_run_and_the_slo_threshold() -> None:
     fig = flow_time_figure(VIEW)
     bars, overflow, threshold, run = fig.data
-    # the threshold (120 s) is the longest line drawn: minutes
-    assert list(bars.x) == pytest.approx([2.5 / 60, 7.5 / 60, 12.5 / 60])
-    assert list(bars.width) == pytest.approx([5 / 60] * 3) and list(bars.y) == [4, 14, 1]
+    # seconds on the axis; the threshold (120 s) is the longest line drawn: ticks every 30 s
+    assert list(bars.x) == pytest.approx([2.5, 7.5, 12.5])
+    assert list(bars.width) == pytest.approx([5] * 3) and list(bars.y) == [4, 14, 1]
     assert overflow.name == "15 s or more" and list(overflow.y) == [1]
-    assert threshold.name == "SLO posted-in-2m: 2 min" and list(threshold.x) == [2.0, 2.0]
-    assert run.name == "this run: 7 s" and list(run.x) == pytest.approx([7 / 60] * 2)
+    assert threshold.name == "SLO posted-in-2m: 2 min" and list(threshold.x) == [120, 120]
+    assert run.name == "this run: 7 s" and list(run.x) == pytest.approx([7] * 2)
     assert run.line.color == EVENT_COLOUR
     assert list(run.y) == pytest.approx([0, 14 * 1.05])
-    assert fig.layout.xaxis.title.text == "flow time (min)"
+    assert fig.layout.xaxis.title.text == "flow time"
+    assert list(fig.layout.xaxis.ticktext) == ["0", "30 s", "1 min", "1 min 30 s", "2 min",
+                                               "2 min 30 s"]
 
 
 def test_a_run_beyond_the_last_bucket_is_marked_on_the_overflow_bar() -> None:
     fig = flow_time_figure(replace(VIEW, run_seconds=500.0, thresholds=()))
     run = fig.data[-1]
     assert run.name == "this run: 8 min 20 s"
-    assert list(run.x) == pytest.approx([17.5 / 60] * 2)  # minutes: 500 s is the longest
+    assert list(run.x) == pytest.approx([17.5] * 2)  # drawn on the overflow bar
 
 
 @pytest.mark.parametrize("outcome", ["failed", "in flight", "unknown"])

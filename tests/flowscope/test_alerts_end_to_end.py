@@ -163,7 +163,7 @@ def test_the_api_lists_a_firing_page_with_business_labels_and_numbers(
     assert page["value"] == pytest.approx(ERROR_RATIO)
     assert page["muted"] is None
     summary = page["annotations"]["summary"]
-    assert summary.startswith(f"10% of {FLOW} runs failed in the last hour;"), summary
+    assert summary.startswith(f"10.0 % of {FLOW} runs failed in the last hour;"), summary
     assert re.search(r"\d", summary.split(";", 1)[1]), summary
 
 
