@@ -111,6 +111,8 @@ def audit_router(runtime: Runtime, denials: DenialLog | None = None) -> APIRoute
         end: Annotated[datetime | None, Query(alias="to", description="RFC 3339; now")] = None,
         limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
     ) -> dict[str, Any]:
+        if denials is not None:  # before "now" is taken, so that they are listed
+            await run_in_threadpool(lambda: denials.flush(everything=True))
         upper = clamp(end) if end is not None else datetime.now(UTC)
         lower = clamp(start) if start is not None else clamp(upper - DEFAULT_WINDOW)
         if lower >= upper:
@@ -119,8 +121,6 @@ def audit_router(runtime: Runtime, denials: DenialLog | None = None) -> APIRoute
         if wh is None or not runtime.ready.is_set():
             raise HTTPException(503, "the warehouse is not ready yet", {"Retry-After": "5"})
         try:
-            if denials is not None:
-                await run_in_threadpool(lambda: denials.flush(everything=True))
             await run_in_threadpool(runtime.audit.flush)
             records = await run_in_threadpool(read_audit, wh, lower, upper, limit)
         except (WarehouseError, OSError) as exc:

@@ -60,6 +60,7 @@ class DenialLog:
         self._max = max_buckets
         self._buckets: dict[_Key, _Bucket] = {}
         self._lock = threading.Lock()
+        self._flushing = threading.Lock()
 
     def note(self, *, client: str, reason: str, status: int, method: str, path: str,
              actor: str = "anonymous") -> None:
@@ -89,24 +90,29 @@ class DenialLog:
         """Write the buckets of minutes that are over (all of them with ``everything``) as
         audit records; returns how many. Blocking (fsync): call it off the event loop. A
         record that cannot be written is logged and dropped."""
-        now_minute = int(self._clock() // 60)
-        with self._lock:
-            due = {k: b for k, b in self._buckets.items() if everything or k[3] < now_minute}
-            for k in due:
-                del self._buckets[k]
-        for (client, reason, actor, minute), bucket in sorted(due.items(),
-                                                              key=lambda kv: kv[0][3]):
-            stamp = datetime.fromtimestamp(minute * 60, UTC).isoformat().replace("+00:00", "Z")
-            try:
-                self.audit.record(
-                    "api.denied",
-                    actor=actor,
-                    target=bucket.target,
-                    detail={"reason": reason, "count": bucket.count,
-                            "statuses": sorted(bucket.statuses), "paths": bucket.paths,
-                            "minute": stamp},
-                    remote=client,
-                )
-            except OSError as exc:
-                log.error("cannot write an audit record: %s", exc.strerror or type(exc).__name__)
-        return len(due)
+        with self._flushing:  # a reader's flush waits for a periodic one to finish writing
+            now_minute = int(self._clock() // 60)
+            with self._lock:
+                due = {k: b for k, b in self._buckets.items()
+                       if everything or k[3] < now_minute}
+                for k in due:
+                    del self._buckets[k]
+            for (client, reason, actor, minute), bucket in sorted(due.items(),
+                                                                  key=lambda kv: kv[0][3]):
+                self._write(client, reason, actor, minute, bucket)
+            return len(due)
+
+    def _write(self, client: str, reason: str, actor: str, minute: int, bucket: _Bucket) -> None:
+        stamp = datetime.fromtimestamp(minute * 60, UTC).isoformat().replace("+00:00", "Z")
+        try:
+            self.audit.record(
+                "api.denied",
+                actor=actor,
+                target=bucket.target,
+                detail={"reason": reason, "count": bucket.count,
+                        "statuses": sorted(bucket.statuses), "paths": bucket.paths,
+                        "minute": stamp},
+                remote=client,
+            )
+        except OSError as exc:
+            log.error("cannot write an audit record: %s", exc.strerror or type(exc).__name__)
