@@ -139,8 +139,8 @@ def alerts_router(evaluator: AlertEvaluator, *, clock: Callable[[], datetime]) -
     @router.post("/api/v1/silences", status_code=201, summary="Mute alerts matching labels")
     def create_silence(body: SilenceIn) -> dict[str, Any]:
         at = clock()
-        starts = body.starts_at or at
         try:
+            starts = parameters.within("starts_at", body.starts_at) if body.starts_at else at
             if (body.ends_at is None) == (body.duration is None):
                 raise SilenceError("give ends_at or duration (like \"2h\"), not both")
             if body.ends_at is not None:

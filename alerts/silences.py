@@ -127,11 +127,14 @@ def new_silence(*, id: str, matchers: Sequence[LabelMatcher], starts_at: datetim
         raise SilenceError("at least one matcher must not match an empty label, or the silence "
                            "would mute every alert")
     if ends_at <= starts_at:
-        raise SilenceError(f"the silence must end after it starts ({ends_at.isoformat()} is not "
-                           f"after {starts_at.isoformat()})")
+        raise SilenceError(f"the silence must end after it starts (ends_at "
+                           f"{ends_at.isoformat()} is not after starts_at "
+                           f"{starts_at.isoformat()})")
     if ends_at <= now:
-        raise SilenceError(f"the silence would end in the past ({ends_at.isoformat()})")
+        raise SilenceError(f"the silence would end in the past (starts_at "
+                           f"{starts_at.isoformat()}, ends_at {ends_at.isoformat()})")
     if starts_at < EARLIEST or ends_at >= LATEST:
-        raise SilenceError(f"a silence must lie between {EARLIEST.year} and {LATEST.year}")
+        raise SilenceError(f"a silence (starts_at, ends_at) must lie between {EARLIEST.year} "
+                           f"and {LATEST.year}")
     return Silence(id=id, matchers=tuple(matchers), starts_at=starts_at, ends_at=ends_at,
                    created_by=created_by, comment=comment, created_at=now)

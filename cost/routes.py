@@ -75,8 +75,8 @@ def parse_range(start: str | None, end: str | None, today: date) -> DateRange:
     if stop <= begin:
         raise ParameterError("to", f"to ({stop}) must be after from ({begin})")
     if (stop - begin).days > MAX_DAYS:
-        raise ParameterError("from", f"a range may cover at most {MAX_DAYS} days, got "
-                                     f"{(stop - begin).days}")
+        raise ParameterError("from", f"from {begin} to {stop}: a range may cover at most "
+                                     f"{MAX_DAYS} days, got {(stop - begin).days}")
     return DateRange(begin, stop - timedelta(days=1))
 
 

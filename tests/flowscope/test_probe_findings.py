@@ -26,6 +26,7 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
 from flowscope.access import digest, new_key
@@ -46,6 +47,9 @@ flows:
     failure: {events: [PaymentFailed]}
     steps:
       - {name: checkout, service: storefront}
+    cost:
+      currency: USD
+      per_call: [{step: checkout, price: "0.30"}]
     slos:
       - {name: success-rate, objective: 99.9, period: 30d}
     alerting:
@@ -61,9 +65,10 @@ EMAIL, CARD = "ann.probe@example.com", "4111111111111111"
 HOT_ITEMS = 30_000
 
 
-def cli(data: Path, *args: str) -> str:
+def cli(data: Path, *args: str, env: dict[str, str] | None = None) -> str:
     run = subprocess.run([sys.executable, "-m", "flowscope", *args, "--data-dir", str(data)],
-                         capture_output=True, text=True, timeout=60)
+                         capture_output=True, text=True, timeout=60,
+                         env={**os.environ, **(env or {})})
     assert run.returncode == 0, run.stderr
     return run.stdout.strip()
 
@@ -276,8 +281,10 @@ def test_5_a_dashboard_session_ends_with_its_key_and_at_logout(probed: Probed) -
     cookies = {"flowscope_session": login(probed, probed.viewer).cookies["flowscope_session"]}
     page = httpx.get(f"{probed.url}/dashboards/executive", cookies=cookies, timeout=30)
     assert page.status_code == 200
-    revoked = cli(probed.server.data_dir, "keys", "revoke", "viewer")
-    assert "revoked viewer (read" in revoked
+    keys = probed.server.data_dir / "keys.yaml"  # the key removed by hand, as the probe did
+    doc = yaml.safe_load(keys.read_text())
+    doc["keys"] = [k for k in doc["keys"] if k["name"] != "viewer"]
+    keys.write_text(yaml.safe_dump(doc))
     after = httpx.get(f"{probed.url}/dashboards/executive", cookies=cookies, timeout=30)
     assert after.status_code == 303
     other = {"flowscope_session": login(probed, READ).cookies["flowscope_session"]}
@@ -286,10 +293,23 @@ def test_5_a_dashboard_session_ends_with_its_key_and_at_logout(probed: Probed) -
     assert out.status_code == 303
     assert httpx.get(f"{probed.url}/dashboards/executive", cookies=other,
                      timeout=30).status_code == 303
-    listed = json.loads(cli(probed.server.data_dir, "keys", "list", "--json"))
-    assert "viewer" not in {k["name"] for k in listed["keys"]}
+
+
+def test_keys_are_listed_and_revoked_by_name_or_id_and_the_revocation_audited(
+        probed: Probed) -> None:
+    data = probed.server.data_dir
+    temp = cli(data, "keys", "create", "--scope", "read", "--name", "temp")
+    env = {"FLOWSCOPE_API_KEYS": probed.server.env["FLOWSCOPE_API_KEYS"]}
+    listed = json.loads(cli(data, "keys", "list", "--json", env=env))["keys"]
+    entry = next(k for k in listed if k["name"] == "temp")
+    assert entry["scope"] == "read" and entry["id"] == digest(temp)[7:19]
+    assert {"boss", "reader", "feeder"} <= {k["name"] for k in listed if k["from"] == "env"}
+    assert temp not in json.dumps(listed) and digest(temp) not in json.dumps(listed)
+    assert probed.call("GET", "/api/v1/flows", temp).status_code == 200
+    assert "revoked temp (read, id" in cli(data, "keys", "revoke", entry["id"][:8])
+    assert probed.call("GET", "/api/v1/flows", temp).status_code == 401
     audit = probed.call("GET", "/api/v1/audit", params={"limit": "1000"}).json()["items"]
-    assert any(i["action"] == "key.revoke" and i["target"] == "viewer" for i in audit)
+    assert any(i["action"] == "key.revoke" and i["target"] == "temp" for i in audit)
 
 
 # 7 -----------------------------------------------------------------------------------------
@@ -345,6 +365,7 @@ YEAR_ONE = "0001-01-01T00:00:00Z"
         ("GET", "/api/v1/flows/order-to-cash/health", {"from": YEAR_ONE}, None, "from"),
         ("GET", "/api/v1/flows/order-to-cash/slos", {"at": "9999-12-31T00:00:00Z"}, None, "at"),
         ("GET", "/api/v1/roi", {"to": YEAR_ONE}, None, "to"),
+        ("GET", "/api/v1/flows/order-to-cash/cost", {"from": "0001-01-01"}, None, "from"),
         ("GET", "/api/v1/costs", {"from": "9999-12-31"}, None, "from"),
         ("GET", "/api/v1/flows/order-to-cash/latency", {"step": "99999999999d"}, None, "step"),
         ("POST", "/api/v1/silences", None,
@@ -357,7 +378,8 @@ YEAR_ONE = "0001-01-01T00:00:00Z"
         ("GET", "/api/v1/correlations/A-1", {"limit": "many"}, None, "limit"),
     ],
     ids=["flows at year 1", "a flow at year 1", "slos at year 1", "latency to year 1",
-         "health from year 1", "slos at 9999", "roi to year 1", "costs from 9999",
+         "health from year 1", "slos at 9999", "roi to year 1", "cost from year 1",
+         "costs from 9999",
          "a step of 99999999999 days", "a silence of 99999999999 days",
          "a cost line dated 9999-12-31", "a limit that is not a number"],
 )
@@ -461,25 +483,32 @@ def test_12_connections_trickling_headers_are_closed_and_capped(probed: Probed) 
 
 # 6 (last: it breaks the keys file) -----------------------------------------------------------
 
-def test_6_a_keys_file_moved_away_emptied_or_broken_refuses_access(probed: Probed) -> None:
-    keys = probed.server.data_dir / "keys.yaml"
-    feeder = cli(probed.server.data_dir, "keys", "create", "--scope", "ingest", "--name", "feed")
-    assert probed.call("POST", "/api/v1/events", feeder).status_code != 401
-    saved = keys.read_text()
+def test_6_a_keys_file_moved_away_emptied_or_broken_refuses_access(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    data = tmp_path_factory.mktemp("closed") / "data"
+    admin = cli(data, "keys", "create", "--scope", "admin", "--name", "ops")
+    server = Server(data).start()  # keys from the file only, as the probe's server had
+    keys = data / "keys.yaml"
+
+    def call(method: str, path: str, key: str | None = None, **kwargs: Any) -> int:
+        headers = {"authorization": f"Bearer {key}"} if key else {}
+        return httpx.request(method, f"{server.url}{path}", headers=headers, timeout=30,
+                             **kwargs).status_code
+
     try:
+        assert call("GET", "/api/v1/audit", admin) == 200
         keys.rename(keys.with_name("moved.yaml"))
-        assert probed.call("GET", "/api/v1/audit", None).status_code == 401
-        assert probed.call("POST", "/api/v1/silences", None, json={}).status_code == 401
-        assert probed.call("POST", "/api/v1/events", feeder).status_code == 503
+        assert call("GET", "/api/v1/audit") == 401
+        assert call("POST", "/api/v1/silences", json={}) == 401
+        assert call("GET", "/api/v1/audit", admin) == 503
         keys.write_text("keys: []\n")
-        assert probed.call("GET", "/api/v1/audit", None).status_code == 401
-        assert probed.call("POST", "/api/v1/events", feeder).status_code == 401
+        assert call("GET", "/api/v1/audit") == 401
+        assert call("POST", "/api/v1/silences", json={}) == 401
         keys.write_text("keys: [\n")
-        assert probed.call("GET", "/api/v1/flows", None).status_code == 401
-        assert probed.call("POST", "/api/v1/events", feeder).status_code == 503
-        assert httpx.get(f"{probed.url}/healthz", timeout=5).status_code == 200
-        assert probed.call("GET", "/api/v1/audit").status_code == 200  # environment keys
+        assert call("GET", "/healthz") == 200
+        assert call("GET", "/api/v1/flows") == 401
+        assert call("GET", "/api/v1/audit", admin) == 503
     finally:
-        keys.write_text(saved)
-    log = probed.server.log.read_text()
+        server.stop()
+    log = server.log.read_text()
     assert "is missing" in log and "cannot read the keys file" in log
