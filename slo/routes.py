@@ -75,7 +75,8 @@ def parse_range(start: str | None, end: str | None, now: datetime) -> tuple[date
     stop = parse_instant("to", end, now)
     begin = parse_instant("from", start, max(stop - DEFAULT_RANGE, parameters.EARLIEST))
     if begin >= stop:
-        raise ParameterError("from", f"from ({begin.isoformat()}) must be before to "
+        raise ParameterError("from", f"the range must end after it starts: from "
+                                     f"({begin.isoformat()}) is not before to "
                                      f"({stop.isoformat()})")
     return begin, stop
 

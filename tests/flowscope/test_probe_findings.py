@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,6 +32,7 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 from flowscope.access import digest, new_key
 from tests.collector.otlp_builders import span, trace_request
 from tests.flowscope.conftest import Server
+from tests.flowscope.test_alerts_end_to_end import eventually, rfc3339
 
 CATALOG = """\
 apiVersion: flowscope/v1
@@ -114,22 +115,6 @@ def probed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Probed]:
         yield Probed(server, viewer)
     finally:
         server.stop()
-
-
-def eventually(read: Callable[[], Any], accept: Callable[[Any], bool], timeout: float = 30.0
-               ) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = read()
-        if accept(value):
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not accepted after {timeout}s: {value!r}"[:2000])
-        time.sleep(0.2)
-
-
-def rfc3339(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
 
 
 def event(order: str, type_: str, source: str = "/shop", **extra: Any) -> dict[str, Any]:
