@@ -220,6 +220,13 @@ def test_3_a_hot_order_id_is_served_in_bounded_pages(probed: Probed) -> None:
     page = dash_trace(probed, order)
     assert page.status_code == 200 and f"{HOT_ITEMS:,} spans and events" in page.text
     assert len(page.content) < 5_000_000
+    traced = subprocess.run(
+        [sys.executable, "-m", "flowscope", "trace", order, "--url", probed.url, "--json",
+         "--max-items", "25000"], capture_output=True, text=True, timeout=120,
+        env={**os.environ, "FLOWSCOPE_API_KEY": READ})
+    assert traced.returncode == 0, traced.stderr
+    assert len(json.loads(traced.stdout)["items"]) == 25_000
+    assert f"showed the first 25,000 of {HOT_ITEMS:,} items" in traced.stderr
 
 
 # 4 -----------------------------------------------------------------------------------------

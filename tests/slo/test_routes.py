@@ -14,7 +14,7 @@ from catalog.model import Catalog
 from flowscope.http_errors import install_error_handlers
 from slo.routes import slo_router
 from tests.slo.conftest import AT, Recorder, catalog_flow, flow_name
-from warehouse.port import Warehouse
+from warehouse.port import QueryLimits, Warehouse
 
 M = timedelta(minutes=1)
 
@@ -168,3 +168,14 @@ def test_bad_ranges_are_400(ready: AppClient, stored: Recorder, params: dict[str
     resp = ready.get(f"/api/v1/flows/{stored.flow}/latency", params=params)
     assert resp.status_code == 400
     assert message in resp.json()["detail"]
+
+
+def test_a_read_stopped_by_its_limits_is_503_saying_which_and_no_engine_text(
+        chdb_dsn: str, stored: Recorder) -> None:
+    tiny = QueryLimits(max_memory_bytes=1024)
+    with Warehouse.connect(chdb_dsn, database=stored.wh.database, limits=tiny) as limited:
+        resp = client(Catalog(flows=(catalog_flow(stored.flow),)), limited).get(
+            f"/api/v1/flows/{stored.flow}/slos")
+    assert resp.status_code == 503 and resp.headers["retry-after"] == "5"
+    assert "query memory limit" in resp.json()["detail"]
+    assert "DB::Exception" not in resp.text and "Code:" not in resp.text
