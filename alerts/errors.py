@@ -33,7 +33,12 @@ class DeliveryError(AlertsError):
 
 
 class AlertStoreError(AlertsError):
-    """The alert history or silences could not be read or written."""
+    """The alert history or silences could not be read or written. The message carries the
+    engine's text (for logs); ``public`` says the same without it (for clients)."""
+
+    def __init__(self, message: str, *, public: str = "") -> None:
+        super().__init__(message)
+        self.public = public or message
 
 
 class RuleRenderError(AlertsError):

@@ -3,7 +3,8 @@
 Each evaluation, at the injected clock's instant:
 
 1. restores pending and firing alerts from the history the first time the store is reachable
-   (so a restart neither re-pages nor forgets an open alert);
+   (so a restart neither re-pages nor forgets an open alert), and deletes stored silences
+   whose matchers are no longer accepted (logged with their id and why);
 2. refreshes the silences from the store (the cached ones are kept when it fails);
 3. reads the counts and evaluates the rules (:func:`alerts.facts.observe`); rules whose data is
    unavailable keep their alerts as they were;
@@ -170,6 +171,12 @@ class AlertEvaluator:
             log.warning("cannot restore open alerts yet: %s", exc)
             return
         self._restored = True
+        try:
+            for silence_id, reason in store.disable_invalid_silences(at=at):
+                log.warning("disabled stored silence %s: %s", silence_id, reason)
+        except AlertsError as exc:
+            self.metrics.store_failures.inc()
+            log.warning("cannot check stored silences: %s", exc)
         if restored and not self._alerts:
             self._alerts = restored
             for sent in self._sent.values():

@@ -19,12 +19,13 @@ from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import AwareDatetime, BaseModel, Field
 
 from alerts.dispatch import rfc3339
-from alerts.errors import AlertsError, SilenceError
+from alerts.errors import AlertsError, AlertStoreError, SilenceError
 from alerts.evaluator import AlertEvaluator
 from alerts.model import Alert, Transition
 from alerts.silences import Silence, new_silence, parse_matcher
 from alerts.store import AlertStore, HistoryEntry
-from catalog.durations import parse_duration
+from catalog import parameters
+from catalog.errors import ParameterError
 
 MAX_HISTORY = 1000
 DEFAULT_HISTORY_WINDOW = timedelta(days=7)
@@ -108,7 +109,8 @@ def alerts_router(evaluator: AlertEvaluator, *, clock: Callable[[], datetime]) -
         return found
 
     def failed(exc: AlertsError) -> HTTPException:
-        return HTTPException(503, str(exc), {"Retry-After": "5"})
+        text = exc.public if isinstance(exc, AlertStoreError) else str(exc)
+        return HTTPException(503, text, {"Retry-After": "5"})
 
     @router.get("/api/v1/alerts", summary="Active alerts and the history of transitions")
     def list_alerts(
@@ -137,23 +139,21 @@ def alerts_router(evaluator: AlertEvaluator, *, clock: Callable[[], datetime]) -
     @router.post("/api/v1/silences", status_code=201, summary="Mute alerts matching labels")
     def create_silence(body: SilenceIn) -> dict[str, Any]:
         at = clock()
-        starts = body.starts_at or at
         try:
+            starts = parameters.within("starts_at", body.starts_at) if body.starts_at else at
             if (body.ends_at is None) == (body.duration is None):
                 raise SilenceError("give ends_at or duration (like \"2h\"), not both")
             if body.ends_at is not None:
                 ends = body.ends_at
             else:
-                try:
-                    ends = starts + parse_duration(body.duration or "")
-                except ValueError as exc:
-                    raise SilenceError(f"duration {exc}") from exc
+                length = parameters.duration("duration", body.duration or "")
+                ends = parameters.ends("duration", starts, length)
             matchers = [parse_matcher(m.name, m.op, m.value) for m in body.matchers]
             silence = new_silence(id=str(uuid.uuid4()), matchers=matchers, starts_at=starts,
                                   ends_at=ends, now=at, created_by=body.created_by,
                                   comment=body.comment)
-        except SilenceError as exc:
-            raise HTTPException(422, str(exc)) from exc
+        except (SilenceError, ParameterError) as exc:
+            raise HTTPException(400, str(exc)) from exc
         store()
         try:
             evaluator.add_silence(silence)

@@ -3,13 +3,18 @@
 A :class:`LabelMatcher` compares one label (an absent label reads as ``""``) with ``op``:
 ``=`` equal, ``!=`` not equal, ``=~`` matches the regular expression, ``!~`` does not. Regular
 expressions are anchored at both ends, as Alertmanager's are (``order-.*`` matches
-``order-to-cash`` but ``order`` does not). A :class:`Silence` mutes an alert when **every**
-matcher matches its labels and ``starts_at <= at < ends_at``. Silenced alerts are still
-evaluated and their transitions recorded; only notifications are held back.
+``order-to-cash`` but ``order`` does not), and use RE2 syntax, as Alertmanager's do: they are
+compiled by :func:`catalog.patterns.compile_regex`, whose matching time is linear, so no
+pattern can hold the evaluator (``(.*.*.*)*z`` is matched as fast as ``z``). Patterns longer
+than 1,000 characters or that RE2 refuses (back-references, look-around) are refused.
+
+A :class:`Silence` mutes an alert when **every** matcher matches its labels and
+``starts_at <= at < ends_at``. Silenced alerts are still evaluated and their transitions
+recorded; only notifications are held back.
 
 :func:`new_silence` validates what a user asks for (the route calls it); a silence whose
 matchers all match the empty string would mute every alert and is refused, as Alertmanager
-refuses it. Pure: standard library only.
+refuses it. Pure: standard library and :mod:`catalog.patterns` (RE2) only.
 """
 
 from __future__ import annotations
@@ -18,11 +23,12 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Literal
 
 from alerts.errors import SilenceError
 from alerts.model import Labels
+from catalog.errors import PatternError
+from catalog.patterns import compile_regex
 
 MatchOp = Literal["=", "!=", "=~", "!~"]
 MATCH_OPS: tuple[MatchOp, ...] = ("=", "!=", "=~", "!~")
@@ -31,11 +37,6 @@ LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 """Silences must lie within ``[EARLIEST, LATEST)`` (what the history tables can store)."""
-
-
-@lru_cache(maxsize=1024)
-def _compiled(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ class LabelMatcher:
             return actual == self.value
         if self.op == "!=":
             return actual != self.value
-        found = _compiled(self.value).fullmatch(actual) is not None
+        found = compile_regex(self.value).fullmatch(actual) is not None
         return found if self.op == "=~" else not found
 
     def __str__(self) -> str:
@@ -95,7 +96,7 @@ def muting(silences: Iterable[Silence], labels: Labels, at: datetime) -> tuple[s
 
 def parse_matcher(name: str, op: str, value: str) -> LabelMatcher:
     """A validated matcher. Raises :class:`SilenceError` for an invalid label name, an unknown
-    operator or a regular expression that does not compile."""
+    operator or a regular expression that RE2 refuses or that is too long."""
     if LABEL_NAME.fullmatch(name) is None:
         raise SilenceError(f"{name!r} is not a label name (letters, digits and _, not starting "
                            f"with a digit)")
@@ -104,10 +105,9 @@ def parse_matcher(name: str, op: str, value: str) -> LabelMatcher:
     chosen: MatchOp = next(o for o in MATCH_OPS if o == op)
     if chosen in ("=~", "!~"):
         try:
-            _compiled(value)
-        except re.error as exc:
-            raise SilenceError(f"the regular expression {value!r} of label {name!r} does not "
-                               f"compile: {exc}") from exc
+            compile_regex(value, what=f"the regular expression of label {name!r}")
+        except PatternError as exc:
+            raise SilenceError(str(exc)) from exc
     return LabelMatcher(name=name, op=chosen, value=value)
 
 
@@ -127,11 +127,14 @@ def new_silence(*, id: str, matchers: Sequence[LabelMatcher], starts_at: datetim
         raise SilenceError("at least one matcher must not match an empty label, or the silence "
                            "would mute every alert")
     if ends_at <= starts_at:
-        raise SilenceError(f"the silence must end after it starts ({ends_at.isoformat()} is not "
-                           f"after {starts_at.isoformat()})")
+        raise SilenceError(f"the silence must end after it starts (ends_at "
+                           f"{ends_at.isoformat()} is not after starts_at "
+                           f"{starts_at.isoformat()})")
     if ends_at <= now:
-        raise SilenceError(f"the silence would end in the past ({ends_at.isoformat()})")
+        raise SilenceError(f"the silence would end in the past (starts_at "
+                           f"{starts_at.isoformat()}, ends_at {ends_at.isoformat()})")
     if starts_at < EARLIEST or ends_at >= LATEST:
-        raise SilenceError(f"a silence must lie between {EARLIEST.year} and {LATEST.year}")
+        raise SilenceError(f"a silence (starts_at, ends_at) must lie between {EARLIEST.year} "
+                           f"and {LATEST.year}")
     return Silence(id=id, matchers=tuple(matchers), starts_at=starts_at, ends_at=ends_at,
                    created_by=created_by, comment=comment, created_at=now)

@@ -15,10 +15,10 @@ from typing import Any
 
 import pyarrow as pa
 
-from alerts.errors import AlertStoreError
+from alerts.errors import AlertStoreError, SilenceError
 from alerts.model import STATUSES, Alert, AlertStatus, Labels, Transition, labels_of
 from alerts.silences import EARLIEST, LATEST, LabelMatcher, Silence, parse_matcher
-from warehouse.errors import WarehouseError
+from warehouse.errors import WarehouseError, public_message
 from warehouse.port import Warehouse
 
 TRANSITIONS = "alert_transitions"
@@ -64,7 +64,8 @@ class AlertStore:
         try:
             yield
         except WarehouseError as exc:
-            raise AlertStoreError(f"cannot {action}: {exc}") from exc
+            raise AlertStoreError(f"cannot {action}: {exc}",
+                                  public=f"cannot {action}: {public_message(exc)}") from exc
 
     def _table(self, name: str) -> str:
         return f"{self.wh.database}.{name}"
@@ -171,7 +172,10 @@ class AlertStore:
                             deleted=False)
 
     def _latest(self, where: str, parameters: Mapping[str, Any]
-                ) -> list[tuple[Silence, datetime]]:
+                ) -> tuple[list[tuple[Silence, datetime]], list[tuple[Silence, str]]]:
+        """Live silences matching ``where`` with their last update, and those whose matchers
+        no longer pass :func:`~alerts.silences.parse_matcher` with why (e.g. a regular
+        expression stored before patterns were compiled by RE2)."""
         sql = (
             "SELECT Id, argMax(MatcherNames, UpdatedAt), argMax(MatcherOps, UpdatedAt), "  # noqa: S608
             "argMax(MatcherValues, UpdatedAt), argMax(StartsAt, UpdatedAt), "
@@ -184,26 +188,43 @@ class AlertStore:
         with self._translated("read silences"):
             rows = self.wh.query(sql, parameters)
         found = []
+        invalid = []
         for sid, names, ops, values, starts, ends, by, comment, created, updated, _ in rows:
-            matchers: list[LabelMatcher] = [
-                parse_matcher(str(n), str(o), str(v)) for n, o, v in zip(
-                    names, ops, values, strict=True)]
-            found.append((Silence(id=str(sid), matchers=tuple(matchers),
-                                  starts_at=_utc(starts), ends_at=_utc(ends),
-                                  created_by=str(by), comment=str(comment),
-                                  created_at=_utc(created)), _utc(updated)))
-        return found
+            triples = list(zip(names, ops, values, strict=True))
+            reason = ""
+            try:
+                matchers = [parse_matcher(str(n), str(o), str(v)) for n, o, v in triples]
+            except SilenceError as exc:
+                reason = str(exc)
+                matchers = [LabelMatcher(str(n), "=", str(v)) for n, _, v in triples]
+            silence = Silence(id=str(sid), matchers=tuple(matchers), starts_at=_utc(starts),
+                              ends_at=_utc(ends), created_by=str(by), comment=str(comment),
+                              created_at=_utc(created))
+            if reason:
+                invalid.append((silence, reason))
+            else:
+                found.append((silence, _utc(updated)))
+        return found, invalid
 
     def silences(self, *, ended_after: datetime) -> tuple[Silence, ...]:
         """Silences not deleted that end after ``ended_after`` (pending, active, and expired
         ones that ended since then), by id."""
         ended_after = min(max(ended_after, EARLIEST), LATEST)
-        rows = self._latest("ends > {after:DateTime64(3, 'UTC')}", {"after": ended_after})
+        rows, _ = self._latest("ends > {after:DateTime64(3, 'UTC')}", {"after": ended_after})
         return tuple(s for s, _ in rows)
+
+    def disable_invalid_silences(self, *, at: datetime) -> tuple[tuple[str, str], ...]:
+        """Delete (at ``at``) every stored silence whose matchers are no longer accepted;
+        returns their ids and why, so the caller can log them. Run at start-up: a silence
+        stored by an older version can then never stall evaluation or be half-applied."""
+        _, invalid = self._latest("1", {})
+        for silence, _ in invalid:
+            self._write_silence(silence, updated_at=at, deleted=True)
+        return tuple((s.id, reason) for s, reason in invalid)
 
     def delete_silence(self, silence_id: str, *, at: datetime) -> bool:
         """Delete silence ``silence_id`` at ``at``; False when no such silence exists."""
-        rows = self._latest("Id = {id:String}", {"id": silence_id})
+        rows, _ = self._latest("Id = {id:String}", {"id": silence_id})
         if not rows:
             return False
         silence, updated = rows[0]

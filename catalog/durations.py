@@ -40,12 +40,15 @@ def parse_duration(text: str) -> timedelta:
         units = ", ".join(UNITS)
         raise ValueError(
             f'must be a duration like "30d" or "2m" (an integer and one unit of {units}), '
-            f"got {text!r}"
+            f"got {text[:40]!r}"
         )
     amount = int(match["amount"])
     if amount == 0:
         raise ValueError(f"must be a positive duration, got {text!r}")
-    return amount * UNITS[match["unit"]]
+    try:
+        return amount * UNITS[match["unit"]]
+    except OverflowError:
+        raise ValueError(f"is too long: {text.strip()[:40]!r}") from None
 
 
 def format_duration(value: timedelta) -> str:

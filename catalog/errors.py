@@ -10,6 +10,12 @@ Every error carries the :class:`Problem` list that explains it, so a caller (the
 
 Third-party errors (``yaml.YAMLError``, ``OSError``) are translated at the boundary in
 :mod:`catalog.spec` with ``raise ... from exc``.
+
+Apart from the catalog file, :mod:`catalog.parameters` checks what users type in requests and
+:mod:`catalog.patterns` compiles the patterns they write::
+
+    ParameterError (also a ValueError)  .name is the parameter, the message says what is wrong
+    PatternError   (also a ValueError)  a regular expression or glob refused (too long, not RE2)
 """
 
 from __future__ import annotations
@@ -59,3 +65,17 @@ class CatalogSyntaxError(CatalogError):
 
 class CatalogValidationError(CatalogError):
     """The catalog is YAML but breaks the spec; every problem of the file is listed."""
+
+
+class ParameterError(ValueError):
+    """A request parameter that cannot be used; ``name`` is the parameter (``at``, ``from``,
+    ``cursor``...), the message names it and says what is wrong."""
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(message)
+        self.name = name
+
+
+class PatternError(ValueError):
+    """A user-written regular expression or glob that is refused: too long, or not something
+    the linear-time engine (RE2) can match; the message says which and why."""

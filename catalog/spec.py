@@ -22,6 +22,7 @@ from catalog.errors import (
     CatalogFileError,
     CatalogSyntaxError,
     CatalogValidationError,
+    PatternError,
     Problem,
 )
 from catalog.model import (
@@ -36,6 +37,7 @@ from catalog.model import (
     SLOSpec,
     Step,
 )
+from catalog.patterns import compile_glob
 from catalog.reader import Fields, SpecReader
 from catalog.recurrence import check_rrule
 from catalog.yaml_source import compose, read_source
@@ -124,11 +126,24 @@ def _redaction(r: SpecReader, node: Node, path: str) -> RedactionRule | None:
     f = r.mapping(node, path, allowed=REDACTION_KEYS, required=REDACTION_KEYS)
     if f is None:
         return None
-    key = f.read("key", r.text)
+    key = f.read("key", lambda n, p: _redaction_key(r, n, p))
     action = f.read("action", lambda n, p: r.choice(n, p, REDACTION_ACTIONS))
     if key is None or action is None:
         return None
     return RedactionRule(key=key, action="hash" if action == "hash" else "drop")
+
+
+def _redaction_key(r: SpecReader, node: Node, path: str) -> str | None:
+    """A redaction key: an attribute key or a glob RE2 can match (:mod:`catalog.patterns`)."""
+    key = r.text(node, path)
+    if key is None:
+        return None
+    try:
+        compile_glob(key, what="the key")
+    except PatternError as exc:
+        r.report(node, path, str(exc))
+        return None
+    return key
 
 
 def _flows(r: SpecReader, node: Node, path: str) -> tuple[Flow, ...] | None:

@@ -150,16 +150,19 @@ def _collect(
     items: list[tuple[int, str, Any]], rules: IngestRules, now_ns: int, limit: int
 ) -> DecodedEvents:
     events: list[BusinessEvent] = []
+    origins: list[tuple[int, str]] = []
     errors: list[ItemError] = []
     for index, path, obj in items:
         try:
             if not isinstance(obj, dict):
                 raise InvalidItem("", "must be a JSON object")
             events.append(_event(obj, rules, now_ns, limit, body=None))
+            origins.append((index, path))
         except InvalidItem as exc:
             field = ".".join(p for p in (path, exc.field) if p)
             errors.append(ItemError(index, field, exc.message))
-    return DecodedEvents(events=tuple(events), rejected=len(errors), errors=tuple(errors))
+    return DecodedEvents(events=tuple(events), rejected=len(errors), errors=tuple(errors),
+                         origins=tuple(origins))
 
 
 def _event(

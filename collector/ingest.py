@@ -6,6 +6,8 @@ the accepted rows are fsynced in the spool.
 
 Dedup: a re-sent identical OTLP request (same decompressed bytes and format) is recognised by its
 SHA-256 and stored once; a business event is stored once per (source, id), across requests.
+Business events can be limited to the sources of the sender's key (:mod:`collector.sources`):
+the others are refused before the spool sees them.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from collector.metrics import CollectorMetrics
 from collector.model import DecodedEvents, DecodedSpans, ItemError, events_to_arrow
 from collector.otlp_logs import decode_logs_json, decode_logs_protobuf
 from collector.otlp_traces import decode_traces_json, decode_traces_protobuf
+from collector.sources import limit_sources
 from collector.spool import Spool
 
 
@@ -35,6 +38,8 @@ class IngestResult:
     duplicates: int
     errors: tuple[ItemError, ...] = ()
     ignored: int = 0
+    forbidden: int = 0
+    """Of ``rejected``, the events refused for their source (:mod:`collector.sources`)."""
 
 
 _IPC_OPTIONS = pa.ipc.IpcWriteOptions(compression="zstd")
@@ -113,8 +118,9 @@ class IngestService:
         self._count("spans", result)
         return result
 
-    def logs(self, body: bytes, fmt: str) -> IngestResult:
-        """OTLP logs; records with an ``event.name`` become business events, others are ignored."""
+    def logs(self, body: bytes, fmt: str, *, sources: Sequence[str] = ()) -> IngestResult:
+        """OTLP logs; records with an ``event.name`` become business events, others are ignored.
+        With ``sources``, events whose source (``service.name``) is not one are refused."""
         now = self._clock_ns()
         try:
             decoded = (
@@ -125,7 +131,7 @@ class IngestService:
         except CollectorError:
             self.metrics.rejected.labels("events", "decode").inc()
             raise
-        return self._events(decoded, now)
+        return self._events(decoded, now, sources)
 
     def cloudevents(
         self,
@@ -134,8 +140,10 @@ class IngestService:
         *,
         headers: Mapping[str, str] | None = None,
         content_type: str | None = None,
+        sources: Sequence[str] = (),
     ) -> IngestResult:
-        """CloudEvents 1.0: ``mode`` is ``"structured"``, ``"batch"`` or ``"binary"``."""
+        """CloudEvents 1.0: ``mode`` is ``"structured"``, ``"batch"`` or ``"binary"``. With
+        ``sources``, events whose ``source`` is not one of them are refused."""
         now = self._clock_ns()
         try:
             if mode == "structured":
@@ -147,13 +155,17 @@ class IngestService:
         except CollectorError:
             self.metrics.rejected.labels("events", "decode").inc()
             raise
-        return self._events(decoded, now)
+        return self._events(decoded, now, sources)
 
-    def _events(self, decoded: DecodedEvents, now_ns: int) -> IngestResult:
-        events = decoded.events
-        self.metrics.received.labels("events").inc(len(events) + decoded.rejected)
+    def _events(self, decoded: DecodedEvents, now_ns: int, sources: Sequence[str]
+                ) -> IngestResult:
+        self.metrics.received.labels("events").inc(len(decoded.events) + decoded.rejected)
         if decoded.rejected:
             self.metrics.rejected.labels("events", "invalid").inc(decoded.rejected)
+        decoded, forbidden = limit_sources(decoded, sources)
+        if forbidden:
+            self.metrics.rejected.labels("events", "source").inc(forbidden)
+        events = decoded.events
         keys = [f"ev:{e.source}\x00{e.event_id}" for e in events]
 
         def encode(indexes: Sequence[int]) -> tuple[bytes, int]:
@@ -162,10 +174,12 @@ class IngestService:
 
         def admit() -> IngestResult:
             if not events:
-                return IngestResult(0, decoded.rejected, 0, decoded.errors, decoded.ignored)
+                return IngestResult(0, decoded.rejected, 0, decoded.errors, decoded.ignored,
+                                    forbidden)
             res = self.spool.admit("events", encode, item_keys=keys)
             return IngestResult(
-                res.rows, decoded.rejected, res.duplicates, decoded.errors, decoded.ignored
+                res.rows, decoded.rejected, res.duplicates, decoded.errors, decoded.ignored,
+                forbidden,
             )
 
         result = self._guard("events", len(events), admit)

@@ -7,7 +7,8 @@ Exposed names (``/metrics``):
 - ``flowscope_items_duplicate_total{signal}`` — dropped as already stored (re-sent request
   or event id);
 - ``flowscope_items_rejected_total{signal, reason}`` — refused (``invalid``, ``decode``,
-  ``too_large``, ``media_type``, ``spool_full``, ``spool_unavailable``);
+  ``too_large``, ``media_type``, ``spool_full``, ``spool_unavailable``, ``source``: an event
+  from a source its key may not use);
 - ``flowscope_warehouse_rows_written_total{signal}``, ``flowscope_warehouse_write_failures_total``;
 - ``flowscope_warehouse_insert_seconds{signal}`` and ``flowscope_warehouse_batch_rows{signal}``
   histograms;

@@ -151,6 +151,13 @@ class DecodedEvents:
     rejected: int = 0
     errors: tuple[ItemError, ...] = ()
     ignored: int = 0
+    origins: tuple[tuple[int, str], ...] = ()
+    """Where each of ``events`` was in the request: (index, path such as ``events[2]``), in
+    the same order; empty when not known (then index ``i`` and no path)."""
+
+    def origin(self, i: int) -> tuple[int, str]:
+        """(index, path) of ``events[i]`` in the request."""
+        return self.origins[i] if i < len(self.origins) else (i, "")
 
 
 def string_map_array(

@@ -160,6 +160,7 @@ def _decode(
     records: Iterator[_Record], rules: IngestRules, now_ns: int, limit: int
 ) -> DecodedEvents:
     events: list[BusinessEvent] = []
+    origins: list[tuple[int, str]] = []
     errors: list[ItemError] = []
     ignored = 0
     for index, item in enumerate(records):
@@ -175,8 +176,10 @@ def _decode(
             ignored += 1
         else:
             events.append(event)
+            origins.append((index, item.path))
     return DecodedEvents(
-        events=tuple(events), rejected=len(errors), errors=tuple(errors), ignored=ignored
+        events=tuple(events), rejected=len(errors), errors=tuple(errors), ignored=ignored,
+        origins=tuple(origins),
     )
 
 

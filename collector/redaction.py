@@ -1,23 +1,35 @@
 """Redaction of attribute values before anything is written.
 
 A :class:`Redactor` is compiled once from the catalog's :class:`catalog.model.RedactionRule`
-list. A rule's ``key`` is an exact attribute key or an ``fnmatch`` glob (``card.*``),
-matched case-sensitively against the whole key. When several rules match a key the first in
-file order decides. ``drop`` removes the attribute; ``hash`` replaces its value with
-``"sha256:" + hex(sha256(utf-8 value))``, so equal values stay joinable without being readable.
+list. A rule's ``key`` is an exact key or an ``fnmatch`` glob (``card.*``), matched
+case-sensitively against a whole **path**; globs are compiled to RE2
+(:func:`catalog.patterns.compile_glob`), so matching takes time linear in the path's length.
+When several rules match a path the first in file order decides. ``drop`` removes the value;
+``hash`` replaces it with ``"sha256:" + hex(sha256(utf-8 value))``, so equal values stay
+joinable without being readable (a value that is not a string is hashed as its compact JSON).
+
+Paths. An attribute's path is its key (``user.email``). A value that holds structure — an
+OTLP kvlist or array, stored as compact JSON, or JSON text — is redacted inside too: a member's
+path is its parent's path, a dot and its name, and arrays are transparent, so ``user.email``
+matches the attribute ``user.email``, the member ``email`` of an attribute ``user =
+{email: ...}`` and of every element of ``user = [{email: ...}]``. W3C baggage copied into
+attributes as ``baggage.<key>`` is matched as ``<key>`` as well (``baggage.user.email`` by
+``user.email``). Event data and log bodies (decoded JSON) follow the same paths from their top.
+A structured value that is rewritten is stored again as compact JSON with sorted keys (what
+OTLP kvlists are stored as anyway).
 
 The reserved tag keys ``flowscope.flow`` and ``flowscope.correlation_id`` are never redacted
 (see :data:`UNREDACTED`): they are written by the collector itself, from already-redacted values.
 
-Columnar callers first ask :meth:`Redactor.hits` for the distinct keys of a whole request —
-one set lookup per distinct key, and nothing at all when the redactor is empty — and only
+Columnar callers first ask :meth:`Redactor.hits` and :meth:`Redactor.containers` about the
+distinct keys of a whole request — nothing at all when the redactor is empty — and only
 rewrite the flat key/value lists when something matched (:meth:`Redactor.apply_flat`).
 """
 
 from __future__ import annotations
 
-import fnmatch
 import hashlib
+import json
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
@@ -27,10 +39,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from catalog.model import RedactionAction, RedactionRule
-from collector.attributes import raw_to_json
+from catalog.patterns import compile_glob
+from collector.attributes import raw_to_json, raw_to_str
 
 UNREDACTED = frozenset({"flowscope.flow", "flowscope.correlation_id"})
 """Keys no rule applies to: the collector's own tags."""
+
+BAGGAGE = "baggage."
+"""Prefix of W3C baggage entries copied into attributes; ``baggage.<key>`` is matched as
+``<key>`` too."""
 
 _WILDCARDS = re.compile(r"[*?\[]")
 
@@ -65,8 +82,9 @@ class Redactor:
             if wildcard is None:
                 exact.setdefault(rule.key, (order, rule.action))
             else:
-                pattern = re.compile(fnmatch.translate(rule.key))
-                globs.append(_Glob(rule.key[: wildcard.start()], pattern.match, rule.action, order))
+                pattern = compile_glob(rule.key, what="the redaction key")
+                globs.append(
+                    _Glob(rule.key[: wildcard.start()], pattern.fullmatch, rule.action, order))
         return cls(exact=exact, globs=tuple(globs))
 
     @property
@@ -75,29 +93,48 @@ class Redactor:
         return not self.exact and not self.globs
 
     def action(self, key: str) -> RedactionAction | None:
-        """What happens to attribute ``key``: ``"drop"``, ``"hash"`` or ``None`` (kept as is)."""
+        """What happens to the value at path ``key``: ``"drop"``, ``"hash"`` or ``None``
+        (kept, though members inside it may still be redacted: see :meth:`nests`)."""
         if key in UNREDACTED:
             return None
-        found = self.exact.get(key)
+        found = self._rule(key)
+        if found is None and key.startswith(BAGGAGE) and key[len(BAGGAGE):] not in UNREDACTED:
+            found = self._rule(key[len(BAGGAGE):])
+        return None if found is None else found[1]
+
+    def _rule(self, path: str) -> tuple[int, RedactionAction] | None:
+        found = self.exact.get(path)
         for glob in self.globs:
             if found is not None and found[0] < glob.order:
                 break
-            if key.startswith(glob.prefix) and glob.match(key):
-                found = (glob.order, glob.action)
-                break
-        return None if found is None else found[1]
+            if path.startswith(glob.prefix) and glob.match(path):
+                return glob.order, glob.action
+        return found
+
+    def nests(self, key: str) -> bool:
+        """Could a rule match a path below ``key`` (``key.<member>...``)? Cheap, and never
+        False for a key holding a member that is redacted (may be True when none is)."""
+        if self.empty:
+            return False
+        paths = [key + "."]
+        if key.startswith(BAGGAGE):
+            paths.append(key[len(BAGGAGE):] + ".")
+        for below in paths:
+            if any(rule.startswith(below) for rule in self.exact):
+                return True
+            if any(g.prefix.startswith(below) or below.startswith(g.prefix) for g in self.globs):
+                return True
+        return False
 
     def might_match(self, keys: Iterable[str]) -> bool:
-        """Cheap precheck: could any of ``keys`` be redacted? (exact hit or glob prefix hit).
+        """Cheap precheck: could any of ``keys`` be redacted, whole or inside?
 
         May answer True for keys no rule matches (a glob such as ``*.token`` has an empty
         literal prefix); never answers False for a key that is redacted.
         """
         if self.empty:
             return False
-        prefixes = tuple(g.prefix for g in self.globs)
-        exact = self.exact
-        return any(k in exact or (prefixes and k.startswith(prefixes)) for k in keys)
+        return any(self.action(k) is not None or self.nests(k) for k in keys)
 
     def hits(self, keys: Collection[str]) -> dict[str, RedactionAction]:
         """The redacted keys among ``keys`` (pass a set of distinct keys) and their actions."""
@@ -110,26 +147,53 @@ class Redactor:
                 out[key] = act
         return out
 
+    def containers(self, keys: Collection[str]) -> frozenset[str]:
+        """The keys among ``keys`` (distinct) not redacted whole whose values may hold
+        redacted members (see :meth:`nests`)."""
+        if self.empty:
+            return frozenset()
+        return frozenset(k for k in keys if self.action(k) is None and self.nests(k))
+
+    def value(self, key: str, value: str) -> str | None:
+        """The stored form of attribute ``key`` = ``value``: None when dropped, its hash, the
+        value with its members redacted, or ``value`` itself."""
+        act = self.action(key)
+        if act == "drop":
+            return None
+        if act == "hash":
+            return hash_value(value)
+        return self.inside(key, value) if self.nests(key) else value
+
+    def inside(self, key: str, value: str) -> str:
+        """``value`` of attribute ``key`` with the rules applied to its members, when it holds
+        a JSON object or array (a kvlist, an array, JSON text); else ``value`` unchanged."""
+        if not value or value[0] not in "[{":
+            return value
+        try:
+            data = json.loads(value)
+        except (ValueError, RecursionError):
+            return value
+        if not isinstance(data, dict | list):
+            return value
+        redacted = self._json(data, key)
+        return value if redacted == data else raw_to_str(redacted)
+
     def apply(self, attrs: Mapping[str, str]) -> dict[str, str]:
         """A copy of ``attrs`` with the rules applied."""
         out: dict[str, str] = {}
         for key, value in attrs.items():
-            act = self.action(key)
-            if act is None:
-                out[key] = value
-            elif act == "hash":
-                out[key] = hash_value(value)
+            stored = self.value(key, value)
+            if stored is not None:
+                out[key] = stored
         return out
 
     def apply_pairs(self, pairs: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
         """Like :meth:`apply` for (key, value) pairs, keeping their order."""
         out: list[tuple[str, str]] = []
         for key, value in pairs:
-            act = self.action(key)
-            if act is None:
-                out.append((key, value))
-            elif act == "hash":
-                out.append((key, hash_value(value)))
+            stored = self.value(key, value)
+            if stored is not None:
+                out.append((key, stored))
         return tuple(out)
 
     def apply_flat(
@@ -139,7 +203,14 @@ class Redactor:
 
         Returns the inputs themselves when nothing matched (the common case), else new lists.
         """
-        hits = self.hits(set(keys))
+        distinct = set(keys)
+        hits = self.hits(distinct)
+        nested = self.containers(distinct)
+        if not hits and not nested:
+            return keys, values, offsets
+        if nested:
+            values = [self.inside(k, v) if k in nested else v
+                      for k, v in zip(keys, values, strict=True)]
         if not hits:
             return keys, values, offsets
         if all(a == "hash" for a in hits.values()):
@@ -174,7 +245,18 @@ class Redactor:
         """
         if self.empty or len(keys) == 0:
             return keys, values, offsets
-        hits = self.hits(pc.unique(keys).to_pylist())
+        distinct = pc.unique(keys).to_pylist()
+        hits = self.hits(distinct)
+        nested = self.containers(distinct)
+        if nested:
+            structured = pc.or_(pc.starts_with(values, "{"), pc.starts_with(values, "["))
+            mask = pc.and_(pc.is_in(keys, value_set=pa.array(sorted(nested), pa.string())),
+                           structured)
+            if pc.any(mask).as_py():
+                pairs = zip(pc.filter(keys, mask).to_pylist(),
+                            pc.filter(values, mask).to_pylist(), strict=True)
+                inside = pa.array([self.inside(k, v) for k, v in pairs], pa.string())
+                values = pc.replace_with_mask(values, mask, inside)
         if not hits:
             return keys, values, offsets
         hashed = [k for k, act in hits.items() if act == "hash"]
@@ -196,7 +278,7 @@ class Redactor:
     def apply_json(self, data: Any, path: str = "") -> Any:
         """A copy of decoded JSON ``data`` with the rules applied to object members.
 
-        A member's key is its dotted path from the top (``{"user": {"email": x}}`` has the
+        A member's key is its dotted path from ``path`` (``{"user": {"email": x}}`` has the
         key ``user.email``); arrays are transparent. Hashing a non-string value hashes its
         compact JSON text.
         """

@@ -7,6 +7,10 @@ Thin adapters over :class:`collector.ingest.IngestService`. Status codes:
   ``{"index", "field", "message"}``;
 - 400 undecodable body (or every CloudEvent invalid), 413 body over the limit after
   decompression, 415 unknown content type or encoding;
+- 403 when every event of the request comes from a source the key may not use (the access
+  guard puts the key's sources in ``request.state.api_key_sources``; :mod:`collector.sources`),
+  naming the source; with other events beside them, those are stored and the refused ones
+  listed in ``errors`` (OTLP: ``partial_success``) like any invalid item;
 - 503 with ``Retry-After`` when the spool is full or cannot persist: nothing was acknowledged.
 
 OTLP error bodies are ``google.rpc.Status`` messages in the request's encoding, as the OTLP/HTTP
@@ -66,6 +70,17 @@ def _otlp_error(exc: CollectorError, fmt: str) -> Response:
     return Response(body, status_code=code, media_type=media, headers=headers)
 
 
+def key_sources(request: Request) -> tuple[str, ...]:
+    """The CloudEvents sources the request's key is limited to (empty: any)."""
+    return tuple(getattr(request.state, "api_key_sources", ()) or ())
+
+
+def _forbidden(result: IngestResult) -> bool:
+    """Every item of the request was refused for its source."""
+    return bool(result.forbidden) and result.forbidden == result.rejected and not (
+        result.accepted or result.duplicates)
+
+
 async def _read(request: Request, limit: int) -> bytes:
     """Read at most ``limit`` raw bytes (the wire body can't be larger than its decoded form
     allows, except for compression, which :func:`decompress` bounds separately)."""
@@ -99,6 +114,10 @@ def ingest_router(service: IngestService, *, max_body_bytes: int) -> APIRouter:
             result = await run_in_threadpool(call, body, fmt)
         except CollectorError as exc:
             return _otlp_error(exc, fmt)
+        if _forbidden(result):
+            status = status_pb2.Status(code=403, message=str(result.errors[0]))
+            denied, media = _encode(status, fmt)
+            return Response(denied, status_code=403, media_type=media)
         message = response_type()
         if result.rejected:
             partial = message.partial_success  # type: ignore[attr-defined]
@@ -115,9 +134,10 @@ def ingest_router(service: IngestService, *, max_body_bytes: int) -> APIRouter:
 
     @router.post("/v1/logs", summary="OTLP/HTTP log export (event.name records become events)")
     async def logs(request: Request) -> Response:
+        sources = key_sources(request)
         return await otlp(
             request,
-            service.logs,
+            lambda body, fmt: service.logs(body, fmt, sources=sources),
             logs_service_pb2.ExportLogsServiceResponse,
             "rejected_log_records",
         )
@@ -125,13 +145,16 @@ def ingest_router(service: IngestService, *, max_body_bytes: int) -> APIRouter:
     @router.post("/api/v1/events", summary="CloudEvents 1.0: structured, batch or binary mode")
     async def events(request: Request) -> Response:
         media = parse_media_type(request.headers.get("content-type")).essence
+        sources = key_sources(request)
         try:
             raw = await _read(request, max_body_bytes)
             body = decompress(raw, request.headers.get("content-encoding"), limit=max_body_bytes)
             if media == _CE_STRUCTURED:
-                result = await run_in_threadpool(service.cloudevents, "structured", body)
+                result = await run_in_threadpool(
+                    lambda: service.cloudevents("structured", body, sources=sources))
             elif media == _CE_BATCH:
-                result = await run_in_threadpool(service.cloudevents, "batch", body)
+                result = await run_in_threadpool(
+                    lambda: service.cloudevents("batch", body, sources=sources))
             elif "ce-specversion" in request.headers:
                 headers = {k.lower(): v for k, v in request.headers.items()}
                 result = await run_in_threadpool(
@@ -140,6 +163,7 @@ def ingest_router(service: IngestService, *, max_body_bytes: int) -> APIRouter:
                         body,
                         headers=headers,
                         content_type=request.headers.get("content-type"),
+                        sources=sources,
                     )
                 )
             else:
@@ -159,6 +183,9 @@ def ingest_router(service: IngestService, *, max_body_bytes: int) -> APIRouter:
                 {"index": e.index, "field": e.field, "message": e.message} for e in result.errors
             ],
         }
+        if _forbidden(result):
+            return JSONResponse({"detail": str(result.errors[0].message), **payload},
+                                status_code=403)
         everything_bad = result.rejected and not (result.accepted or result.duplicates)
         return JSONResponse(payload, status_code=400 if everything_bad else 200)
 

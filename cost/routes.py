@@ -19,19 +19,26 @@
 ``from`` and ``to`` are days, ``YYYY-MM-DD`` (or an RFC 3339 instant at midnight UTC); ``to``
 is excluded and defaults to tomorrow (UTC), ``from`` to 30 days before ``to``.
 
-Errors: 400 for a bad parameter or a refused line (naming the line's index and field), 404
-for a flow the catalog does not have or that has no cost model, 503 (with ``Retry-After``)
-while the warehouse is not ready or unreachable, 500 when a query fails.
+Days lie between 1970 and 2200 (:mod:`catalog.parameters`).
+
+Errors: 400 for a bad parameter (a :class:`catalog.errors.ParameterError` naming it, answered
+by the app) or a refused line (naming the line's index and field), 404 for a flow the catalog
+does not have or that has no cost model, 503 (with ``Retry-After``) while the warehouse is not
+ready or unreachable or a query was stopped by its limits, 500 when a query fails (the engine's
+text goes to the log, never to the client).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Query
 
+from catalog import parameters
+from catalog.errors import ParameterError
 from catalog.model import Catalog, Flow
 from cost.documents import cost_json, range_json, releases_json, roi_json
 from cost.errors import CostValueError, NoCostModelError, SpendInputError
@@ -39,8 +46,10 @@ from cost.reports import flow_cost, release_report, roi_report
 from cost.spend_lines import check_against_catalog, line_json, parse_lines
 from cost.spend_store import load_spend, store_spend, stored_keys
 from cost.usage import DateRange
-from warehouse.errors import WarehouseError, WarehouseUnavailable
+from warehouse.errors import WarehouseError, WarehouseUnavailable, public_message
 from warehouse.port import Warehouse
+
+log = logging.getLogger("flowscope.cost")
 
 DEFAULT_DAYS = 30
 """Days covered when ``from`` is not given."""
@@ -59,35 +68,20 @@ def _now() -> datetime:
 
 def parse_day(name: str, text: str | None, default: date) -> date:
     """A day query parameter (``YYYY-MM-DD``, or an RFC 3339 instant at midnight UTC), or
-    ``default`` when absent; 400 when malformed."""
-    if text is None or text.strip() == "":
-        return default
-    value = text.strip()
-    try:
-        if len(value) == 10:
-            return date.fromisoformat(value)
-        moment = datetime.fromisoformat(value.replace("z", "Z"))
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
-        raise HTTPException(400, f"{name} must be a day like 2026-03-01 (or an RFC 3339 time at "
-                                 f"midnight UTC); got {text[:60]!r}")
-    moment = moment.astimezone(UTC)
-    if moment.time() != datetime.min.time():
-        raise HTTPException(400, f"{name} must fall on midnight UTC (costs are per UTC day); "
-                                 f"got {text[:60]!r}")
-    return moment.date()
+    ``default`` when absent; ParameterError (400) when malformed or outside 1970 to 2200."""
+    return parameters.day(name, text, default)
 
 
 def parse_range(start: str | None, end: str | None, today: date) -> DateRange:
     """The days ``[from, to)`` of the query parameters (see the module docstring)."""
     stop = parse_day("to", end, today + timedelta(days=1))
-    begin = parse_day("from", start, stop - timedelta(days=DEFAULT_DAYS))
+    begin = parse_day("from", start, max(stop - timedelta(days=DEFAULT_DAYS),
+                                         parameters.EARLIEST.date()))
     if stop <= begin:
-        raise HTTPException(400, f"to ({stop}) must be after from ({begin})")
+        raise ParameterError("to", f"to ({stop}) must be after from ({begin})")
     if (stop - begin).days > MAX_DAYS:
-        raise HTTPException(400, f"a range may cover at most {MAX_DAYS} days, got "
-                                 f"{(stop - begin).days}")
+        raise ParameterError("from", f"from {begin} to {stop}: a range may cover at most "
+                                     f"{MAX_DAYS} days, got {(stop - begin).days}")
     return DateRange(begin, stop - timedelta(days=1))
 
 
@@ -109,9 +103,11 @@ def cost_router(catalog: Catalog, warehouse: Callable[[], Warehouse | None], *,
         try:
             return call()
         except WarehouseUnavailable as exc:
-            raise HTTPException(503, f"{action} failed: {exc}", _RETRY) from exc
+            log.warning("%s failed: %s", action, exc)
+            raise HTTPException(503, f"{action} failed: {public_message(exc)}", _RETRY) from exc
         except WarehouseError as exc:
-            raise HTTPException(500, f"{action} failed: {exc}") from exc
+            log.error("%s failed: %s", action, exc)
+            raise HTTPException(500, f"{action} failed: {public_message(exc)}") from exc
         except NoCostModelError as exc:
             raise HTTPException(404, str(exc)) from exc
         except CostValueError as exc:
@@ -121,7 +117,8 @@ def cost_router(catalog: Catalog, warehouse: Callable[[], Warehouse | None], *,
         flow = catalog.flow(name)
         if flow is None:
             known = ", ".join(f.name for f in catalog.flows) or "none"
-            raise HTTPException(404, f"no flow named {name!r} in the catalog (flows: {known})")
+            raise HTTPException(404, f"no flow named {parameters.shown(name)} in the catalog "
+                                     f"(flows: {known})")
         return flow
 
     def costed(name: str) -> Flow:

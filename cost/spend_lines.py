@@ -4,7 +4,7 @@ A submitted line is a JSON object (``POST /api/v1/costs``) or a CSV row (``flows
 import``, columns :data:`CSV_COLUMNS`) with the fields:
 
 - ``id`` — the line's id, unique within its ``source`` (non-empty, at most 200 characters);
-- ``date`` — the day the spend is booked on, ``YYYY-MM-DD``;
+- ``date`` — the day the spend is booked on, ``YYYY-MM-DD``, from 1970 to 2199;
 - ``flow`` and/or ``partner`` — whom it belongs to (at least one; empty means absent);
 - ``category`` — the source's label (``licence``, ``cloud``...; non-empty);
 - ``amount`` — a **decimal string** (``"12.50"``, ``"-3"`` for a credit); JSON numbers are
@@ -30,7 +30,9 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from catalog.errors import ParameterError
 from catalog.model import Catalog, Flow
+from catalog.parameters import day_within
 from cost.currency import check_currency, minor_unit
 from cost.errors import CostValueError, SpendInputError
 from cost.money import check_amount, split_exactly
@@ -93,6 +95,10 @@ def parse_line(item: Any, index: int) -> SpendLine:
         day = date.fromisoformat(day_text)
     except ValueError as exc:
         raise SpendInputError(index, "date", f"is not a calendar day: {day_text!r}") from exc
+    try:
+        day_within("date", day)
+    except ParameterError as exc:
+        raise SpendInputError(index, "date", str(exc).removeprefix("date ")) from exc
     if not isinstance(amount_text, str):
         shown = "nothing" if amount_text is None else type(amount_text).__name__
         raise SpendInputError(index, "amount", f"must be a decimal string like \"12.50\", "

@@ -1,6 +1,10 @@
 """Dash callbacks: read the view from the :class:`~dashboards.facade.ReadModel`, hand it to a
 figure builder, return components. Thin: no SQL, no arithmetic beyond choosing what to show;
 :class:`~dashboards.errors.DashboardError` becomes an error notice in the page.
+
+Inputs are checked before any work (callback bodies are already bounded to 64 KiB by the
+server): an id longer than 512 characters or a period the page does not offer becomes a notice
+that says so without quoting the value back (:mod:`catalog.parameters`).
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ from urllib.parse import parse_qs
 
 from dash import Dash, Input, Output, State, html
 
+from catalog.errors import ParameterError
+from catalog.parameters import MAX_ID_CHARS, identifier, shown
 from dashboards import figures, layouts, run_figures, tables
 from dashboards.errors import DashboardError
 from dashboards.facade import ReadModel
@@ -26,6 +32,9 @@ from dashboards.wording import (
 )
 from warehouse.correlations import Timeline
 
+MAX_SEARCH_CHARS = 2 * MAX_ID_CHARS
+"""Characters of a page's query string that are read."""
+
 
 def _no_runs_hint(model: ReadModel) -> str:
     keys = ", ".join(model.catalog.correlation_keys()) or "order.id"
@@ -36,8 +45,16 @@ def _no_runs_hint(model: ReadModel) -> str:
 def _guarded(render: Callable[[], Any]) -> Any:
     try:
         return render()
-    except DashboardError as exc:
+    except (DashboardError, ParameterError) as exc:
         return layouts.notice(str(exc), kind="error")
+
+
+def checked_period(period: object) -> str:
+    """``period`` when the executive page offers it; ParameterError (shown as a notice)."""
+    if not isinstance(period, str) or period not in PERIODS:
+        raise ParameterError("period", f"unknown period {shown(period)}; choose one of "
+                                       f"{', '.join(PERIODS)}")
+    return period
 
 
 def executive_body(model: ReadModel, card: Scorecard, prefix: str = PREFIX) -> list[Any]:
@@ -156,12 +173,18 @@ def trace_body(model: ReadModel, correlation_id: str, prefix: str = PREFIX) -> l
     """The trace explorer's content for one id."""
     if not correlation_id.strip():
         return [layouts.notice("type an order id (or any correlation id) and press Enter")]
-    timeline = model.trace(correlation_id)
+    wanted = identifier("the id", correlation_id)
+    timeline = model.trace(wanted)
     if timeline is None:
-        return [layouts.notice(f"nothing carries the id {correlation_id.strip()!r}: check the "
+        return [layouts.notice(f"nothing carries the id {wanted!r}: check the "
                                f"id, or {_no_runs_hint(model)}")]
     failing = figures.failing_items(timeline)
     out: list[Any] = []
+    if timeline.count > len(timeline.items):
+        out.append(layouts.notice(
+            f"this id carries {timeline.count:,} spans and events: showing the first "
+            f"{len(timeline.items):,} in time order (all of them: flowscope trace ID, or GET "
+            f"/api/v1/correlations/ID page by page)", kind="empty"))
     if failing:
         first = timeline.items[failing[0]]
         where = f"step {failing[0] + 1}: {first.service} {first.name} {first.status_message}"
@@ -204,20 +227,23 @@ def register(app: Dash, model: ReadModel) -> None:
 
     @app.callback(Output("page", "children"), Input("url", "pathname"),
                   State("url", "search"))
-    def route(pathname: str | None, search: str | None) -> Any:
-        page = app.strip_relative_path(pathname or "") or ""
+    def route(pathname: object, search: object) -> Any:
+        path = pathname[:MAX_SEARCH_CHARS] if isinstance(pathname, str) else ""
+        search = search if isinstance(search, str) else ""
+        page = app.strip_relative_path(path) or ""
         if page == "executive":
             return layouts.executive(prefix)
         if page == "oncall":
             return layouts.oncall(prefix)
         if page == "trace":
-            found = parse_qs((search or "").lstrip("?")).get("id", [""])
-            return layouts.trace(prefix, found[0])
+            found = parse_qs((search or "")[:MAX_SEARCH_CHARS].lstrip("?")).get("id", [""])
+            return layouts.trace(prefix, found[0] if len(found[0]) <= MAX_ID_CHARS else "")
         return layouts.index(prefix)
 
     @app.callback(Output("exec-body", "children"), Input("exec-period", "value"))
     def executive(period: str) -> Any:
-        return _guarded(lambda: executive_body(model, model.scorecard(period), prefix))
+        return _guarded(lambda: executive_body(
+            model, model.scorecard(checked_period(period)), prefix))
 
     @app.callback(Output("oncall-body", "children"), Input("oncall-refresh", "n_clicks"))
     def oncall(_clicks: int) -> Any:
@@ -225,5 +251,6 @@ def register(app: Dash, model: ReadModel) -> None:
 
     @app.callback(Output("trace-body", "children"), Input("trace-go", "n_clicks"),
                   Input("trace-id", "value"))
-    def trace(_clicks: int, correlation_id: str | None) -> Any:
-        return _guarded(lambda: trace_body(model, correlation_id or "", prefix))
+    def trace(_clicks: int, correlation_id: object) -> Any:
+        text = correlation_id if isinstance(correlation_id, str) else ""
+        return _guarded(lambda: trace_body(model, text, prefix))

@@ -8,6 +8,7 @@ failure becomes a :mod:`dashboards.errors` error whose message the page shows.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -50,8 +51,14 @@ from slo.flow_time_histogram import flow_time_histogram
 from slo.health_query import dead_letter_series, flow_health
 from slo.status import FlowStatus
 from warehouse.correlations import Timeline, lookup_correlation
-from warehouse.errors import WarehouseError
+from warehouse.errors import WarehouseError, public_message
 from warehouse.port import Warehouse
+
+log = logging.getLogger("flowscope.dashboards")
+
+TRACE_PAGE_ITEMS = 1_000
+"""Items the trace page shows at most (the first ones in time order; it says how many there
+are in all)."""
 
 BURNDOWN_POINTS = 8
 """How many instants of the period the budget burn-down evaluates (one query each)."""
@@ -66,7 +73,8 @@ def _reading(view: str) -> Iterator[None]:
     try:
         yield
     except WarehouseError as exc:
-        raise ReadFailed(f"the {view} could not be read: {exc}") from exc
+        log.warning("the %s could not be read: %s", view, exc)
+        raise ReadFailed(f"the {view} could not be read: {public_message(exc)}") from exc
     except (SLOError, CostError, ValueError) as exc:
         raise ReadFailed(f"the {view} could not be computed: {exc}") from exc
 
@@ -262,10 +270,11 @@ class ReadModel:
             for a in self.alerting.snapshot().alerts if a.status != "inactive")
 
     def trace(self, correlation_id: str) -> Timeline | None:
-        """Every span and event of ``correlation_id`` in time order; ``None`` when unknown."""
+        """The first :data:`TRACE_PAGE_ITEMS` spans and events of ``correlation_id`` in time
+        order, with how many it has in all; ``None`` when unknown."""
         wh = self._ready()
         with _reading("trace"):
-            return lookup_correlation(wh, correlation_id.strip())
+            return lookup_correlation(wh, correlation_id.strip(), limit=TRACE_PAGE_ITEMS)
 
     def flow_time(self, timeline: Timeline) -> FlowTimeView | None:
         """The flow times of the runs of the timeline's flow that succeeded in the last

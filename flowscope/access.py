@@ -1,28 +1,37 @@
-"""API keys with scopes, and the ASGI guard that enforces them on every route.
+"""API keys with scopes: the keys file, the scope of each route, and keys from the environment.
 
 Keys look like ``fsk_<scope>_<43 url-safe characters>`` (256 random bits). Only their SHA-256
 is stored, in ``<data-dir>/keys.yaml`` (or ``FLOWSCOPE_KEYS_FILE``)::
 
     keys:
       - {name: ci, scope: ingest, hash: "sha256:9f...", created: "2026-11-27T10:00:00Z"}
+      - {name: erp, scope: ingest, hash: "sha256:0a...", sources: [/erp]}
 
 A random 256-bit key needs no slow hash: SHA-256 is preimage-resistant, and comparing digests
-with :func:`hmac.compare_digest` keeps the check constant-time.
+with :func:`hmac.compare_digest` keeps the check constant-time. A key's **id** is the first 12
+hex digits of its digest (what ``flowscope keys list`` shows and ``keys revoke`` takes).
 
-Scopes: ``ingest`` may post spans and events; ``read`` may read every query route, ``/metrics``,
-the API docs and the dashboards; ``admin`` may do everything. As soon as one key exists, every
-route but ``/healthz`` and ``/readyz`` (for load balancers) requires ``Authorization: Bearer KEY``:
-401 without a valid key, 403 with a key of the wrong scope. With no keys, the server only binds
-loopback addresses (see :func:`refuse_open_bind`).
+Scopes are ordered (:data:`SCOPE_RANKS`): ``read`` < ``admin``, and a key allows what its scope
+needs and every lower rank; ``ingest`` stands apart and is allowed only to ingest and admin
+keys. ``ingest`` may post spans and events; ``read`` may read every query route, ``/metrics``,
+the API docs and the dashboards; ``admin`` may do everything. A new scope between two others
+(an ``operate`` between read and admin) only needs a rank. ``sources`` limits an ingest key to
+those CloudEvents sources (see :mod:`flowscope.event_identity`); without it a key may send any.
 
 Keys can also come from the environment, as hashes only: ``FLOWSCOPE_API_KEYS`` holds
 comma-separated entries ``scope:sha256:<64 hex>`` or ``name=scope:sha256:<64 hex>`` (unnamed
-entries are called ``env-<scope>-<n>``), e.g.
-``FLOWSCOPE_API_KEYS="ci=ingest:sha256:9f...,admin:sha256:0a..."``. They add to the keys file;
-``flowscope keys create`` prints the entry for a new key. A malformed entry stops the server
-with an :class:`AccessError` that names its position, never its text (a raw key pasted there by
-mistake is not echoed). Presented keys, bearer headers and digests never appear in a log line or
-an error body.
+entries are called ``env-<scope>-<n>``). They add to the keys file; ``flowscope keys create``
+prints the entry for a new key. A malformed entry stops the server with an
+:class:`AccessError` that names its position, never its text. Presented keys, bearer headers and
+digests never appear in a log line or an error body.
+
+**Failing closed.** :class:`KeyStore` re-reads the file when it changes on disk (inode, size,
+mtime). Once keys are in use — the file existed at some point, or the environment holds keys —
+a file that vanishes, empties or breaks never opens the server: :meth:`KeyStore.state` says
+``protected`` with no file keys (every key of the file refused) and, for a missing or broken
+file, a ``problem`` the guard answers with 503 and logs once per change. Only a server that
+never had a keys file and has no environment keys is open (and binds loopback only, see
+:func:`refuse_open_bind`).
 """
 
 from __future__ import annotations
@@ -30,53 +39,68 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
+import logging
 import os
 import re
 import secrets
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
-from dataclasses import dataclass
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal, cast
 
 import yaml
 
-from flowscope.sessions import (
-    COOKIE,
-    LOGIN_PATH,
-    MAX_FORM_BYTES,
-    SESSION_SECONDS,
-    SessionStore,
-    login_page,
-    session_id,
-    submitted_key,
-)
+log = logging.getLogger("flowscope.access")
 
 Scope = Literal["ingest", "read", "admin"]
 SCOPES: tuple[Scope, ...] = ("ingest", "read", "admin")
+SCOPE_RANKS: Mapping[Scope, int] = {"ingest": 0, "read": 10, "admin": 100}
+"""Order of the scopes. ``read`` and everything above it form a ladder; ``ingest`` (rank 0)
+is granted only to itself and to ``admin`` (the top)."""
 
 OPEN_PATHS = frozenset({"/healthz", "/readyz"})
 INGEST_PATHS = frozenset({"/v1/traces", "/v1/logs", "/api/v1/events"})
 ADMIN_PREFIXES = ("/api/v1/audit",)
 ENV_KEYS = "FLOWSCOPE_API_KEYS"
 """Environment variable holding extra key hashes (see the module docstring)."""
+ID_DIGITS = 12
+"""Hex digits of a key's digest that make its id."""
+MAX_SOURCES = 100
+"""Most CloudEvents sources one key may be limited to."""
 _ENV_ENTRY = re.compile(
     r"(?:([A-Za-z0-9_.@-]{1,64})=)?(ingest|read|admin):(sha256:[0-9a-fA-F]{64})"
 )
 
 
 class AccessError(Exception):
-    """Keys file unreadable or malformed, or an unknown scope."""
+    """Keys file unreadable or malformed, an unknown scope or key, or a bad source."""
 
 
 @dataclass(frozen=True)
 class StoredKey:
-    """One key as stored: its name, scope and ``sha256:<hex>`` digest."""
+    """One key as stored: its name, scope, ``sha256:<hex>`` digest, creation time and the
+    CloudEvents sources it is limited to (empty: any)."""
 
     name: str
     scope: Scope
     digest: str
     created: str = ""
+    sources: tuple[str, ...] = ()
+
+    @property
+    def key_id(self) -> str:
+        """The first :data:`ID_DIGITS` hex digits of the digest."""
+        return self.digest.removeprefix("sha256:")[:ID_DIGITS]
+
+    def entry(self) -> dict[str, Any]:
+        """The key's mapping in the keys file."""
+        out: dict[str, Any] = {"name": self.name, "scope": self.scope, "hash": self.digest,
+                               "created": self.created}
+        if self.sources:
+            out["sources"] = list(self.sources)
+        return out
 
 
 def digest(key: str) -> str:
@@ -103,74 +127,180 @@ def required_scope(method: str, path: str) -> Scope | None:
 
 
 def allows(granted: Scope, needed: Scope) -> bool:
-    """``admin`` allows everything; other scopes allow only themselves."""
-    return granted == "admin" or granted == needed
+    """Whether a key of scope ``granted`` may do what ``needed`` allows (see
+    :data:`SCOPE_RANKS`)."""
+    if granted == needed or granted == "admin":
+        return True
+    if "ingest" in (granted, needed):
+        return False
+    return SCOPE_RANKS[granted] >= SCOPE_RANKS[needed]
+
+
+def check_sources(sources: tuple[str, ...]) -> tuple[str, ...]:
+    """``sources`` when each is a CloudEvents source (a non-empty printable URI-reference of at
+    most 1,000 characters) and there are at most :data:`MAX_SOURCES`; AccessError otherwise."""
+    if len(sources) > MAX_SOURCES:
+        raise AccessError(f"a key may be limited to at most {MAX_SOURCES} sources")
+    for source in sources:
+        if not source or len(source) > 1000 or not source.isprintable() or source != source.strip():
+            raise AccessError(f"{source[:80]!r} is not a CloudEvents source (non-empty "
+                              "printable text without surrounding blanks)")
+    return tuple(dict.fromkeys(sources))
+
+
+@dataclass(frozen=True)
+class KeysState:
+    """What the key configuration allows right now.
+
+    ``protected``: keys are required (False only for a server that never had any).
+    ``keys``: the valid keys (file, then environment). ``problem``: why the file's keys are
+    all refused (missing or broken file), or "".
+    """
+
+    protected: bool
+    keys: tuple[StoredKey, ...] = ()
+    problem: str = ""
+    by_digest: Mapping[str, StoredKey] = field(default_factory=dict, compare=False)
 
 
 class KeyStore:
-    """The keys file, re-read when it changes on disk (so new keys work without a restart)."""
+    """The keys file, re-read when it changes on disk (so new and revoked keys take effect
+    without a restart), plus ``extra`` keys (e.g. from :func:`environment_keys`)."""
 
     def __init__(self, path: Path, *, extra: tuple[StoredKey, ...] = ()) -> None:
-        """``extra`` keys (e.g. from :func:`environment_keys`) are valid besides the file's."""
         self.path = path
         self.extra = extra
-        self._stamp: tuple[int, int] | None = None
-        self._keys: tuple[StoredKey, ...] = ()
+        self._lock = threading.Lock()
+        self._stamp: tuple[int, ...] | None = None
+        self._seen_file = False
+        self._state = KeysState(protected=bool(extra), keys=extra,
+                                by_digest={k.digest: k for k in extra})
+        self._logged = ""
 
-    def keys(self) -> tuple[StoredKey, ...]:
-        """The keys of the file (none when it does not exist), then the ``extra`` keys."""
-        return self._file_keys() + self.extra
-
-    def _file_keys(self) -> tuple[StoredKey, ...]:
+    def state(self) -> KeysState:
+        """The current :class:`KeysState`; never raises (a broken file is a ``problem``)."""
         try:
             st = self.path.stat()
-        except FileNotFoundError:
-            self._stamp, self._keys = None, ()
-            return ()
-        stamp = (st.st_mtime_ns, st.st_size)
-        if stamp != self._stamp:
-            self._keys = read_keys(self.path)
-            self._stamp = stamp
-        return self._keys
+            stamp: tuple[int, ...] | None = (st.st_ino, st.st_size, st.st_mtime_ns,
+                                             st.st_ctime_ns)
+        except OSError:
+            stamp = None
+        with self._lock:
+            if stamp != self._stamp or self._stamp is None:
+                self._reload(stamp)
+            return self._state
+
+    def _reload(self, stamp: tuple[int, ...] | None) -> None:
+        problem = ""
+        file_keys: tuple[StoredKey, ...] = ()
+        if stamp is None:
+            if self._seen_file:
+                problem = f"the keys file {self.path} is missing"
+        else:
+            self._seen_file = True
+            try:
+                file_keys = read_keys(self.path)
+            except AccessError as exc:
+                problem = str(exc)
+        keys = file_keys + self.extra
+        self._stamp = stamp
+        self._state = KeysState(protected=self._seen_file or bool(self.extra), keys=keys,
+                                problem=problem, by_digest={k.digest: k for k in keys})
+        if problem != self._logged:
+            if problem:
+                log.error("refusing every key of the keys file until it is fixed: %s", problem)
+            else:
+                log.warning("the keys file %s is readable again (%d keys)", self.path,
+                            len(file_keys))
+            self._logged = problem
+        elif self._state.protected and not keys and not problem:
+            log.warning("the keys file %s holds no key: every request needing one is refused",
+                        self.path)
+
+    def keys(self) -> tuple[StoredKey, ...]:
+        """The valid keys (the file's, then the ``extra`` ones); raises :class:`AccessError`
+        when the file is broken (for commands; the server uses :meth:`state`)."""
+        state = self.state()
+        if state.problem and self.path.exists():
+            raise AccessError(state.problem)
+        return state.keys
 
     def match(self, presented: str) -> StoredKey | None:
-        """The stored key whose digest equals the presented key's, compared in constant time."""
+        """The valid key whose digest equals the presented key's, compared in constant time."""
         candidate = digest(presented)
         found: StoredKey | None = None
-        for key in self.keys():
+        for key in self.state().keys:
             if hmac.compare_digest(candidate, key.digest):
                 found = key
         return found
 
-    def create(self, scope: str, *, name: str | None = None, now: datetime | None = None) -> str:
+    def current(self, key_digest: str) -> StoredKey | None:
+        """The valid key with that digest now (a session's key), or None if it is gone."""
+        return self.state().by_digest.get(key_digest)
+
+    def create(self, scope: str, *, name: str | None = None, now: datetime | None = None,
+               sources: tuple[str, ...] = ()) -> str:
         """Create, store (hash only) and return a new key; the file is replaced atomically."""
         if scope not in SCOPES:
             raise AccessError(f"unknown scope {scope!r}: use one of {', '.join(SCOPES)}")
-        key = new_key(scope)
+        if sources and scope not in ("ingest", "admin"):
+            raise AccessError("--source limits what a key may ingest: give it to an ingest key")
+        chosen = next(s for s in SCOPES if s == scope)
+        key = new_key(chosen)
         when = (now or datetime.now(UTC)).isoformat(timespec="seconds").replace("+00:00", "Z")
-        entries = [
-            {"name": k.name, "scope": k.scope, "hash": k.digest, "created": k.created}
-            for k in self._file_keys()
-        ]
-        label = name or f"{scope}-{len(entries) + 1}"
-        entries.append({"name": label, "scope": scope, "hash": digest(key), "created": when})
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        existing = self._file_keys()
+        label = name or f"{scope}-{len(existing) + 1}"
+        if any(k.name == label for k in existing):
+            raise AccessError(f"a key named {label!r} exists already: choose another --name")
+        made = StoredKey(label, chosen, digest(key), when, check_sources(sources))
+        self._write((*existing, made))
+        return key
+
+    def revoke(self, which: str) -> tuple[StoredKey, ...]:
+        """Remove the file's keys named ``which``, or whose id starts with ``which`` (at least 4
+        hex digits); returns them. AccessError when none or several different keys match."""
+        existing = self._file_keys()
+        chosen = tuple(k for k in existing if k.name == which)
+        if not chosen and re.fullmatch(r"[0-9a-f]{4,64}", which):
+            chosen = tuple(k for k in existing if k.digest[7:].startswith(which))
+        if not chosen:
+            env = [k.name for k in self.extra if k.name == which or k.key_id.startswith(which)]
+            where = f" ({ENV_KEYS} holds it: remove it there)" if env else ""
+            raise AccessError(f"no key named {which!r} or with an id starting so in "
+                              f"{self.path}{where}")
+        if len(chosen) > 1 and len({k.name for k in chosen}) > 1:
+            names = ", ".join(f"{k.name} ({k.key_id})" for k in chosen)
+            raise AccessError(f"{which!r} matches several keys: {names}; give more of the id")
+        self._write(tuple(k for k in existing if k not in chosen))
+        return chosen
+
+    def _file_keys(self) -> tuple[StoredKey, ...]:
+        if not self.path.exists():
+            return ()
+        return read_keys(self.path)
+
+    def _write(self, keys: tuple[StoredKey, ...]) -> None:
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".tmp")
-        with tmp.open("w") as fh:
-            yaml.safe_dump({"keys": entries}, fh, sort_keys=False)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            yaml.safe_dump({"keys": [k.entry() for k in keys]}, fh, sort_keys=False)
             fh.flush()
             os.fsync(fh.fileno())
         tmp.chmod(0o600)
         tmp.replace(self.path)
-        return key
 
 
 def read_keys(path: Path) -> tuple[StoredKey, ...]:
     """Parse a keys file; raises :class:`AccessError` naming what is wrong."""
     try:
-        doc = yaml.safe_load(path.read_text()) or {}
-    except (OSError, yaml.YAMLError) as exc:
+        doc = yaml.safe_load(path.read_text())
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise AccessError(f"cannot read the keys file {path}: {exc}") from exc
+    if doc is None:
+        doc = {}
+    if not isinstance(doc, dict) or not isinstance(doc.get("keys") or [], list):
+        raise AccessError(f"{path}: must be a mapping with a list 'keys'")
     out: list[StoredKey] = []
     for i, entry in enumerate(doc.get("keys") or []):
         if not isinstance(entry, dict):
@@ -178,11 +308,18 @@ def read_keys(path: Path) -> tuple[StoredKey, ...]:
         scope, hashed = entry.get("scope"), str(entry.get("hash", ""))
         if scope not in SCOPES:
             raise AccessError(f"{path}: keys[{i}].scope must be one of {', '.join(SCOPES)}")
-        if not hashed.startswith("sha256:") or len(hashed) != 71:
+        if not re.fullmatch(r"sha256:[0-9a-fA-F]{64}", hashed):
             raise AccessError(f"{path}: keys[{i}].hash must be sha256:<64 hex digits>")
-        out.append(
-            StoredKey(str(entry.get("name", "")), scope, hashed, str(entry.get("created", "")))
-        )
+        hashed = hashed.lower()
+        sources = entry.get("sources") or []
+        if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources):
+            raise AccessError(f"{path}: keys[{i}].sources must be a list of strings")
+        try:
+            checked = check_sources(tuple(sources))
+        except AccessError as exc:
+            raise AccessError(f"{path}: keys[{i}].sources: {exc}") from None
+        out.append(StoredKey(str(entry.get("name", "")), scope, hashed,
+                             str(entry.get("created", "")), checked))
     return tuple(out)
 
 
@@ -239,114 +376,3 @@ def refuse_open_bind(host: str, store: KeyStore) -> str | None:
         "  flowscope keys create --scope read --name dashboards\n"
         "or bind 127.0.0.1."
     )
-
-
-ASGIApp = Callable[
-    [MutableMapping[str, Any], Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]],
-    Awaitable[None],
-]
-
-
-class AccessGuard:
-    """ASGI middleware: checks the bearer key's scope before the app sees the request."""
-
-    def __init__(self, app: ASGIApp, store: KeyStore, sessions: SessionStore | None = None) -> None:
-        self.app = app
-        self.store = store
-        self.sessions = sessions or SessionStore()
-
-    async def __call__(
-        self,
-        scope: MutableMapping[str, Any],
-        receive: Callable[[], Awaitable[Any]],
-        send: Callable[[Any], Awaitable[None]],
-    ) -> None:
-        if scope["type"] != "http" or not self.store.keys():
-            await self.app(scope, receive, send)
-            return
-        if scope["path"] == LOGIN_PATH:
-            await self._login(scope, receive, send)
-            return
-        needed = required_scope(scope["method"], scope["path"])
-        if needed is None:
-            await self.app(scope, receive, send)
-            return
-        presented = _bearer(scope)
-        key = self.store.match(presented) if presented else None
-        if key is None and scope["path"].startswith("/dashboards"):
-            sid = session_id(scope.get("headers", []))
-            session = self.sessions.get(sid) if sid else None
-            if session is not None:
-                key = StoredKey(session.key_name, session.scope, "")  # type: ignore[arg-type]
-            elif scope["method"] == "GET":
-                await _respond(send, 303, b"", [(b"location", LOGIN_PATH.encode())])
-                return
-        if key is None:
-            await _deny(send, 401, "a valid API key is required: Authorization: Bearer KEY")
-            return
-        scope.setdefault("state", {})["api_key_name"] = key.name
-        if not allows(key.scope, needed):
-            await _deny(send, 403, f"this key has scope {key.scope!r}; this route needs {needed!r}")
-            return
-        await self.app(scope, receive, send)
-
-
-    async def _login(
-        self,
-        scope: MutableMapping[str, Any],
-        receive: Callable[[], Awaitable[Any]],
-        send: Callable[[Any], Awaitable[None]],
-    ) -> None:
-        html_type = [(b"content-type", b"text/html; charset=utf-8")]
-        if scope["method"] != "POST":
-            await _respond(send, 200, login_page(), html_type)
-            return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if len(body) > MAX_FORM_BYTES:
-                await _respond(send, 413, login_page("that form is too large"), html_type)
-                return
-            if not message.get("more_body"):
-                break
-        presented = submitted_key(body)
-        key = self.store.match(presented) if presented else None
-        if key is None or not allows(key.scope, "read"):
-            reason = "that key is not valid" if key is None else "that key has no read scope"
-            await _respond(send, 401, login_page(reason), html_type)
-            return
-        sid = self.sessions.open(key.name, key.scope)
-        cookie = (f"{COOKIE}={sid}; HttpOnly; SameSite=Strict; Path=/dashboards;"
-                  f" Max-Age={SESSION_SECONDS}")
-        await _respond(send, 303, b"", [(b"location", b"/dashboards/executive"),
-                                        (b"set-cookie", cookie.encode())])
-
-
-async def _respond(
-    send: Callable[[Any], Awaitable[None]],
-    status: int,
-    body: bytes,
-    headers: list[tuple[bytes, bytes]],
-) -> None:
-    headers = [*headers, (b"content-length", str(len(body)).encode())]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
-
-
-def _bearer(scope: MutableMapping[str, Any]) -> str | None:
-    for name, value in scope.get("headers", []):
-        if name == b"authorization":
-            text = value.decode("latin-1")
-            if text[:7].lower() == "bearer ":
-                return text[7:].strip() or None
-    return None
-
-
-async def _deny(send: Callable[[Any], Awaitable[None]], status: int, message: str) -> None:
-    body = ('{"detail": "' + message.replace('"', "'") + '"}').encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
-    if status == 401:
-        headers.append((b"www-authenticate", b'Bearer realm="flowscope"'))
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})

@@ -1,16 +1,25 @@
 """Composition root: ``create_app()`` wires settings, catalog, spool, writer and warehouse.
 
-Start-up order: the spool opens first, so ingest acknowledges durable data at once; a bootstrap
-thread then connects to the warehouse, applies migrations and starts the batch writer (which
-replays whatever the spool held) and the run ledger's follower (which builds the flow rollups
-the reads use, :mod:`slo.ledger`). ``/readyz`` answers 200 only once that is done, and says in
-``rollups`` whether the follower is still building or catching up. If the
-warehouse is unreachable the bootstrap retries every 5 s and the spool keeps accepting up to its
-bound.
+Start-up order: the data directory is made private (:mod:`flowscope.data_dir`), the spool
+opens, so ingest acknowledges durable data at once; a bootstrap thread then connects to the
+warehouse (every read bounded by the :class:`~warehouse.port.QueryLimits` of the settings),
+applies migrations and starts the batch writer (which replays whatever the spool held) and the
+run ledger's follower (which builds the flow rollups the reads use, :mod:`slo.ledger`).
+``/readyz`` answers 200 only once that is done, and says in ``rollups`` whether the follower is
+still building or catching up. If the warehouse is unreachable the bootstrap retries every 5 s
+and the spool keeps accepting up to its bound.
+
+Middleware, outermost first: :class:`~flowscope.page_security.SecurityHeaders`,
+:class:`~flowscope.audit_http.AuditTrail`, :class:`~flowscope.guard.AccessGuard` (keys,
+sessions, login; refusals aggregated by a :class:`~flowscope.denials.DenialLog`),
+:class:`~flowscope.request_limits.BodyLimit`; errors no route translated are answered by
+:mod:`flowscope.http_errors`.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import os
 import threading
@@ -39,17 +48,25 @@ from collector.writer import BatchWriter
 from cost.routes import cost_router
 from dashboards.app import build_dash
 from dashboards.facade import ReadModel
-from flowscope.access import AccessGuard, key_store
+from flowscope.access import key_store
 from flowscope.api import query_router
 from flowscope.audit import AuditLog, pending_path, record_catalog_load
 from flowscope.audit_http import AuditTrail, audit_router
+from flowscope.clients import TrustedProxies
 from flowscope.csv_export import CsvExport
+from flowscope.data_dir import secure_data_dir, secure_file
+from flowscope.denials import DenialLog
 from flowscope.faults import writer_sink
+from flowscope.guard import AccessGuard
+from flowscope.http_errors import install_error_handlers
+from flowscope.page_security import SecurityHeaders, dashboard_policy
+from flowscope.request_limits import BodyLimit
 from flowscope.settings import Settings
 from flowscope.signals import AlertSignals
 from slo.ledger import RunLedger
 from slo.routes import slo_router
 from slo.signals import WarehouseSignals
+from warehouse.errors import WarehouseError, public_message
 from warehouse.migrations import apply_migrations
 from warehouse.port import Warehouse
 
@@ -80,7 +97,8 @@ class Runtime:
         """Connect, migrate and start the writer; retry every 5 s until it works or we stop."""
         while not self.stopping.is_set():
             try:
-                wh = Warehouse.connect(self.settings.dsn(), cluster=self.settings.cluster)
+                wh = Warehouse.connect(self.settings.dsn(), cluster=self.settings.cluster,
+                                       limits=self.settings.query_limits())
                 try:
                     applied = apply_migrations(wh, ttl_days=self.settings.ttl_days)
                 except Exception:
@@ -109,8 +127,10 @@ class Runtime:
                 self.ready.set()
                 return
             except Exception as exc:  # noqa: BLE001 - keep serving ingest; report in /readyz
-                self.startup_error = f"{type(exc).__name__}: {exc}"[:500]
-                log.error("warehouse not ready, retrying in 5s: %s", self.startup_error)
+                # /readyz is open to anyone: it says what kind of failure, the log says which
+                self.startup_error = (public_message(exc) if isinstance(exc, WarehouseError)
+                                      else f"{type(exc).__name__}; the server log has details")
+                log.error("warehouse not ready, retrying in 5s: %s: %s", type(exc).__name__, exc)
                 self.stopping.wait(5.0)
 
     def shutdown(self) -> None:
@@ -133,6 +153,10 @@ def build_runtime(
     clock: Callable[[], float] = time.time,
 ) -> Runtime:
     """Build the parts without starting threads. Loads the catalog file when one is set."""
+    secure_data_dir(settings.data_dir)
+    keys_file = settings.keys_path()
+    if keys_file.exists() and keys_file.parent.resolve() != settings.data_dir.resolve():
+        secure_file(keys_file)
     if catalog is None:
         if settings.catalog is not None:
             from catalog.spec import load_catalog
@@ -180,14 +204,16 @@ def build_runtime(
     return runtime
 
 
-def dashboards_asgi(runtime: Runtime, clock: Callable[[], datetime]) -> ASGIApp:
-    """The Dash dashboards over ``runtime``, as an ASGI app to mount at ``/dashboards``."""
+def dashboards_asgi(runtime: Runtime, clock: Callable[[], datetime]) -> tuple[ASGIApp, str]:
+    """The Dash dashboards over ``runtime``, as an ASGI app to mount at ``/dashboards``, and
+    their Content-Security-Policy (allowing the renderer's inline scripts by hash)."""
     model = ReadModel(runtime.catalog,
                       lambda: runtime.warehouse if runtime.ready.is_set() else None,
                       alerting=runtime.alerting, clock=clock,
                       catalog_path=runtime.settings.catalog,
                       scorecard_max_age=timedelta(seconds=runtime.settings.dashboard_cache))
-    return cast(ASGIApp, WSGIMiddleware(build_dash(model).server))
+    dash = build_dash(model)
+    return cast(ASGIApp, WSGIMiddleware(dash.server)), dashboard_policy(dash.csp_hashes())
 
 
 def create_app(
@@ -202,15 +228,27 @@ def create_app(
     # server's peak RSS under ingest about 130 MiB lower at the same throughput (bench/ingest.py).
     pa.set_memory_pool(pa.system_memory_pool())
     runtime = build_runtime(settings, catalog=catalog, clock=clock)
+    proxies = TrustedProxies.parse(settings.trusted_proxies)
+    denials = DenialLog(runtime.audit, clock=clock)
+
+    async def flush_denials() -> None:
+        while True:
+            await asyncio.sleep(5.0)
+            await asyncio.to_thread(denials.flush)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         threading.Thread(target=runtime.bootstrap, name="flowscope-bootstrap", daemon=True).start()
         if runtime.alerting is not None:
             runtime.alerting.start()
+        flusher = asyncio.create_task(flush_denials())
         try:
             yield
         finally:
+            flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await flusher
+            denials.flush(everything=True)
             runtime.shutdown()
 
     app = FastAPI(
@@ -220,9 +258,15 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.runtime = runtime
+    install_error_handlers(app)
+    dashboards, dashboard_csp = dashboards_asgi(
+        runtime, lambda: datetime.fromtimestamp(clock(), UTC))
     app.add_middleware(CsvExport)  # innermost: CSV of the tabular read routes
-    app.add_middleware(AccessGuard, store=key_store(settings.keys_path()))
-    app.add_middleware(AuditTrail, audit=runtime.audit)  # outside the guard: sees refusals too
+    app.add_middleware(BodyLimit, import_bytes=settings.max_body_bytes)
+    app.add_middleware(AccessGuard, store=key_store(settings.keys_path()), proxies=proxies,
+                       denials=denials)
+    app.add_middleware(AuditTrail, audit=runtime.audit, proxies=proxies)
+    app.add_middleware(SecurityHeaders, dashboard_csp=dashboard_csp)
     app.include_router(ingest_router(runtime.ingest, max_body_bytes=settings.max_body_bytes))
     app.include_router(query_router(runtime))
     app.include_router(
@@ -239,9 +283,8 @@ def create_app(
             clock=lambda: datetime.fromtimestamp(clock(), UTC),
         )
     )
-    app.include_router(audit_router(runtime))
-    app.mount("/dashboards", dashboards_asgi(
-        runtime, lambda: datetime.fromtimestamp(clock(), UTC)))
+    app.include_router(audit_router(runtime, denials))
+    app.mount("/dashboards", dashboards)
     if runtime.alerting is not None:
         app.include_router(
             alerts_router(runtime.alerting, clock=lambda: datetime.fromtimestamp(clock(), UTC))

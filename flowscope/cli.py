@@ -1,6 +1,7 @@
 """The ``flowscope`` command line (typer + rich).
 
-Commands: ``serve``, ``migrate``, ``trace ID``, ``check FILE``, ``keys create``, ``demo``,
+Commands: ``serve``, ``migrate``, ``trace ID``, ``check FILE``, ``keys create|list|revoke``,
+``demo``,
 ``rules prometheus``, ``slo status``, ``slo windows`` (:mod:`flowscope.slo_cli`), ``cost``,
 ``costs import`` (:mod:`flowscope.cost_cli`).
 Commands that read a running server take ``--url`` (default ``FLOWSCOPE_URL`` or
@@ -84,7 +85,11 @@ def serve(
     from collector.errors import SpoolUnavailable
     from flowscope.access import AccessError, key_store, refuse_open_bind
     from flowscope.app import create_app
+    from flowscope.clients import ProxySettingError
+    from flowscope.data_dir import private_umask
+    from flowscope.server_limits import limited_protocol
 
+    private_umask()  # everything the server writes (spool, keys, audit, chDB) is 0600/0700
     settings = _settings(host=host, port=port, data_dir=data_dir, catalog=catalog)
     try:
         refusal = refuse_open_bind(settings.host, key_store(settings.keys_path()))
@@ -98,8 +103,19 @@ def serve(
         _fail(f"the catalog cannot be loaded:\n{exc}")
     except SpoolUnavailable as exc:
         _fail(f"{exc}\nflowscope acknowledges data only once it is on disk: fix the spool first.")
+    except ProxySettingError as exc:
+        _fail(str(exc))
     err.print(f"flowscope listening on http://{settings.host}:{settings.port}", highlight=False)
-    uvicorn.run(application, host=settings.host, port=settings.port, log_level="info")
+    uvicorn.run(
+        application,
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        http=limited_protocol(header_timeout=settings.header_timeout,
+                              max_connections=settings.max_connections),
+        timeout_keep_alive=settings.keep_alive_timeout,
+        proxy_headers=False,  # flowscope.clients decides whom to believe
+    )
 
 
 @app.command()
@@ -168,30 +184,46 @@ def trace(
     correlation_id: Annotated[str, typer.Argument(help="Order id or any correlation id.")],
     url: UrlOpt = None,
     as_json: JsonOpt = False,
+    max_items: Annotated[
+        int, typer.Option("--max-items", min=1, help="Stop after this many items.")
+    ] = 100_000,
 ) -> None:
-    """Show every hop one business id took, in time order."""
+    """Show every hop one business id took, in time order (following the server's pages up to
+    --max-items; a note says when there were more)."""
     base = _server_url(url)
-    try:
-        resp = httpx.get(
-            f"{base}/api/v1/correlations/{quote(correlation_id, safe='')}",
-            headers=_auth_headers(),
-            timeout=30,
-        )
-    except httpx.HTTPError as exc:
-        _fail(f"cannot reach flowscope at {base}: {exc}")
-    if resp.status_code in (401, 403):
-        _fail(
-            f"{base} refused the request ({resp.status_code}): set FLOWSCOPE_API_KEY to a read key"
-        )
-    if resp.status_code == 404:
-        _fail(f"no spans or events carry the id {correlation_id!r}", code=2)
-    if resp.status_code != 200:
-        _fail(f"{base} answered {resp.status_code}: {resp.text[:500]}")
-    body = resp.json()
+    address = f"{base}/api/v1/correlations/{quote(correlation_id, safe='')}"
+    body: dict[str, Any] = {}
+    items: list[Any] = []
+    cursor: str | None = None
+    while True:
+        params = {"limit": str(min(10_000, max_items - len(items)))}
+        if cursor:
+            params["cursor"] = cursor
+        try:
+            resp = httpx.get(address, params=params, headers=_auth_headers(), timeout=60)
+        except httpx.HTTPError as exc:
+            _fail(f"cannot reach flowscope at {base}: {exc}")
+        if resp.status_code in (401, 403):
+            _fail(f"{base} refused the request ({resp.status_code}): set FLOWSCOPE_API_KEY to a "
+                  "read key")
+        if resp.status_code == 404:
+            _fail(f"no spans or events carry the id {correlation_id[:200]!r}", code=2)
+        if resp.status_code != 200:
+            _fail(f"{base} answered {resp.status_code}: {resp.text[:500]}")
+        body = resp.json()
+        items.extend(body["items"])
+        cursor = body.get("next_cursor")
+        if not cursor or len(items) >= max_items:
+            break
+    total = int(body.get("total", len(items)))
+    body = {**body, "items": items, "next_cursor": cursor}
     if as_json:
         sys.stdout.write(json.dumps(body, indent=2) + "\n")
-        return
-    out.print(render_timeline(body))
+    else:
+        out.print(render_timeline(body))
+    if cursor:
+        err.print(f"showed the first {len(items):,} of {total:,} items; pass --max-items "
+                  f"{total} to see them all", highlight=False)
 
 
 @app.command()
@@ -342,6 +374,11 @@ app.add_typer(keys_app, name="keys")
 def keys_create(
     scope: Annotated[str, typer.Option("--scope", help="ingest, read or admin.")],
     name: Annotated[str | None, typer.Option("--name", help="A label for the key.")] = None,
+    source: Annotated[
+        list[str] | None,
+        typer.Option("--source", help="Limit an ingest key to this CloudEvents source "
+                                      "(repeat for several)."),
+    ] = None,
     data_dir: DataDirOpt = None,
 ) -> None:
     """Create an API key; it is printed once and only its hash is stored.
@@ -349,35 +386,98 @@ def keys_create(
     The creation is recorded in the audit trail (actor ``local``) through
     ``<data-dir>/audit-pending.jsonl``, which the server imports; without a record, no key.
     """
-    import getpass
-
-    from flowscope.access import SCOPES, AccessError, KeyStore, env_entry
-    from flowscope.audit import AuditLog, pending_path
+    from flowscope.access import SCOPES, AccessError, KeyStore, check_sources, env_entry
 
     settings = _settings(data_dir=data_dir)
     store = KeyStore(settings.keys_path())
     if scope not in SCOPES:
         _fail(f"unknown scope {scope!r}: use one of {', '.join(SCOPES)}")
+    sources = tuple(source or ())
     try:
-        user = getpass.getuser()
-    except (OSError, KeyError):
-        user = ""
-    try:
+        check_sources(sources)
         label = name or f"{scope}-{len(store.keys()) + 1}"
-        AuditLog(pending_path(settings.data_dir)).record(
-            "key.create",
-            actor="local",
-            target=label,
-            detail={"scope": scope, "keys_file": str(store.path), "user": user},
-        )
-        key = store.create(scope, name=label)
+        detail: dict[str, Any] = {"scope": scope, "keys_file": str(store.path), "user": _user()}
+        if sources:
+            detail["sources"] = list(sources)
+        _audit(settings, "key.create", label, detail)
+        key = store.create(scope, name=label, sources=sources)
     except (AccessError, OSError) as exc:
         _fail(str(exc))
     stored = store.match(key)
     err.print(f"created a {scope} key; stored its hash in {store.path}. It is shown only once:")
-    if stored is not None:
+    if stored is not None and not sources:
         err.print(f"(for FLOWSCOPE_API_KEYS instead of the file: {env_entry(stored)})")
     sys.stdout.write(key + "\n")
+
+
+@keys_app.command("list")
+def keys_list(data_dir: DataDirOpt = None, as_json: JsonOpt = False) -> None:
+    """List the keys: name, scope, id (the start of its hash), creation time and sources."""
+    from flowscope.access import AccessError, key_store
+
+    settings = _settings(data_dir=data_dir)
+    try:
+        store = key_store(settings.keys_path())
+        valid = store.keys()
+    except AccessError as exc:
+        _fail(str(exc))
+    file_keys = [(k, "file") for k in valid if k not in store.extra]
+    listed = [*file_keys, *((k, "env") for k in store.extra)]
+    rows: list[dict[str, Any]] = [
+        {"name": k.name, "scope": k.scope, "id": k.key_id, "created": k.created,
+         "sources": list(k.sources), "from": where} for k, where in listed]
+    if as_json:
+        sys.stdout.write(json.dumps({"keys": rows}) + "\n")
+        return
+    table = Table(title=f"API keys ({store.path})")
+    for col in ("name", "scope", "id", "created", "sources", "from"):
+        table.add_column(col)
+    for row in rows:
+        table.add_row(row["name"], row["scope"], row["id"], row["created"],
+                      ", ".join(row["sources"]) or "any", row["from"])
+    out.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    which: Annotated[str, typer.Argument(help="The key's name, or the start of its id.")],
+    data_dir: DataDirOpt = None,
+) -> None:
+    """Revoke a key: remove it from the keys file. A running server refuses it at once, and
+    ends the dashboard sessions opened with it. Recorded in the audit trail."""
+    from flowscope.access import AccessError, KeyStore
+
+    settings = _settings(data_dir=data_dir)
+    store = KeyStore(settings.keys_path())
+    try:
+        revoked = store.revoke(which)
+    except (AccessError, OSError) as exc:
+        _fail(str(exc))
+    for key in revoked:
+        try:
+            _audit(settings, "key.revoke", key.name,
+                   {"scope": key.scope, "id": key.key_id, "keys_file": str(store.path),
+                    "user": _user()})
+        except OSError as exc:
+            err.print(f"[yellow]warning:[/] the revocation is done but could not be recorded "
+                      f"in the audit trail: {exc.strerror or exc}", highlight=False)
+        out.print(f"revoked {key.name} ({key.scope}, id {key.key_id})", highlight=False)
+
+
+def _user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return ""
+
+
+def _audit(settings: Any, action: str, target: str, detail: dict[str, Any]) -> None:
+    from flowscope.audit import AuditLog, pending_path
+
+    AuditLog(pending_path(settings.data_dir)).record(action, actor="local", target=target,
+                                                     detail=detail)
 
 
 from flowscope.slo_cli import slo_app  # noqa: E402 - it reads this module's helpers lazily

@@ -3,18 +3,23 @@ adapters.
 
 Queries live in :mod:`slo.evaluation`, :mod:`slo.latency_query`, :mod:`slo.health_query` and
 :mod:`slo.attribution_report`; bodies in :mod:`slo.documents`. Handlers parse parameters, call
-them in the thread pool and translate errors: 400 for a bad parameter (with a message naming
-it), 404 for a flow the catalog does not have, 503 (with ``Retry-After``) while the warehouse is
-not ready or is unreachable, 500 when a query fails. ``GET /api/v1/flows`` answers from the
-catalog even before the warehouse is ready (each flow's ``status`` is then ``null``).
+them in the thread pool and translate errors: 400 for a bad parameter (a
+:class:`catalog.errors.ParameterError` naming it, answered by the app), 404 for a flow the
+catalog does not have, 503 (with ``Retry-After``) while the warehouse is not ready or is
+unreachable, a flow's rollups are being built, or a query was stopped by its limits, 500 when a
+query fails (the engine's text goes to the log, never to the client). ``GET /api/v1/flows``
+answers from the catalog even before the warehouse is ready (each flow's ``status`` is then
+``null``).
 
-Times are RFC 3339 with a time zone (``2026-11-27T10:00:00Z``); ``at`` defaults to now,
-``to`` to now and ``from`` to one hour before ``to`` (for ``/attribution``: to each SLO's own
-period); ``step`` is a catalog duration (``5m``).
+Times are RFC 3339 with a time zone (``2026-11-27T10:00:00Z``) between 1970 and 2200
+(:mod:`catalog.parameters`); ``at`` defaults to now, ``to`` to now and ``from`` to one hour
+before ``to`` (for ``/attribution``: to each SLO's own period); ``step`` is a catalog duration
+(``5m``).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,7 +27,8 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query
 
-from catalog.durations import parse_duration
+from catalog import parameters
+from catalog.errors import ParameterError
 from catalog.model import Catalog, Flow
 from slo.attribution_report import attribute_budget
 from slo.documents import (
@@ -39,8 +45,10 @@ from slo.evaluation import WindowCatalogs, evaluate_flows
 from slo.health_query import flow_health
 from slo.latency_query import flow_latency
 from slo.status import FlowStatus
-from warehouse.errors import WarehouseError, WarehouseUnavailable
+from warehouse.errors import WarehouseError, WarehouseUnavailable, public_message
 from warehouse.port import Warehouse
+
+log = logging.getLogger("flowscope.slo")
 
 DEFAULT_RANGE = timedelta(hours=1)
 """The range of latency and health when ``from`` is not given."""
@@ -53,27 +61,29 @@ def _now() -> datetime:
 
 
 def parse_instant(name: str, text: str | None, default: datetime) -> datetime:
-    """An RFC 3339 query parameter, or ``default`` when absent; 400 when malformed."""
-    if text is None or text == "":
-        return default
-    try:
-        moment = datetime.fromisoformat(text.strip().replace("z", "Z"))
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None:
-        raise HTTPException(400, f"{name} must be an RFC 3339 time with a time zone, like "
-                                 f"2026-11-27T10:00:00Z; got {text!r}")
-    return moment.astimezone(UTC)
+    """An RFC 3339 query parameter, or ``default`` when absent; ParameterError (400) when
+    malformed or outside 1970 to 2200."""
+    return parameters.instant(name, text, default)
 
 
 def parse_step(text: str | None) -> timedelta | None:
-    """The ``step`` query parameter (a catalog duration like ``5m``); 400 when malformed."""
+    """The ``step`` query parameter (a catalog duration like ``5m``); ParameterError (400)
+    when malformed."""
     if text is None or text == "":
         return None
-    try:
-        return parse_duration(text)
-    except ValueError as exc:
-        raise HTTPException(400, f"step {exc}") from exc
+    return parameters.duration("step", text)
+
+
+def parse_range(start: str | None, end: str | None, now: datetime) -> tuple[datetime, datetime]:
+    """``from`` and ``to``: ``to`` defaults to ``now``, ``from`` to :data:`DEFAULT_RANGE`
+    before ``to``; ParameterError unless ``from`` is before ``to``."""
+    stop = parse_instant("to", end, now)
+    begin = parse_instant("from", start, max(stop - DEFAULT_RANGE, parameters.EARLIEST))
+    if begin >= stop:
+        raise ParameterError("from", f"the range must end after it starts: from "
+                                     f"({begin.isoformat()}) is not before to "
+                                     f"({stop.isoformat()})")
+    return begin, stop
 
 
 def slo_router(catalog: Catalog, warehouse: Callable[[], Warehouse | None], *,
@@ -93,7 +103,8 @@ def slo_router(catalog: Catalog, warehouse: Callable[[], Warehouse | None], *,
         flow = catalog.flow(name)
         if flow is None:
             known = ", ".join(f.name for f in catalog.flows) or "none"
-            raise HTTPException(404, f"no flow named {name!r} in the catalog (flows: {known})")
+            raise HTTPException(404, f"no flow named {parameters.shown(name)} in the catalog "
+                                     f"(flows: {known})")
         return flow
 
     def ready() -> Warehouse:
@@ -106,9 +117,11 @@ def slo_router(catalog: Catalog, warehouse: Callable[[], Warehouse | None], *,
         try:
             return call()
         except WarehouseUnavailable as exc:
-            raise HTTPException(503, f"{action} failed: {exc}", _RETRY) from exc
+            log.warning("%s failed: %s", action, exc)
+            raise HTTPException(503, f"{action} failed: {public_message(exc)}", _RETRY) from exc
         except WarehouseError as exc:
-            raise HTTPException(500, f"{action} failed: {exc}") from exc
+            log.error("%s failed: %s", action, exc)
+            raise HTTPException(500, f"{action} failed: {public_message(exc)}") from exc
         except (SLOError, ValueError) as exc:
             raise HTTPException(400, str(exc)) from exc
 
@@ -161,8 +174,7 @@ def slo_router(catalog: Catalog, warehouse: Callable[[], Warehouse | None], *,
                 step: str | None = Query(None, description="bucket width, e.g. 5m")
                 ) -> dict[str, Any]:
         chosen = find(flow)
-        stop = parse_instant("to", end, clock())
-        begin = parse_instant("from", start, stop - DEFAULT_RANGE)
+        begin, stop = parse_range(start, end, clock())
         width = parse_step(step)
         wh = ready()
         result = run("latency query",
@@ -178,8 +190,7 @@ def slo_router(catalog: Catalog, warehouse: Callable[[], Warehouse | None], *,
                end: str | None = Query(None, alias="to", description="RFC 3339; default now")
                ) -> dict[str, Any]:
         chosen = find(flow)
-        stop = parse_instant("to", end, clock())
-        begin = parse_instant("from", start, stop - DEFAULT_RANGE)
+        begin, stop = parse_range(start, end, clock())
         wh = ready()
         return health_json(run("health query", lambda: flow_health(wh, chosen, begin, stop)))
 

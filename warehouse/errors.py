@@ -5,14 +5,18 @@ chDB, pyarrow) are translated at the boundary with ``raise ... from exc``::
 
     WarehouseError
     ├── InvalidDsn            (also a ValueError) a DSN or identifier that cannot be used
+    ├── InvalidCursor         (also a ValueError) a page cursor this code did not write
     ├── WarehouseUnavailable  cannot connect or log in, engine gone or closed, timeouts,
-    │                         overload (too many parts/queries, memory): retry later
+    │   │                     overload (too many parts/queries, memory): retry later
+    │   └── QueryLimitExceeded  a read stopped by its time or memory limit (QueryLimits)
     ├── QueryError            bad SQL, bad parameters, server-side exceptions:
     │                         the same call will fail again
     └── SchemaMismatch        an existing table lacks our columns or types;
                               an applied migration file was changed afterwards
 
-Messages never contain a password: :func:`scrub` removes it before a message is built.
+Messages never contain a password: :func:`scrub` removes it before a message is built. They
+do carry the engine's own text (for logs); what a client may be shown is
+:func:`public_message`, which never does.
 """
 
 from __future__ import annotations
@@ -28,8 +32,17 @@ class InvalidDsn(WarehouseError, ValueError):
     """A DSN (or a database/cluster/table identifier) that cannot be used, with what is wrong."""
 
 
+class InvalidCursor(WarehouseError, ValueError):
+    """A page cursor (of the correlation lookup) that this code did not write."""
+
+
 class WarehouseUnavailable(WarehouseError):
     """The engine cannot be reached: connection refused, engine closed or locked, timeout."""
+
+
+class QueryLimitExceeded(WarehouseUnavailable):
+    """A read stopped by a :class:`warehouse.port.QueryLimits` bound; the message is ours
+    (which limit, its value), without engine text."""
 
 
 class QueryError(WarehouseError):
@@ -60,3 +73,16 @@ def scrub(text: str, *secrets: str) -> str:
     for secret in sorted((s for s in secrets if s), key=len, reverse=True):
         text = text.replace(secret, _MASK)
     return text
+
+
+def public_message(exc: WarehouseError) -> str:
+    """What a client may be told about ``exc``: which limit stopped a query, or that the
+    warehouse is unavailable or failed (with the ClickHouse error code), never the engine's
+    text (it can hold versions, paths and SQL: that goes to the log)."""
+    if isinstance(exc, QueryLimitExceeded):
+        return str(exc)
+    if isinstance(exc, WarehouseUnavailable):
+        return "the warehouse is unavailable; retry later"
+    code = getattr(exc, "code", None)
+    suffix = f" (ClickHouse error {code})" if isinstance(code, int) else ""
+    return f"the warehouse could not answer{suffix}; the server log has the details"

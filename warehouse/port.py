@@ -11,6 +11,12 @@ session would refuse concurrent queries). Every client is tracked and closed by
 
 Values always travel as bound parameters: write ``{name:Type}`` in the SQL and pass
 ``parameters={"name": value}``; the engine substitutes them (server-side binding).
+
+Reads (:meth:`Warehouse.query`, :meth:`~Warehouse.query_dicts`, :meth:`~Warehouse.query_arrow`)
+carry the :class:`QueryLimits` given to :meth:`Warehouse.connect` as ClickHouse settings
+(``max_execution_time``, ``max_memory_usage``), so one request cannot hold the engine or the
+process's memory; a read they stop raises :class:`QueryLimitExceeded`. Writes, DDL and
+``command`` are not limited (migrations and reindexing are long by nature).
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
@@ -25,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Self
 from warehouse.dsn import DEFAULT_DATABASE, Dsn, parse_dsn
 from warehouse.errors import (
     QueryError,
+    QueryLimitExceeded,
     WarehouseError,
     WarehouseUnavailable,
     scrub,
@@ -60,10 +68,39 @@ _UNAVAILABLE_CODES = frozenset(
     }
 )
 
+_TIME_LIMIT_CODES = frozenset({159, 160})  # TIMEOUT_EXCEEDED, TOO_SLOW
+_MEMORY_LIMIT_CODES = frozenset({241})  # MEMORY_LIMIT_EXCEEDED
+
 HTTP_CONNECT_TIMEOUT_S = 10
 """Seconds to wait for a TCP connection to a ClickHouse server."""
 HTTP_SEND_RECEIVE_TIMEOUT_S = 300
 """Seconds to wait for a ClickHouse server to answer one request."""
+
+
+@dataclass(frozen=True)
+class QueryLimits:
+    """Bounds on one read: ``timeout_s`` seconds of execution (``max_execution_time``) and
+    ``max_memory_bytes`` of engine memory (``max_memory_usage``). Defaults: 60 s and 512 MiB,
+    so a process holding chDB (about 400 MB) stays within 1 GiB while one read runs."""
+
+    timeout_s: float = 60.0
+    max_memory_bytes: int = 512 * 1024 * 1024
+
+    def settings(self) -> dict[str, Any]:
+        """The ClickHouse settings of these limits."""
+        return {"max_execution_time": self.timeout_s, "max_memory_usage": self.max_memory_bytes}
+
+    def exceeded(self, code: int, action: str) -> QueryLimitExceeded | None:
+        """The error for ClickHouse error ``code`` when it is one of these limits, else None."""
+        if code in _TIME_LIMIT_CODES:
+            return QueryLimitExceeded(
+                f"{action} was stopped: it ran longer than the query time limit of "
+                f"{self.timeout_s:g} s")
+        if code in _MEMORY_LIMIT_CODES:
+            return QueryLimitExceeded(
+                f"{action} was stopped: it needed more than the query memory limit of "
+                f"{self.max_memory_bytes / 2**20:,.0f} MiB")
+        return None
 
 
 class Warehouse:
@@ -74,9 +111,16 @@ class Warehouse:
     """
 
     def __init__(
-        self, dsn: Dsn, *, database: str, cluster: str | None, factory: Callable[[str], Client]
+        self,
+        dsn: Dsn,
+        *,
+        database: str,
+        cluster: str | None,
+        factory: Callable[[str], Client],
+        limits: QueryLimits | None = None,
     ) -> None:
         """Use :meth:`connect`. ``factory(database)`` opens one clickhouse-connect client."""
+        self._limits = limits
         self._dsn = dsn
         self._database = database
         self._cluster = cluster
@@ -97,6 +141,7 @@ class Warehouse:
         create_database: bool = True,
         database: str | None = None,
         settings: Mapping[str, Any] | None = None,
+        limits: QueryLimits | None = None,
     ) -> Warehouse:
         """Open the engine named by ``dsn`` and check it answers.
 
@@ -105,6 +150,7 @@ class Warehouse:
         ``{"use_query_condition_cache": 0}``); per-call ``settings`` add to them.
         ``create_database`` (default True) runs ``CREATE DATABASE IF NOT EXISTS`` (``ON
         CLUSTER`` with a cluster). For ``chdb://`` the data directory is created if missing.
+        ``limits`` bound every read (default: none).
         Raises :class:`InvalidDsn`, :class:`WarehouseUnavailable` or :class:`QueryError`.
         """
         parsed = parse_dsn(dsn)
@@ -114,7 +160,7 @@ class Warehouse:
         if parsed.is_embedded:
             _make_data_dir(parsed)
         factory = _client_factory(parsed, dict(settings or {}))
-        warehouse = cls(parsed, database=db, cluster=cluster, factory=factory)
+        warehouse = cls(parsed, database=db, cluster=cluster, factory=factory, limits=limits)
         try:
             if create_database and db != DEFAULT_DATABASE:
                 warehouse._bootstrap_database()
@@ -140,6 +186,11 @@ class Warehouse:
         return self._dsn.is_embedded
 
     @property
+    def limits(self) -> QueryLimits | None:
+        """The bounds on every read, or None."""
+        return self._limits
+
+    @property
     def dsn(self) -> Dsn:
         """The parsed DSN (its repr hides the password)."""
         return self._dsn
@@ -151,10 +202,12 @@ class Warehouse:
         *,
         settings: Mapping[str, Any] | None = None,
     ) -> list[tuple[Any, ...]]:
-        """Rows of ``sql`` as tuples; ``{name:Type}`` placeholders bound from ``parameters``."""
-        with self._translated("query"):
+        """Rows of ``sql`` as tuples; ``{name:Type}`` placeholders bound from ``parameters``.
+
+        Per-call ``settings`` add to (and override) the :class:`QueryLimits` settings."""
+        with self._translated("query", limited=True):
             result = self._client().query(
-                sql, parameters=_dict(parameters), settings=_dict(settings)
+                sql, parameters=_dict(parameters), settings=self._read_settings(settings)
             )
             return [tuple(row) for row in result.result_rows]
 
@@ -166,9 +219,9 @@ class Warehouse:
         settings: Mapping[str, Any] | None = None,
     ) -> list[dict[str, Any]]:
         """Rows of ``sql`` as ``{column name: value}`` dicts (see :meth:`query`)."""
-        with self._translated("query"):
+        with self._translated("query", limited=True):
             result = self._client().query(
-                sql, parameters=_dict(parameters), settings=_dict(settings)
+                sql, parameters=_dict(parameters), settings=self._read_settings(settings)
             )
             return [dict(row) for row in result.named_results()]
 
@@ -180,9 +233,9 @@ class Warehouse:
         settings: Mapping[str, Any] | None = None,
     ) -> pyarrow.Table:
         """Result of ``sql`` as a pyarrow Table (see :meth:`query`)."""
-        with self._translated("query"):
+        with self._translated("query", limited=True):
             return self._client().query_arrow(
-                sql, parameters=_dict(parameters), settings=_dict(settings)
+                sql, parameters=_dict(parameters), settings=self._read_settings(settings)
             )
 
     def command(
@@ -283,13 +336,23 @@ class Warehouse:
         self._local.client = client
         return client
 
+    def _read_settings(self, settings: Mapping[str, Any] | None) -> dict[str, Any] | None:
+        if self._limits is None:
+            return _dict(settings)
+        return {**self._limits.settings(), **(settings or {})}
+
     @contextmanager
-    def _translated(self, action: str) -> Iterator[None]:
+    def _translated(self, action: str, *, limited: bool = False) -> Iterator[None]:
         try:
             yield
         except WarehouseError:
             raise
         except Exception as exc:
+            code = getattr(exc, "code", None)
+            if limited and self._limits is not None and isinstance(code, int):
+                stopped = self._limits.exceeded(code, "the query")
+                if stopped is not None:
+                    raise stopped from exc
             raise translate(exc, action=action, secrets=self._dsn.secrets()) from exc
 
 

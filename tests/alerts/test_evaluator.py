@@ -15,7 +15,7 @@ from alerts.facts import RuleSet, load_rule_set
 from alerts.metrics import AlertMetrics
 from alerts.notifiers import Dispatcher, Notifier, WebhookNotifier
 from alerts.signals import InMemorySignals
-from alerts.silences import new_silence, parse_matcher
+from alerts.silences import LabelMatcher, Silence, new_silence, parse_matcher
 from alerts.store import AlertStore
 from catalog.spec import load_catalog
 from tests.alerts.conftest import T0, Clock, Receiver
@@ -219,3 +219,24 @@ def test_the_thread_evaluates_on_its_interval(clock: Clock, harnesses: list[Harn
         time.sleep(0.02)
     h.evaluator.stop()
     assert len(h.evaluator.snapshot().alerts) == 2
+
+
+def test_a_stored_silence_that_is_no_longer_accepted_is_disabled_at_start_and_logged(
+        clock: Clock, store: AlertStore, harnesses: list[Harness],
+        caplog: pytest.LogCaptureFixture) -> None:
+    # as an older version could store it: a back-reference, which RE2 refuses
+    stale = Silence(id="stale", matchers=(LabelMatcher("flow", "=~", r"(order)\1"),),
+                    starts_at=T0, ends_at=T0 + timedelta(hours=1), created_at=T0)
+    store.add_silence(stale)
+    good = new_silence(id="good", matchers=[parse_matcher("severity", "=", "page")],
+                       starts_at=T0, ends_at=T0 + timedelta(hours=1), now=T0)
+    store.add_silence(good)
+    h = Harness(clock, store=store)
+    harnesses.append(h)
+    burn(h.signals)
+    with caplog.at_level("WARNING", logger="flowscope.alerts"):
+        assert h.evaluator.evaluate() is not None
+    assert "disabled stored silence stale" in caplog.text and "RE2" in caplog.text
+    assert [s.id for s in h.evaluator.silences()] == ["good"]
+    assert [s.id for s in store.silences(ended_after=T0)] == ["good"]
+    assert h.evaluator.evaluate() is not None

@@ -21,6 +21,7 @@ from alerts.signals import InMemorySignals
 from alerts.store import AlertStore
 from catalog.spec import load_catalog
 from flowscope.access import required_scope
+from flowscope.http_errors import install_error_handlers
 from tests.alerts.conftest import T0, Clock
 
 RULES = load_rule_set(load_catalog(Path(__file__).with_name("catalog.yaml")))
@@ -58,6 +59,7 @@ class Api:
             RULES, signals=lambda: self.signals, store=lambda: self.store, dispatchers=[],
             metrics=AlertMetrics(CollectorRegistry()), clock=clock)
         app = FastAPI()
+        install_error_handlers(app)
         app.include_router(alerts_router(self.evaluator, clock=clock))
         self.client = Client(app)
 
@@ -141,6 +143,20 @@ def test_a_silence_is_created_listed_and_deleted(api: Api, clock: Clock) -> None
                      id="an end without a time zone is refused"),
         pytest.param({"duration": None, "ends_at": "9999-01-01T00:00:00Z"}, "between 1970 and 2200",
                      id="a silence beyond what the history can store is refused"),
+        pytest.param({"duration": "99999999999d"}, "duration is too long",
+                     id="a duration beyond what a date can hold is refused"),
+        pytest.param({"duration": "36600d"}, "duration may be at most 36,500d",
+                     id="a duration over a century is refused"),
+        pytest.param({"starts_at": "9999-12-31T00:00:00Z"}, "starts_at must lie between",
+                     id="a start beyond what the history can store is refused"),
+        pytest.param({"starts_at": "2199-12-31T00:00:00Z", "duration": "3650d"},
+                     "duration would end after 2200",
+                     id="a duration whose end cannot be stored is refused"),
+        pytest.param({"matchers": [{"name": "flow", "op": "=~", "value": "(a)\\1"}]},
+                     "no back-references", id="a pattern RE2 cannot match is refused"),
+        pytest.param({"matchers": [{"name": "flow", "op": "=~", "value": "a" * 1001}]},
+                     "at most 1000 characters",
+                     id="a pattern over the length limit is refused"),
     ],
 )
 def test_a_bad_silence_is_refused_with_the_reason(clock: Clock, change: dict[str, Any],
@@ -148,7 +164,7 @@ def test_a_bad_silence_is_refused_with_the_reason(clock: Clock, change: dict[str
     api = Api(clock, None)  # refused before the store is needed
     body = {k: v for k, v in {**SILENCE, **change}.items() if v is not None}
     response = api.client.post("/api/v1/silences", json=body)
-    assert response.status_code == 422
+    assert response.status_code == 400
     assert fragment in response.text
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import datetime, timedelta
 
 import pytest
@@ -135,3 +137,18 @@ def test_a_maintenance_rule_that_cannot_be_expanded_is_reported_not_raised() -> 
     assert active_window([broken], T0) is None
     (problem,) = maintenance_problems([broken], T0)
     assert "cannot be expanded" in problem
+
+
+def test_a_backtracking_pattern_is_matched_in_linear_time() -> None:
+    """``(.*.*.*)*z`` held Python's backtracking engine for minutes on 30 characters; the
+    match runs in a child process so that a regression fails here instead of hanging."""
+    script = (
+        "from alerts.silences import parse_matcher\n"
+        "m = parse_matcher('flow', '=~', '(.*.*.*)*z')\n"
+        "assert not m.matches({'flow': 'order-to-cash-and-refund-to-ledger'})\n"
+        "assert not m.matches({'flow': 'a' * 100_000})\n"
+        "assert m.matches({'flow': 'a' * 100_000 + 'z'})\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], timeout=60, capture_output=True,
+                          text=True)
+    assert done.returncode == 0, done.stderr

@@ -216,3 +216,21 @@ def test_an_undecodable_logs_body_raises_decode_error(fmt: str, body: bytes) -> 
     decoder = decode_logs_json if fmt == "json" else decode_logs_protobuf
     with pytest.raises(DecodeError):
         decoder(body, CATALOG, now_ns=NOW)
+
+
+@FORMATS
+def test_redaction_reaches_kvlists_arrays_and_baggage_copies_of_log_events(fmt: str) -> None:
+    email, card = "ann@example.com", "4111111111111111"
+    nested: dict[str, Any] = {"user": {"email": email}, "card": {"number": card},
+                              "baggage.user.email": email, "baggage.card.number": card}
+    request = logs_request(({**STOREFRONT, **nested},
+                            [record(attrs={**nested, "order.id": "A-1"},
+                                    body={**nested, "user": [{"email": email}]})]))
+    event = one(decode(request, fmt))
+    hashed = "sha256:" + hashlib.sha256(email.encode()).hexdigest()
+    attributes = dict(event.attributes)
+    assert json.loads(attributes["user"]) == {"email": hashed}
+    assert json.loads(attributes["card"]) == {}
+    assert attributes["baggage.user.email"] == hashed
+    assert "baggage.card.number" not in attributes
+    assert email not in repr(event) and card not in repr(event)

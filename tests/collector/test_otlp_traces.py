@@ -646,3 +646,37 @@ def test_json_with_any_value_replaced_is_decoded_or_refused_with_decode_error(
         return
     assert decoded.accepted == decoded.table.num_rows
     assert len(decoded.errors) == decoded.rejected
+
+
+@FORMATS
+def test_redaction_reaches_kvlists_arrays_and_baggage_copies_everywhere(fmt: str) -> None:
+    email, card = "ann@example.com", "4111111111111111"
+    nested: dict[str, Any] = {
+        "user": {"email": email, "name": "Ann"},
+        "card": {"number": card},
+        "payers": [{"user": "x"}, {"email": email}],
+        "baggage.user.email": email,
+        "baggage.card.number": card,
+        "buyers": {"list": [{"email": email}]},
+    }
+    catalog = Catalog(flows=CATALOG.flows, redaction=(
+        *CATALOG.redaction, *_hash_rule("payers.email"), *_hash_rule("buyers.list.email")))
+    request = trace_request(
+        ({**PAYMENTS, **nested},
+         [span(1, attrs=nested, events=[(T0, "e", nested)],
+               links=[(b"\1" * 16, b"\2" * 8, nested)])]))
+    body = request.SerializeToString() if fmt == "protobuf" else to_otlp_json(request)
+    decoder = decode_traces_protobuf if fmt == "protobuf" else decode_traces_json
+    table = decoder(body, catalog).table
+    [row] = rows(table)
+    hashed = "sha256:" + hashlib.sha256(email.encode()).hexdigest()
+    for attrs in (row["ResourceAttributes"], row["SpanAttributes"], *row["Events.Attributes"],
+                  *row["Links.Attributes"]):
+        assert json.loads(attrs["user"]) == {"email": hashed, "name": "Ann"}
+        assert json.loads(attrs["card"]) == {}
+        assert json.loads(attrs["payers"]) == [{"user": "x"}, {"email": hashed}]
+        assert attrs["baggage.user.email"] == hashed
+        assert "baggage.card.number" not in attrs
+        assert json.loads(attrs["buyers"]) == {"list": [{"email": hashed}]}
+    stored = str(table.to_pylist())
+    assert email not in stored and card not in stored

@@ -149,3 +149,73 @@ def test_the_columnar_forms_agree_with_the_per_row_form(
     assert [
         list(zip(ak_[a:b], av_[a:b], strict=True)) for a, b in itertools.pairwise(ao_)
     ] == expected
+
+
+NESTED_CASES: list[tuple[str, dict[str, str], dict[str, str]]] = [
+    (
+        "a kvlist member is addressed by its path",
+        {"user": '{"email":"a@b","name":"Ann"}'},
+        {"user": '{"email":"' + h("a@b") + '","name":"Ann"}'},
+    ),
+    ("a glob drops kvlist members", {"card": '{"cvc":"1","number":"4111"}'}, {"card": "{}"}),
+    (
+        "array elements are redacted",
+        {"user": '[{"email":"a@b"},{"email":"c@d"}]'},
+        {"user": '[{"email":"' + h("a@b") + '"},{"email":"' + h("c@d") + '"}]'},
+    ),
+    (
+        "a rule matches whole paths, not their tails",
+        {"order": '{"card":{"number":"4111"},"id":"A-1"}'},
+        {"order": '{"card":{"number":"4111"},"id":"A-1"}'},
+    ),
+    ("a baggage copy is matched as its key", {"baggage.user.email": "a@b"},
+     {"baggage.user.email": h("a@b")}),
+    ("a baggage copy is dropped by a glob", {"baggage.card.number": "4111", "baggage.x": "1"},
+     {"baggage.x": "1"}),
+    (
+        "a baggage kvlist is redacted inside",
+        {"baggage.user": '{"email":"a@b"}'},
+        {"baggage.user": '{"email":"' + h("a@b") + '"}'},
+    ),
+    ("JSON text is redacted like a kvlist", {"user": '{"email": "a@b"}'},
+     {"user": '{"email":"' + h("a@b") + '"}'}),
+    ("text that is not JSON is kept", {"user": "{not json"}, {"user": "{not json"}),
+    ("a structured value without a redacted member is kept byte for byte",
+     {"user": '{"name": "Ann"}'}, {"user": '{"name": "Ann"}'}),
+    ("the collector's tags under baggage are never redacted",
+     {"baggage.flowscope.flow": "f"}, {"baggage.flowscope.flow": "f"}),
+]
+
+
+@pytest.mark.parametrize(
+    ("attrs", "expected"), [c[1:] for c in NESTED_CASES], ids=[c[0] for c in NESTED_CASES]
+)
+def test_rules_reach_nested_members_baggage_copies_and_array_elements(
+    attrs: dict[str, str], expected: dict[str, str]
+) -> None:
+    redactor = Redactor.from_rules(RULES)
+    assert redactor.apply(attrs) == expected
+    assert dict(redactor.apply_pairs(attrs.items())) == expected
+    keys, values = list(attrs), list(attrs.values())
+    fk, fv, _ = redactor.apply_flat(keys, values, [0, len(keys)])
+    assert dict(zip(fk, fv, strict=True)) == expected
+    ak, av, _ = redactor.apply_arrow(pa.array(keys, pa.string()), pa.array(values, pa.string()),
+                                     pa.array([0, len(keys)], pa.int32()))
+    assert dict(zip(ak.to_pylist(), av.to_pylist(), strict=True)) == expected
+
+
+@pytest.mark.parametrize(
+    ("key", "nests"),
+    [("user", True), ("card", True), ("baggage.user", True), ("ip", True), ("x", True),
+     ("user.email", False)],
+    ids=["a parent of an exact rule", "a parent of a glob", "a baggage parent",
+         "a parent of a character class", "anything under a leading wildcard",
+         "a key redacted whole"],
+)
+def test_containers_are_the_keys_a_rule_may_reach_inside(key: str, nests: bool) -> None:
+    assert (key in Redactor.from_rules(RULES).containers({key})) is nests
+
+
+def test_without_a_leading_wildcard_unrelated_keys_are_no_containers() -> None:
+    redactor = Redactor.from_rules([RedactionRule("user.email", "hash")])
+    assert redactor.containers({"order", "users", "baggage.order"}) == frozenset()

@@ -15,6 +15,7 @@ from fastapi import FastAPI
 from catalog.model import Catalog, CostModel, PerCallPrice, Release, Step
 from cost.routes import cost_router
 from flowscope.csv_export import CsvExport
+from flowscope.http_errors import install_error_handlers
 from tests.cost import scenario
 from tests.cost.conftest import Recorder
 from warehouse.port import Warehouse
@@ -38,6 +39,7 @@ class AppClient:
     def __init__(self, wh: Warehouse | None) -> None:
         self.app = FastAPI()
         self.app.add_middleware(CsvExport)
+        install_error_handlers(self.app)
         self.app.include_router(cost_router(CATALOG, lambda: wh, clock=lambda: NOW))
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:

@@ -16,12 +16,12 @@ from starlette.routing import Route
 
 from flowscope.access import (
     AccessError,
-    AccessGuard,
     KeyStore,
     is_loopback,
     refuse_open_bind,
     required_scope,
 )
+from flowscope.guard import AccessGuard
 
 
 @pytest.mark.parametrize(
@@ -172,6 +172,10 @@ class GuardedClient:
         return self.request("POST", path)
 
 
+ORIGIN = {"origin": "http://t"}
+"""The Origin a browser sends with a form posted from the dashboards' own pages."""
+
+
 def _app(store: KeyStore) -> GuardedClient:
     async def ok(request: Request) -> PlainTextResponse:
         return PlainTextResponse("ok")
@@ -228,10 +232,10 @@ def test_a_browser_signs_in_with_a_read_key_and_gets_a_session_cookie(tmp_path: 
     assert (first.status_code, first.headers["location"]) == (303, "/dashboards/login")
     assert "<form" in client.get("/dashboards/login").text
     for bad, reason in ((ingest, "no read scope"), ("fsk_read_nonsense", "not valid")):
-        refused = client.request("POST", "/dashboards/login", data={"key": bad})
+        refused = client.request("POST", "/dashboards/login", data={"key": bad}, headers=ORIGIN)
         assert refused.status_code == 401 and reason in refused.text
         assert bad not in refused.text
-    signed = client.request("POST", "/dashboards/login", data={"key": read})
+    signed = client.request("POST", "/dashboards/login", data={"key": read}, headers=ORIGIN)
     assert signed.status_code == 303
     cookie = signed.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and read not in cookie

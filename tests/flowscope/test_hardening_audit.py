@@ -283,9 +283,9 @@ def test_the_server_records_key_creation_catalog_load_and_admin_calls(audited: S
     [
         ({"from": "2026-01-02T00:00:00Z", "to": "2026-01-01T00:00:00Z"}, 400),
         ({"from": "0001-01-01T00:00:00Z", "to": "9999-12-31T00:00:00Z"}, 200),
-        ({"limit": "0"}, 422),
-        ({"limit": "10001"}, 422),
-        ({"from": "next tuesday"}, 422),
+        ({"limit": "0"}, 400),
+        ({"limit": "10001"}, 400),
+        ({"from": "next tuesday"}, 400),
     ],
     ids=[
         "from after to is refused",
@@ -313,7 +313,7 @@ def test_injection_shaped_audit_parameters_find_nothing_and_change_nothing(
     before = {i["id"] for i in audit(audited, **window).json()["items"]}
     for name in ("from", "to", "limit"):
         response = audit(audited, **{**window, name: probe})
-        assert response.status_code == 422, response.text
+        assert response.status_code == 400, response.text
     after = audit(audited, **window).json()["items"]
     assert before <= {i["id"] for i in after}  # nothing removed; the refused calls were added
     assert {i["action"] for i in after} <= {"key.create", "catalog.load", "api.call", "api.denied"}

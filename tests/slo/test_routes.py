@@ -11,10 +11,11 @@ import pytest
 from fastapi import FastAPI
 
 from catalog.model import Catalog
+from flowscope.http_errors import install_error_handlers
 from slo.routes import slo_router
 from slo.sketch import RELATIVE_ERROR
 from tests.slo.conftest import AT, Recorder, catalog_flow, flow_name
-from warehouse.port import Warehouse
+from warehouse.port import QueryLimits, Warehouse
 
 M = timedelta(minutes=1)
 
@@ -35,6 +36,7 @@ class AppClient:
 
 def client(catalog: Catalog, wh: Warehouse | None) -> AppClient:
     app = FastAPI()
+    install_error_handlers(app)
     app.include_router(slo_router(catalog, lambda: wh, clock=lambda: AT))
     return AppClient(app)
 
@@ -139,8 +141,12 @@ def test_flow_detail_latency_and_health_answer(ready: AppClient, stored: Recorde
                      "time zone", id="an at without a time zone"),
         pytest.param("/api/v1/flows/order-to-cash/latency?step=5x", 400, "step must be",
                      id="a step that is not a duration"),
-        pytest.param("/api/v1/flows/order-to-cash/health?from=2026-03-10T13:00:00Z", 503,
+        pytest.param("/api/v1/flows/order-to-cash/health?from=2026-03-10T11:00:00Z", 503,
                      "not ready", id="health before the warehouse is ready"),
+        pytest.param("/api/v1/flows/order-to-cash/health?from=2026-03-10T13:00:00Z", 400,
+                     "must end after it starts", id="a backwards range, even before it is ready"),
+        pytest.param("/api/v1/flows/order-to-cash/slos?at=0001-01-01T00:00:00Z", 400,
+                     "at must lie between 1970-01-01 and 2200-01-01", id="an at in year 1"),
     ],
 )
 def test_refusals(starting: AppClient, path: str, status: int, message: str) -> None:
@@ -165,3 +171,14 @@ def test_bad_ranges_are_400(ready: AppClient, stored: Recorder, params: dict[str
     resp = ready.get(f"/api/v1/flows/{stored.flow}/latency", params=params)
     assert resp.status_code == 400
     assert message in resp.json()["detail"]
+
+
+def test_a_read_stopped_by_its_limits_is_503_saying_which_and_no_engine_text(
+        chdb_dsn: str, stored: Recorder) -> None:
+    tiny = QueryLimits(max_memory_bytes=1024)
+    with Warehouse.connect(chdb_dsn, database=stored.wh.database, limits=tiny) as limited:
+        resp = client(Catalog(flows=(catalog_flow(stored.flow),)), limited).get(
+            f"/api/v1/flows/{stored.flow}/slos")
+    assert resp.status_code == 503 and resp.headers["retry-after"] == "5"
+    assert "query memory limit" in resp.json()["detail"]
+    assert "DB::Exception" not in resp.text and "Code:" not in resp.text

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
 
 from tests.warehouse.rows import Event, Span, events_table, ns, spans_table
-from warehouse.correlations import Timeline, TimelineItem, lookup_correlation, most_common_flow
+from warehouse.correlations import (
+    MAX_PAGE,
+    Timeline,
+    TimelineItem,
+    lookup_correlation,
+    most_common_flow,
+)
+from warehouse.errors import InvalidCursor
 from warehouse.port import Warehouse
 
 START = datetime(2026, 3, 1, 12, 0, 0, 250_000, tzinfo=UTC)
@@ -88,6 +97,7 @@ def test_a_correlation_returns_its_spans_and_events_in_time_order(migrated: Ware
     assert without_durations == Timeline(
         correlation_id="A-1042",
         flow="order-to-cash",
+        total=4,
         items=(
             TimelineItem(
                 kind="event",
@@ -238,12 +248,14 @@ def test_the_flow_is_the_most_common_one_among_items(migrated: Warehouse) -> Non
     ("flows", "expected"),
     [
         pytest.param([], "", id="no items have no flow"),
-        pytest.param(["", ""], "", id="empty flows do not count"),
-        pytest.param(["a", "b", "b"], "b", id="the most frequent wins"),
-        pytest.param(["", "b", "a"], "b", id="a tie goes to the first seen"),
+        pytest.param([("", 2, 0)], "", id="empty flows do not count"),
+        pytest.param([("a", 1, 0), ("b", 2, 1)], "b", id="the most frequent wins"),
+        pytest.param([("", 1, 0), ("b", 1, 1), ("a", 1, 2)], "b",
+                     id="a tie goes to the first seen"),
+        pytest.param([("a", 1, 2), ("b", 1, 1)], "b", id="first seen is by time, not by row"),
     ],
 )
-def test_most_common_flow(flows: list[str], expected: str) -> None:
+def test_most_common_flow(flows: list[tuple[str, int, int]], expected: str) -> None:
     assert most_common_flow(flows) == expected
 
 
@@ -266,3 +278,64 @@ def test_an_unknown_or_injection_looking_id_finds_nothing_and_changes_nothing(
     assert lookup_correlation(migrated, correlation_id) is None
     assert migrated.query("SELECT count() FROM correlation_items") == before
     assert lookup_correlation(migrated, "A-1042") is not None
+
+
+HOT_ITEMS = 30_000
+
+
+@pytest.fixture(scope="module")
+def hot(chdb_dsn: str) -> Iterator[Warehouse]:
+    """A warehouse where one order id carries 30,000 spans, seven sharing each instant (so
+    pages end inside a run of equal times) and one event that names another flow."""
+    from tests.conftest import migrated_warehouse
+
+    with migrated_warehouse(chdb_dsn, "hot") as wh:
+        spans = [Span(start_ns=T0 + (i // 7) * MS, span_id=f"{i + 1:016x}", attributes=ORDER)
+                 for i in range(HOT_ITEMS - 1)]
+        wh.insert_arrow("otel_traces", spans_table(spans))
+        wh.insert_arrow("business_events", events_table(
+            [Event("late", T0 + HOT_ITEMS * MS, correlation_id="A-1042", flow="refund")]))
+        yield wh
+
+
+def test_a_hot_id_is_read_in_bounded_pages_that_join_without_gaps(hot: Warehouse) -> None:
+    seen: list[tuple[str, str]] = []
+    cursor: str | None = None
+    pages = 0
+    while True:
+        page = lookup_correlation(hot, "A-1042", limit=10_000, cursor=cursor)
+        assert page is not None
+        pages += 1
+        assert len(page.items) <= 10_000
+        assert (page.total, page.flow) == (HOT_ITEMS, "order-to-cash")
+        seen.extend((i.kind, i.span_id or i.event_id) for i in page.items)
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert pages == 3
+    assert len(seen) == len(set(seen)) == HOT_ITEMS
+    assert seen[-1] == ("event", "late")
+
+
+def test_a_page_never_holds_more_than_the_maximum(hot: Warehouse) -> None:
+    page = lookup_correlation(hot, "A-1042", limit=1_000_000)
+    assert page is not None and len(page.items) == MAX_PAGE and page.next_cursor is not None
+    small = lookup_correlation(hot, "A-1042", limit=3)
+    assert small is not None and [i.span_id for i in small.items] == [
+        "0000000000000001", "0000000000000002", "0000000000000003"]
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        pytest.param("not base64 !", id="garbage"),
+        pytest.param(base64.urlsafe_b64encode(b'{"a": 1}').decode(), id="json of another shape"),
+        pytest.param(base64.urlsafe_b64encode(b'[-1,"","","","",""]').decode(),
+                     id="a negative time"),
+        pytest.param("A" * 5000, id="a huge cursor"),
+    ],
+)
+def test_a_cursor_this_server_did_not_write_is_refused(migrated: Warehouse, cursor: str) -> None:
+    _order_run(migrated)
+    with pytest.raises(InvalidCursor, match="cursor"):
+        lookup_correlation(migrated, "A-1042", cursor=cursor)

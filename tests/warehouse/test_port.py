@@ -15,10 +15,12 @@ from tests.warehouse.rows import Event, Span, SpanEvent, SpanLink, events_table,
 from warehouse.errors import (
     InvalidDsn,
     QueryError,
+    QueryLimitExceeded,
     WarehouseError,
     WarehouseUnavailable,
+    public_message,
 )
-from warehouse.port import Warehouse, translate
+from warehouse.port import QueryLimits, Warehouse, translate
 
 T0 = ns(datetime(2026, 3, 1, 12, 0, 0, 250_000, tzinfo=UTC))
 TAGGED = {"flowscope.correlation_id": "A-1042", "flowscope.flow": "order-to-cash"}
@@ -315,3 +317,56 @@ def test_a_replayed_event_insert_is_stored_once(migrated: Warehouse) -> None:
 def test_a_bad_insert_raises_query_error(migrated: Warehouse, table: str, data: pa.Table) -> None:
     with pytest.raises(QueryError):
         migrated.insert_arrow(table, data)
+
+
+@pytest.mark.parametrize(
+    ("limits", "sql", "words"),
+    [
+        pytest.param(QueryLimits(timeout_s=0.5),
+                     "SELECT count() FROM numbers(100000000000) WHERE sipHash64(number) % 7 = 3",
+                     "longer than the query time limit of 0.5 s", id="a read past its time"),
+        pytest.param(QueryLimits(max_memory_bytes=64 * 2**20),
+                     "SELECT length(groupArray(number)) FROM numbers(100000000)",
+                     "more than the query memory limit of 64 MiB", id="a read past its memory"),
+    ],
+)
+def test_a_read_stopped_by_its_limits_says_which_without_engine_text(
+        chdb_dsn: str, fresh_database: str, limits: QueryLimits, sql: str, words: str) -> None:
+    with Warehouse.connect(chdb_dsn, database=fresh_database, limits=limits) as limited:
+        started = time.monotonic()
+        with pytest.raises(QueryLimitExceeded, match=words) as caught:
+            limited.query(sql)
+        assert time.monotonic() - started < 30
+        assert isinstance(caught.value, WarehouseUnavailable)
+        assert "DB::Exception" not in str(caught.value)
+        assert public_message(caught.value) == str(caught.value)
+        assert limited.query("SELECT 1") == [(1,)]  # the next read runs
+
+
+def test_limits_bound_reads_but_not_writes_and_a_call_may_widen_them(
+        chdb_dsn: str, fresh_database: str) -> None:
+    tight = QueryLimits(max_memory_bytes=64 * 2**20)
+    with Warehouse.connect(chdb_dsn, database=fresh_database, limits=tight) as limited:
+        wide = {"max_memory_usage": 2**30}
+        rows = limited.query("SELECT length(groupArray(number)) FROM numbers(20000000)",
+                             settings=wide)
+        assert rows == [(20_000_000,)]
+        limited.command("CREATE TABLE big (n UInt64) ENGINE = Memory")
+        limited.command("INSERT INTO big SELECT number FROM numbers(10000000)")
+        assert limited.limits == tight
+
+
+@pytest.mark.parametrize(
+    ("error", "shown"),
+    [
+        pytest.param(QueryError("query failed: Code: 62. DB::Exception: Syntax error (version "
+                                "26.9.1) /tmp/x", code=62), "ClickHouse error 62",
+                     id="an engine error keeps only its code"),
+        pytest.param(WarehouseUnavailable("connect failed: /data/clickhouse/status locked"),
+                     "unavailable", id="an unavailable engine says so"),
+    ],
+)
+def test_what_a_client_is_told_never_carries_the_engine_text(error: WarehouseError,
+                                                            shown: str) -> None:
+    text = public_message(error)
+    assert shown in text and "DB::Exception" not in text and "/" not in text
