@@ -119,9 +119,11 @@ class Runtime:
                 self.notify_writer = writer.notify
                 writer.start()
                 self.ledger = RunLedger.of(wh)
-                threading.Thread(
-                    target=self.ledger.follow, args=(lambda: self.catalog.flows, self.stopping),
-                    name="flowscope-ledger", daemon=True).start()
+                if self.settings.follow_rollups:
+                    threading.Thread(
+                        target=self.ledger.follow, args=(lambda: self.catalog.flows,
+                                                         self.stopping),
+                        name="flowscope-ledger", daemon=True).start()
                 self.audit.attach(wh)
                 self.startup_error = None
                 self.ready.set()
