@@ -206,6 +206,10 @@ def slo_router(catalog: Catalog, warehouse: Callable[[], Warehouse | None], *,
         chosen = find(flow)
         stop = parse_instant("to", end, clock())
         begin = None if start is None or start == "" else parse_instant("from", start, stop)
+        if begin is not None and begin >= stop:
+            raise ParameterError("from", f"the range must end after it starts: from "
+                                         f"({begin.isoformat()}) is not before to "
+                                         f"({stop.isoformat()})")
         wh = ready()
         return attribution_json(run("attribution query",
                                     lambda: attribute_budget(wh, chosen, stop, begin)))
