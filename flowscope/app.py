@@ -29,6 +29,7 @@ from alerts.evaluator import AlertEvaluator
 from alerts.routes import alerts_router
 from alerts.service import build_alerting
 from catalog.model import EMPTY_CATALOG, Catalog
+from collector.correlation_rules import publish_rules
 from collector.ingest import IngestService
 from collector.metrics import CollectorMetrics, SpoolCollector
 from collector.routes import ingest_router
@@ -46,6 +47,7 @@ from flowscope.settings import Settings
 from flowscope.signals import AlertSignals
 from slo.routes import slo_router
 from slo.signals import WarehouseSignals
+from warehouse.adoption import adopt_tables
 from warehouse.migrations import apply_migrations
 from warehouse.port import Warehouse
 
@@ -83,6 +85,10 @@ class Runtime:
                     raise
                 if applied:
                     log.info("applied migrations: %s", ", ".join(applied))
+                for table in adopt_tables(wh):
+                    log.info("set non_replicated_deduplication_window on %s (created without it,"
+                             " e.g. by an OpenTelemetry Collector)", table)
+                publish_rules(wh, self.catalog, clock_ns=time.time_ns)
                 self.warehouse = wh
                 max_rows = self.settings.batch_max_rows
                 writer = BatchWriter(

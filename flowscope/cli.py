@@ -106,6 +106,7 @@ def serve(
 def migrate(data_dir: DataDirOpt = None) -> None:
     """Apply pending warehouse migrations (safe to run again)."""
     from flowscope.settings import Settings
+    from warehouse.adoption import DEDUP_WINDOW, adopt_tables
     from warehouse.errors import WarehouseError
     from warehouse.migrations import apply_migrations
     from warehouse.port import Warehouse
@@ -114,12 +115,17 @@ def migrate(data_dir: DataDirOpt = None) -> None:
     try:
         with Warehouse.connect(settings.dsn(), cluster=settings.cluster) as wh:
             applied = apply_migrations(wh, ttl_days=settings.ttl_days)
+            adopted = adopt_tables(wh)
     except WarehouseError as exc:
         _fail(str(exc))
     if applied:
         out.print("applied: " + ", ".join(applied))
     else:
         out.print("schema is up to date")
+    for table in adopted:
+        out.print(f"set non_replicated_deduplication_window = {DEDUP_WINDOW} on {table}: it was "
+                  "created without it (e.g. by an OpenTelemetry Collector), so flowscope's "
+                  "retried inserts would have been stored twice", highlight=False)
 
 
 def _when(text: str) -> datetime:
