@@ -70,7 +70,7 @@ def publish_rules(wh: Warehouse, catalog: Catalog, *, clock_ns: Callable[[], int
         return False
     version = max(clock_ns(), int(newest[0]["Version"]) + 1 if newest else 0)
     wh.command(
-        f"INSERT INTO {table} (Version, {', '.join(_COLUMNS)}) "  # noqa: S608 - our identifiers
+        f"INSERT INTO {table} (Version, {', '.join(_COLUMNS)}) "
         "SELECT {version:UInt64}, {Flows:Array(String)}, {Keys:Array(String)}, "
         "{KeyActions:Array(UInt8)}, {BaggageActions:Array(UInt8)}, "
         "{Ops:Array(Array(String))}, {Services:Array(Array(String))}",

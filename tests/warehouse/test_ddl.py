@@ -75,7 +75,8 @@ def test_without_a_cluster_the_ddl_is_plain() -> None:
 def test_with_a_cluster_every_create_runs_on_the_cluster() -> None:
     for statement in _all("main") + _ledger("main"):
         assert re.match(
-            r"(CREATE (TABLE|MATERIALIZED VIEW) IF NOT EXISTS|ALTER TABLE) flows\.\w+ ON CLUSTER main",
+            r"(CREATE (TABLE|MATERIALIZED VIEW) IF NOT EXISTS|ALTER TABLE) flows\.\w+"
+            r" ON CLUSTER main",
             statement,
         ), statement
 
@@ -164,7 +165,8 @@ def test_with_a_cluster_the_correlation_rules_are_replicated_to_every_node() -> 
                if s.startswith("CREATE TABLE IF NOT EXISTS flows.correlation_rules_local ")]
     assert ("ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/all/{database}/{table}', "
             "'{replica}', Version)") in rules
-    [plain] = [s for s in _all(None) if s.startswith("CREATE TABLE IF NOT EXISTS flows.correlation_rules ")]
+    [plain] = [s for s in _all(None)
+               if s.startswith("CREATE TABLE IF NOT EXISTS flows.correlation_rules ")]
     assert "ENGINE = ReplacingMergeTree(Version)" in plain
 
 
