@@ -23,8 +23,6 @@ from fastapi.responses import JSONResponse
 from google.protobuf import json_format
 from google.protobuf.message import Message
 from google.rpc import status_pb2
-from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
-from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
 from collector.body import decompress, otlp_format, parse_media_type
 from collector.errors import (
@@ -35,6 +33,7 @@ from collector.errors import (
     UnsupportedMediaType,
 )
 from collector.ingest import IngestResult, IngestService
+from collector.otlp_response import Signal, export_response
 
 RETRY_AFTER_S = 5
 """Seconds a client is asked to wait after a 503."""
@@ -85,10 +84,7 @@ def ingest_router(service: IngestService, *, max_body_bytes: int) -> APIRouter:
     router = APIRouter(tags=["ingest"])
 
     async def otlp(
-        request: Request,
-        call: Callable[[bytes, str], IngestResult],
-        response_type: type[Message],
-        rejected_field: str,
+        request: Request, call: Callable[[bytes, str], IngestResult], signal: Signal
     ) -> Response:
         essence = parse_media_type(request.headers.get("content-type")).essence
         fmt = "json" if essence.endswith("json") else "protobuf"  # encoding of an error reply
@@ -99,28 +95,16 @@ def ingest_router(service: IngestService, *, max_body_bytes: int) -> APIRouter:
             result = await run_in_threadpool(call, body, fmt)
         except CollectorError as exc:
             return _otlp_error(exc, fmt)
-        message = response_type()
-        if result.rejected:
-            partial = message.partial_success  # type: ignore[attr-defined]
-            setattr(partial, rejected_field, result.rejected)
-            partial.error_message = "; ".join(f"{e.field}: {e.message}" for e in result.errors[:20])
-        body_out, media = _encode(message, fmt)
+        body_out, media = _encode(export_response(signal, result), fmt)
         return Response(body_out, status_code=200, media_type=media)
 
     @router.post("/v1/traces", summary="OTLP/HTTP trace export")
     async def traces(request: Request) -> Response:
-        return await otlp(
-            request, service.traces, trace_service_pb2.ExportTraceServiceResponse, "rejected_spans"
-        )
+        return await otlp(request, service.traces, "traces")
 
     @router.post("/v1/logs", summary="OTLP/HTTP log export (event.name records become events)")
     async def logs(request: Request) -> Response:
-        return await otlp(
-            request,
-            service.logs,
-            logs_service_pb2.ExportLogsServiceResponse,
-            "rejected_log_records",
-        )
+        return await otlp(request, service.logs, "logs")
 
     @router.post("/api/v1/events", summary="CloudEvents 1.0: structured, batch or binary mode")
     async def events(request: Request) -> Response:

@@ -43,6 +43,7 @@ from flowscope.api import query_router
 from flowscope.audit import AuditLog, pending_path, record_catalog_load
 from flowscope.audit_http import AuditTrail, audit_router
 from flowscope.faults import writer_sink
+from flowscope.otlp_grpc import otlp_grpc_server
 from flowscope.settings import Settings
 from flowscope.signals import AlertSignals
 from slo.routes import slo_router
@@ -52,6 +53,9 @@ from warehouse.migrations import apply_migrations
 from warehouse.port import Warehouse
 
 log = logging.getLogger("flowscope")
+
+GRPC_GRACE_S = 5.0
+"""Seconds OTLP/gRPC calls in flight get to finish when the server stops."""
 
 
 @dataclass
@@ -190,21 +194,32 @@ def create_app(
     catalog: Catalog | None = None,
     clock: Callable[[], float] = time.time,
 ) -> FastAPI:
-    """The flowscope ASGI app: ingest, query API, ``/metrics``, ``/healthz``, ``/readyz``."""
+    """The flowscope ASGI app: ingest, query API, ``/metrics``, ``/healthz``, ``/readyz``.
+
+    With ``settings.grpc_port`` (not 0) it also binds the OTLP/gRPC port here, and serves it
+    while the app runs. Raises :class:`collector.grpc_ingest.GrpcListenError` when that port
+    cannot be bound.
+    """
     settings = settings or Settings()
     # Arrow's default jemalloc pool keeps freed batches around; the system allocator keeps the
     # server's peak RSS under ingest about 130 MiB lower at the same throughput (bench/ingest.py).
     pa.set_memory_pool(pa.system_memory_pool())
     runtime = build_runtime(settings, catalog=catalog, clock=clock)
+    store = key_store(settings.keys_path())
+    grpc = otlp_grpc_server(runtime.ingest, settings, store) if settings.grpc_port else None
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         threading.Thread(target=runtime.bootstrap, name="flowscope-bootstrap", daemon=True).start()
         if runtime.alerting is not None:
             runtime.alerting.start()
+        if grpc is not None:
+            grpc.start()
         try:
             yield
         finally:
+            if grpc is not None:  # calls in flight finish (up to 5 s) before the spool closes
+                grpc.stop(grace=GRPC_GRACE_S).wait()
             runtime.shutdown()
 
     app = FastAPI(
@@ -214,7 +229,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.runtime = runtime
-    app.add_middleware(AccessGuard, store=key_store(settings.keys_path()))
+    app.add_middleware(AccessGuard, store=store)
     app.add_middleware(AuditTrail, audit=runtime.audit)  # outside the guard: sees refusals too
     app.include_router(ingest_router(runtime.ingest, max_body_bytes=settings.max_body_bytes))
     app.include_router(query_router(runtime))

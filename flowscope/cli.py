@@ -35,6 +35,10 @@ DEFAULT_URL = "http://127.0.0.1:4318"
 
 HostOpt = Annotated[str | None, typer.Option("--host", help="Bind address [env FLOWSCOPE_HOST].")]
 PortOpt = Annotated[int | None, typer.Option("--port", help="Port [env FLOWSCOPE_PORT; 4318].")]
+GrpcPortOpt = Annotated[
+    int | None,
+    typer.Option("--grpc-port", help="OTLP/gRPC port, 0 for none [env FLOWSCOPE_GRPC_PORT; 4317]."),
+]
 DataDirOpt = Annotated[
     Path | None, typer.Option("--data-dir", help="Data directory [env FLOWSCOPE_DATA_DIR; ./data].")
 ]
@@ -74,18 +78,22 @@ def _fail(message: str, code: int = 1) -> None:
 def serve(
     host: HostOpt = None,
     port: PortOpt = None,
+    grpc_port: GrpcPortOpt = None,
     data_dir: DataDirOpt = None,
     catalog: CatalogOpt = None,
 ) -> None:
-    """Run the collector, query API and dashboards in one process."""
+    """Run the collector (OTLP/HTTP, OTLP/gRPC), query API and dashboards in one process."""
     import uvicorn
 
     from catalog.errors import CatalogError
     from collector.errors import SpoolUnavailable
+    from collector.grpc_ingest import GrpcListenError
     from flowscope.access import AccessError, key_store, refuse_open_bind
     from flowscope.app import create_app
 
-    settings = _settings(host=host, port=port, data_dir=data_dir, catalog=catalog)
+    settings = _settings(
+        host=host, port=port, grpc_port=grpc_port, data_dir=data_dir, catalog=catalog
+    )
     try:
         refusal = refuse_open_bind(settings.host, key_store(settings.keys_path()))
     except AccessError as exc:
@@ -98,7 +106,11 @@ def serve(
         _fail(f"the catalog cannot be loaded:\n{exc}")
     except SpoolUnavailable as exc:
         _fail(f"{exc}\nflowscope acknowledges data only once it is on disk: fix the spool first.")
+    except GrpcListenError as exc:
+        _fail(f"{exc}\nset --grpc-port (FLOWSCOPE_GRPC_PORT) to a free port, or 0 for no OTLP/gRPC")
     err.print(f"flowscope listening on http://{settings.host}:{settings.port}", highlight=False)
+    if settings.grpc_port:
+        err.print(f"OTLP/gRPC on {settings.host}:{settings.grpc_port}", highlight=False)
     uvicorn.run(application, host=settings.host, port=settings.port, log_level="info")
 
 
@@ -232,6 +244,7 @@ def check(
 def demo(
     host: HostOpt = None,
     port: PortOpt = None,
+    grpc_port: GrpcPortOpt = None,
     data_dir: DataDirOpt = None,
     catalog: CatalogOpt = None,
     days: Annotated[int, typer.Option("--days", min=0, help="Days of history to backfill.")] = 30,
@@ -252,7 +265,9 @@ def demo(
     from flowscope.demo import DemoOptions, run_demo
 
     options = DemoOptions(days=days, rate=rate, scale=scale)
-    settings = _settings(host=host, port=port, data_dir=data_dir, catalog=catalog)
+    settings = _settings(
+        host=host, port=port, grpc_port=grpc_port, data_dir=data_dir, catalog=catalog
+    )
     raise typer.Exit(run_demo(settings, options))
 
 
