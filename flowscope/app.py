@@ -136,9 +136,9 @@ def build_runtime(
     """Build the parts without starting threads. Loads the catalog file when one is set."""
     if catalog is None:
         if settings.catalog is not None:
-            from catalog.spec import load_catalog
+            from catalog.sources import load_catalog_sources
 
-            catalog = load_catalog(settings.catalog)
+            catalog = load_catalog_sources(settings.catalog)
         else:
             catalog = EMPTY_CATALOG
     registry = CollectorRegistry(auto_describe=True)

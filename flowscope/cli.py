@@ -43,7 +43,9 @@ DataDirOpt = Annotated[
     Path | None, typer.Option("--data-dir", help="Data directory [env FLOWSCOPE_DATA_DIR; ./data].")
 ]
 CatalogOpt = Annotated[
-    Path | None, typer.Option("--catalog", help="Flow catalog YAML [env FLOWSCOPE_CATALOG].")
+    Path | None,
+    typer.Option("--catalog", help="Flow catalog: a YAML file or a folder of them, flowscope/v1 "
+                 "and OpenSLO v1 documents [env FLOWSCOPE_CATALOG]."),
 ]
 UrlOpt = Annotated[
     str | None, typer.Option("--url", help="flowscope server URL [env FLOWSCOPE_URL].")
@@ -211,22 +213,23 @@ def trace(
 
 @app.command()
 def check(
-    file: Annotated[Path, typer.Argument(help="Catalog or OpenSLO YAML to validate.")],
+    file: Annotated[Path, typer.Argument(help="Catalog file or folder (flowscope/v1, OpenSLO).")],
     catalog: Annotated[
         Path | None,
-        typer.Option("--catalog", help="For an OpenSLO file: the catalog whose flows it names."),
+        typer.Option("--catalog", help="For OpenSLO files: the catalog whose flows they name."),
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Validate a flow catalog (or an OpenSLO file); print every problem with file, line, field."""
+    """Validate a catalog file or folder as --catalog reads it; print every problem with file,
+    line and field, or what it holds (with --json: the SLOs imported from OpenSLO)."""
     from catalog.check import check_file
     from catalog.errors import CatalogError
-    from catalog.spec import load_catalog
+    from catalog.sources import load_catalog_sources
 
     flows = None
     if catalog is not None:
         try:
-            flows = load_catalog(catalog)
+            flows = load_catalog_sources(catalog)
         except CatalogError as exc:
             _fail(f"the catalog given with --catalog is not valid:\n{exc}")
     report = check_file(file, flows)
@@ -298,7 +301,7 @@ def reindex(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from catalog.errors import CatalogError
-    from catalog.spec import load_catalog
+    from catalog.sources import load_catalog_sources
     from flowscope.reindex import DayResult, engine_in_use, reindex_all
     from warehouse.errors import WarehouseError
     from warehouse.port import Warehouse
@@ -307,7 +310,7 @@ def reindex(
     if settings.catalog is None:
         _fail("give --catalog FILE (or set FLOWSCOPE_CATALOG): reindex tags by its flows")
     try:
-        flows = load_catalog(settings.catalog)
+        flows = load_catalog_sources(settings.catalog)
     except CatalogError as exc:
         _fail(f"the catalog cannot be loaded:\n{exc}")
     from warehouse.dsn import parse_dsn
@@ -423,13 +426,13 @@ def rules_prometheus(
     from alerts.facts import load_rule_set
     from alerts.prometheus_rules import render_prometheus_rules
     from catalog.errors import CatalogError
-    from catalog.spec import load_catalog
+    from catalog.sources import load_catalog_sources
 
     path = catalog or _settings().catalog
     if path is None:
         _fail("give --catalog FILE (or set FLOWSCOPE_CATALOG)")
     try:
-        text = render_prometheus_rules(load_rule_set(load_catalog(path)))
+        text = render_prometheus_rules(load_rule_set(load_catalog_sources(path)))
     except CatalogError as exc:
         _fail(f"the catalog cannot be loaded:\n{exc}")
     except RuleRenderError as exc:

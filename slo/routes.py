@@ -22,6 +22,7 @@ from fastapi import APIRouter, HTTPException, Query
 
 from catalog.durations import parse_duration
 from catalog.model import Catalog, Flow
+from catalog.sources import catalog_dir
 from slo.documents import (
     flow_detail_json,
     flow_json,
@@ -78,11 +79,12 @@ def slo_router(catalog: Catalog, warehouse: Callable[[], Warehouse | None], *,
     """The flow and SLO routes over ``catalog``.
 
     ``warehouse()`` returns the warehouse once it is ready, else ``None``. Window catalogs are
-    looked up next to ``catalog_path`` (the flow catalog file) before the built-in ones.
+    looked up next to ``catalog_path`` (the flow catalog file, or in its folder) before the
+    built-in ones.
     ``clock`` gives "now" (aware).
     """
     router = APIRouter(tags=["flows"])
-    dirs = (catalog_path.resolve().parent,) if catalog_path is not None else ()
+    dirs = (catalog_dir(catalog_path),) if catalog_path is not None else ()
     catalogs = WindowCatalogs(search_dirs=dirs)
 
     def find(name: str) -> Flow:
