@@ -153,28 +153,17 @@ BLOOM = Generation(
     _PROTO_KINDS,
     _PROTO_STATUSES,
 )
-CURRENT = Generation(
-    "current",
-    (
-        _CURRENT_TABLE.format(columns=_COLUMNS.format(delta="Delta(8)", duration="T64, ZSTD(1)"),
-                              items=_ITEMS, indexes=_TEXT_INDEXES, db="{db}"),
-        _CURRENT_LOOKUP,
-        _LOOKUP_VIEW,
-    ),
-    _KINDS,
-    _STATUSES,
-)
-CURRENT_BLOOM = Generation(
-    "current-bloom",
-    (
-        _CURRENT_TABLE.format(columns=_COLUMNS.format(delta="Delta(8)", duration="T64, ZSTD(1)"),
-                              items=_ITEMS, indexes=_BLOOM_INDEXES, db="{db}"),
-        _CURRENT_LOOKUP,
-        _LOOKUP_VIEW,
-    ),
-    _KINDS,
-    _STATUSES,
-)
+
+
+def _current(name: str, indexes: str) -> Generation:
+    """The current templates, with text indexes or (servers without them) bloom filters."""
+    columns = _COLUMNS.format(delta="Delta(8)", duration="T64, ZSTD(1)")
+    table = _CURRENT_TABLE.format(columns=columns, items=_ITEMS, indexes=indexes, db="{db}")
+    return Generation(name, (table, _CURRENT_LOOKUP, _LOOKUP_VIEW), _KINDS, _STATUSES)
+
+
+CURRENT = _current("current", _TEXT_INDEXES)
+CURRENT_BLOOM = _current("current-bloom", _BLOOM_INDEXES)
 GENERATIONS = (BLOOM, CURRENT, CURRENT_BLOOM)
 
 
