@@ -34,9 +34,15 @@ ENGINE = Null;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS {{DB}}.untagged_span_items_mv {{ON_CLUSTER}}
 TO {{TABLE:untagged_span_items}}
-AS SELECT
+AS WITH
+    -- the newest rules, or empty arrays when there are none (argMax of no rows)
+    (SELECT argMax((Flows, Keys, KeyActions, BaggageActions, Ops, Services), Version)
+     FROM {{TABLE:correlation_rules}}) AS rules,
+    rules.2 AS keys,
+    arrayConcat(keys, arrayMap(k -> concat('baggage.', k), keys)) AS lookup_keys
+SELECT
     Values[Pick] AS CorrelationId,
-    Flows[Pick] AS Flow,
+    rules.1[Pick] AS Flow,
     Timestamp,
     'span' AS Kind,
     TraceId,
@@ -55,7 +61,7 @@ AS SELECT
 FROM (
     SELECT
         Timestamp, TraceId, SpanId, ParentSpanId, ServiceName, SpanName, Duration, StatusCode,
-        StatusMessage, Flows,
+        StatusMessage,
         arrayMap((k, ka, ba) -> multiIf(
                 ka != 2 AND SpanAttributes[k] != '',
                     if(ka = 1, concat('sha256:', lower(hex(SHA256(SpanAttributes[k])))),
@@ -73,21 +79,18 @@ FROM (
                               lower(hex(SHA256(ResourceAttributes[concat('baggage.', k)])))),
                        ResourceAttributes[concat('baggage.', k)]),
                 ''),
-            Keys, KeyActions, BaggageActions) AS Values,
+            keys, rules.3, rules.4) AS Values,
         -- 3 for a flow naming service and span, 2 the service, 1 neither; earlier flows first
         arrayMap((v, ops, services, i) -> if(v = '', 0,
                 multiIf(has(ops, concat(ServiceName, '\x1f', SpanName)), 3,
                         has(services, ServiceName), 2, 1) * 65536 - i),
-            Values, Ops, Services, arrayEnumerate(Flows)) AS Ranks,
+            Values, rules.5, rules.6, arrayEnumerate(keys)) AS Ranks,
         indexOf(Ranks, arrayMax(Ranks)) AS Pick
     FROM {{TABLE:otel_traces}}
-    CROSS JOIN (
-        SELECT Flows, Keys, KeyActions, BaggageActions, Ops, Services
-        FROM {{TABLE:correlation_rules}}
-        ORDER BY Version DESC
-        LIMIT 1
-    ) AS rules
+    -- only spans flowscope did not tag that carry a correlation key reach the arrays above
     WHERE SpanAttributes['flowscope.correlation_id'] = ''
+      AND (hasAny(mapKeys(SpanAttributes), lookup_keys)
+           OR hasAny(mapKeys(ResourceAttributes), lookup_keys))
 )
 WHERE Pick > 0 AND Ranks[Pick] > 0;
 
