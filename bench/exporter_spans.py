@@ -13,7 +13,8 @@ tags), ten per order across four services:
 2. cost: ``rows`` such spans copied into ``otel_traces`` by one ``INSERT ... SELECT`` (tagged
    there by the untagged-span view, then indexed), against the same spans as flowscope's
    collector writes them (already tagged, indexed by the views of 003); rows/s of each, median
-   of three, and their ratio: what tagging in the warehouse adds to indexing.
+   of ``rounds`` copies taken in turns, and their ratio: what tagging in the warehouse adds to
+   indexing.
 """
 
 from __future__ import annotations
@@ -81,17 +82,21 @@ def _delay(wh: Any, batches: int) -> dict[str, Any]:
             "delay_max_ms": round(delays[-1], 1)}
 
 
-def _copy_rate(wh: Any, rows: int, source: str) -> float:
-    timings = []
-    for _ in range(3):
-        wh.command("TRUNCATE TABLE otel_traces")
-        started = time.perf_counter()
-        wh.command("INSERT INTO otel_traces SELECT * FROM {t:Identifier}", {"t": source})
-        timings.append(time.perf_counter() - started)
-    return rows / statistics.median(timings)
+def _copy_rates(wh: Any, rows: int, sources: tuple[str, ...], rounds: int) -> list[float]:
+    """rows/s of copying each of ``sources`` into ``otel_traces``: the median of ``rounds``
+    copies, the sources taking turns so that the machine's load falls on each alike."""
+    timings: dict[str, list[float]] = {source: [] for source in sources}
+    for _ in range(rounds):
+        for source in sources:
+            wh.command("TRUNCATE TABLE otel_traces")
+            started = time.perf_counter()
+            wh.command("INSERT INTO otel_traces SELECT * FROM {t:Identifier}", {"t": source})
+            timings[source].append(time.perf_counter() - started)
+    return [rows / statistics.median(timings[source]) for source in sources]
 
 
-def run(work: Path, *, batches: int = 100, rows: int = 300_000) -> dict[str, Any]:
+def run(work: Path, *, batches: int = 100, rows: int = 300_000, rounds: int = 5
+        ) -> dict[str, Any]:
     """Measure in a fresh embedded engine in ``work``."""
     from catalog.sources import load_catalog_sources
     from collector.correlation_rules import publish_rules
@@ -115,8 +120,7 @@ def run(work: Path, *, batches: int = 100, rows: int = 300_000) -> dict[str, Any
         wh.command("INSERT INTO bench_tagged SELECT * REPLACE (mapUpdate(SpanAttributes, "
                    "map('flowscope.flow', 'order-to-cash', 'flowscope.correlation_id', "
                    "SpanAttributes['order.id'])) AS SpanAttributes) FROM bench_exported")
-        exported = _copy_rate(wh, rows, "bench_exported")
-        tagged = _copy_rate(wh, rows, "bench_tagged")
+        exported, tagged = _copy_rates(wh, rows, ("bench_exported", "bench_tagged"), rounds)
     shutil.rmtree(path, ignore_errors=True)
     return {
         **delay,
