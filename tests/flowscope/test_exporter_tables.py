@@ -8,10 +8,13 @@ does (its column list, its spelling of kinds and statuses, no flowscope tags).
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import textwrap
 import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 
@@ -163,3 +166,20 @@ def test_spans_flowscope_tagged_are_not_indexed_a_second_time(
     assert wh.query(
         f"SELECT sum(Items) FROM {wh.database}.correlations WHERE CorrelationId = 'A-9'"
     )[0][0] == 1
+
+
+def test_migrate_says_which_adopted_tables_got_the_window(tmp_path: Path) -> None:
+    # chDB opens one data directory per process: the exporter's DDL and migrate run in their own
+    create = (
+        "import sys; from warehouse.port import Warehouse; "
+        "from tests.flowscope.exporter_schema import BLOOM; "
+        f"wh = Warehouse.connect('chdb://{tmp_path / 'clickhouse'}'); BLOOM.create(wh); wh.close()"
+    )
+    subprocess.run([sys.executable, "-c", create], check=True, timeout=120)
+    first, second = (
+        subprocess.run([sys.executable, "-m", "flowscope", "migrate", "--data-dir",
+                        str(tmp_path)], capture_output=True, text=True, timeout=120, check=True)
+        for _ in range(2))
+    assert "set non_replicated_deduplication_window = 10000 on otel_traces:" in first.stdout
+    assert "on otel_traces_trace_id_ts:" in first.stdout
+    assert second.stdout.strip() == "schema is up to date"
