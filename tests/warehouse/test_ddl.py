@@ -36,6 +36,8 @@ def test_the_bundled_files_are_numbered_in_order() -> None:
         (5, "005_audit"),
         (6, "006_alerts"),
         (7, "007_cost_spend"),
+        (10, "010_status_spelling"),
+        (11, "011_untagged_spans"),
     ]
 
 
@@ -54,7 +56,7 @@ def test_every_rendered_statement_parses(
     for statement in statements:
         assert "{{" not in statement and "--" not in statement
         [(formatted,)] = engine.query("SELECT formatQuery({q:String})", {"q": statement})
-        assert formatted.startswith("CREATE")
+        assert formatted.startswith(("CREATE", "ALTER TABLE"))
 
 
 def test_without_a_cluster_the_ddl_is_plain() -> None:
@@ -66,14 +68,16 @@ def test_without_a_cluster_the_ddl_is_plain() -> None:
     assert "_local" not in text
     assert "TTL" not in text
     # 001: 2 tables + MV, 002: 1 table, 003: 2 tables + 4 MVs, 004: 2 tables + 2 MVs,
-    # 005: 1 table, 006: 2 tables, 007: 1 table
-    assert len(statements) == 3 + 1 + 6 + 4 + 1 + 2 + 1
+    # 005: 1 table, 006: 2 tables, 007: 1 table, 010: 1 view changed, 011: 2 tables + 3 MVs
+    assert len(statements) == 3 + 1 + 6 + 4 + 1 + 2 + 1 + 1 + 5
 
 
 def test_with_a_cluster_every_create_runs_on_the_cluster() -> None:
     for statement in _all("main") + _ledger("main"):
         assert re.match(
-            r"CREATE (TABLE|MATERIALIZED VIEW) IF NOT EXISTS flows\.\w+ ON CLUSTER main", statement
+            r"(CREATE (TABLE|MATERIALIZED VIEW) IF NOT EXISTS|ALTER TABLE) flows\.\w+"
+            r" ON CLUSTER main",
+            statement,
         ), statement
 
 
@@ -120,9 +124,11 @@ def test_with_a_cluster_each_table_is_local_and_replicated_under_a_distributed_o
 
 def test_with_a_cluster_views_read_and_write_the_local_tables() -> None:
     views = [s for s in _all("main") if s.startswith("CREATE MATERIALIZED VIEW")]
-    assert len(views) == 7
+    changed = [s for s in _all("main") if "MODIFY QUERY" in s]
+    assert (len(views), len(changed)) == (10, 1)
     for view in views:
         assert re.search(r"\bTO flows\.\w+_local\b", view), view
+    for view in views + changed:
         assert re.search(r"\bFROM flows\.\w+_local\b", view), view
 
 
@@ -152,6 +158,16 @@ def test_engines_are_replicated_only_on_a_cluster(
     spec: str, cluster: str | None, expected: str
 ) -> None:
     assert engine(spec, cluster=cluster) == expected
+
+
+def test_with_a_cluster_the_correlation_rules_are_replicated_to_every_node() -> None:
+    [rules] = [s for s in _all("main")
+               if s.startswith("CREATE TABLE IF NOT EXISTS flows.correlation_rules_local ")]
+    assert ("ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/all/{database}/{table}', "
+            "'{replica}', Version)") in rules
+    [plain] = [s for s in _all(None)
+               if s.startswith("CREATE TABLE IF NOT EXISTS flows.correlation_rules ")]
+    assert "ENGINE = ReplacingMergeTree(Version)" in plain
 
 
 def test_a_ttl_renders_as_the_exporter_does() -> None:

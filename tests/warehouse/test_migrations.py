@@ -25,6 +25,8 @@ ALL = [
     "005_audit",
     "006_alerts",
     "007_cost_spend",
+    "010_status_spelling",
+    "011_untagged_spans",
 ]
 OBJECTS = {
     "otel_traces",
@@ -45,6 +47,11 @@ OBJECTS = {
     "alert_transitions",
     "alert_silences",
     "cost_spend",
+    "correlation_rules",
+    "untagged_span_items",
+    "untagged_span_items_mv",
+    "correlation_items_untagged_mv",
+    "correlations_untagged_mv",
     "flowscope_migrations",
 }
 
