@@ -12,7 +12,18 @@ import os
 import sys
 import time
 
-from bench import RESULTS, WORK, dashboards, ingest, lookup, run_meta, slo, write_result
+from bench import (
+    RESULTS,
+    WORK,
+    dashboards,
+    exporter_spans,
+    ingest,
+    ingest_grpc,
+    lookup,
+    run_meta,
+    slo,
+    write_result,
+)
 
 
 def main() -> None:
@@ -23,6 +34,14 @@ def main() -> None:
     ing = ingest.run(WORK, requests=40 if quick else 300)
     write_result("ingest", meta, ing)
     print(json.dumps(ing, indent=2), flush=True)
+    print("OTLP/gRPC next to OTLP/HTTP ...", flush=True)
+    transports = ingest_grpc.run(WORK, requests=40 if quick else 300, rounds=1 if quick else 3)
+    write_result("ingest_grpc", meta, transports)
+    print(json.dumps(transports, indent=2), flush=True)
+    print("exporter-written spans ...", flush=True)
+    exported = exporter_spans.run(WORK, **({"batches": 10, "rows": 20_000} if quick else {}))
+    write_result("exporter_spans", meta, exported)
+    print(json.dumps(exported, indent=2), flush=True)
     print("lookup benchmark ...", flush=True)
     started = time.perf_counter()
     look = lookup.run(
@@ -76,7 +95,33 @@ def summary() -> str:
         f" {slos['as_merged']['full_p50_ms']} / {slos['after_optimize']['full_p50_ms']} | ≤ 100 |"
     )
     lines.extend(dashboards.readme_rows(dash))
+    lines.extend(_otel_rows())
     return "\n".join(lines) + "\n"
+
+
+def _otel_rows() -> list[str]:
+    """Rows of the OTLP/gRPC and exporter-written-span benchmarks, when they have run."""
+    rows = []
+    for name in ("ingest_grpc", "exporter_spans"):
+        path = RESULTS / f"{name}.json"
+        if not path.exists():
+            continue
+        data = json.loads(path.read_text())
+        when = f" ({data['date'][:10]})"
+        if name == "ingest_grpc":
+            rows.append(f"| ingest, durable ack, OTLP/gRPC / OTLP/HTTP, median of"
+                        f" {data['rounds']} alternating rounds{when} (spans/s) |"
+                        f" {data['grpc_spans_per_s']:,} / {data['http_spans_per_s']:,}"
+                        f" (ratio {data['grpc_over_http']}) | |")
+        else:
+            rows.append(f"| exporter-written order found after its INSERT of"
+                        f" {data['spans_per_batch']:,} spans, p50 / p99{when} (ms) |"
+                        f" {data['delay_p50_ms']} / {data['delay_p99_ms']} | ≤ 60,000 |")
+            exported, tagged = data["exporter_rows_per_s"], data["collector_tagged_rows_per_s"]
+            rows.append(f"| exporter-written spans indexed vs spans flowscope tagged{when}"
+                        f" (rows/s) | {exported:,} vs {tagged:,}"
+                        f" (ratio {data['exporter_over_tagged']}) | |")
+    return rows
 
 
 if __name__ == "__main__":

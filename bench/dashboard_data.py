@@ -196,7 +196,7 @@ SELECT
     if(k = 0, '', lower(hex(cityHash64(number - k, 3)))),
     '',
     name,
-    if(k = 0, 'SPAN_KIND_SERVER', 'SPAN_KIND_INTERNAL'),
+    if(k = 0, 'Server', 'Internal'),
     svc,
     map('service.name', svc, 'deployment.environment', 'production',
         'service.version', if(released, '2.5.0', '2.4.0')),
@@ -206,7 +206,7 @@ SELECT
         'region', if(run % 2 = 0, 'eu-west-1', 'us-east-1')),
     toUInt64((5000000 + intDiv(gap * 8, 10) * (cityHash64(number, 4) % 1000) / 1000)
              * if(released, 0.75, 1.0)),
-    if(error, 'STATUS_CODE_ERROR', 'STATUS_CODE_UNSET'),
+    if(error, 'Error', 'Unset'),
     if(error, 'upstream rejected the message', '')
 FROM (
     SELECT *,

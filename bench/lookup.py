@@ -30,7 +30,7 @@ SELECT
     if(number % 10 = 0, '', lower(hex(cityHash64(number - 1, 3)))),
     '',
     concat(svc, ' handle'),
-    'SPAN_KIND_SERVER',
+    'Server',
     svc,
     map('service.name', svc, 'deployment.environment', 'production'),
     'bench',
@@ -39,7 +39,7 @@ SELECT
         'http.route', '/api/v1/step', 'customer.id', concat('C-', toString(number % 99991)),
         'region', if(number % 2 = 0, 'eu-west-1', 'us-east-1')),
     1000000 + cityHash64(number, 4) % 300000000,
-    if(number % 97 = 0, 'STATUS_CODE_ERROR', 'STATUS_CODE_UNSET'),
+    if(number % 97 = 0, 'Error', 'Unset'),
     ''
 FROM (
     SELECT number,

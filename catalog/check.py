@@ -1,8 +1,9 @@
-"""What ``flowscope check FILE`` reports: OK with a summary of the catalog, or its problems.
+"""What ``flowscope check PATH`` reports: OK with a summary of the catalog, or its problems.
 
-A file with an ``apiVersion: openslo/...`` document is checked as an OpenSLO import
-(:mod:`catalog.openslo`): its SLOs are listed, and checked against the flows of a catalog when
-one is given.
+``PATH`` is what ``--catalog`` takes (:mod:`catalog.sources`): a file or a folder, mixing
+flowscope catalogs and OpenSLO documents. SLOs imported from OpenSLO are listed with their
+objective, window and budgeting; with no flowscope catalog among them (nor one given with
+``--catalog``) their flows are not checked.
 
 :func:`check_file` never raises for a bad catalog: every :class:`~catalog.errors.CatalogError`
 becomes the report's ``problems``. :meth:`CheckReport.render` gives the text to print and
@@ -11,14 +12,15 @@ becomes the report's ``problems``. :meth:`CheckReport.render` gives the text to 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from catalog.durations import format_duration
-from catalog.errors import CatalogError, Problem
+from catalog.errors import Problem
 from catalog.model import Catalog, SLOSpec
-from catalog.openslo import OPENSLO_V1, ImportedSLO, attach_slos, is_openslo, load_openslo_slos
-from catalog.spec import V1, load_catalog
+from catalog.openslo import OPENSLO_V1, ImportedSLO
+from catalog.sources import read_sources
+from catalog.spec import V1
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,9 @@ class CheckReport:
     problems: tuple[Problem, ...] = ()
     imported: tuple[ImportedSLO, ...] | None = None
     flows_checked: bool = False
+    format: str = V1
+    """``flowscope/v1``, ``openslo/v1``, or ``mixed`` when both kinds of document were found."""
+    files: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -42,15 +47,15 @@ class CheckReport:
 
     @property
     def flows(self) -> int:
-        """Number of flows (0 when the catalog is invalid); for OpenSLO, of flows named."""
-        if self.imported is not None:
+        """Number of flows (0 when the catalog is invalid); for OpenSLO alone, of flows named."""
+        if self.catalog is None and self.imported is not None:
             return len(self._imported_flows())
         return len(self.catalog.flows) if self.catalog else 0
 
     @property
     def slos(self) -> int:
-        """Number of SLOs over all flows."""
-        if self.imported is not None:
+        """Number of SLOs over all flows, imported ones included."""
+        if self.catalog is None and self.imported is not None:
             return len(self.imported)
         return sum(len(f.slos) for f in self.catalog.flows) if self.catalog else 0
 
@@ -78,7 +83,7 @@ class CheckReport:
     def render(self) -> str:
         """The text ``flowscope check`` prints: OK, the summary and one line per flow, or
         ``INVALID`` and one line per problem (``file:line:column: field: message``)."""
-        if self.ok and self.imported is not None:
+        if self.ok and self.catalog is None and self.imported is not None:
             checked = "" if self.flows_checked else " (flows not checked: no catalog given)"
             return "\n".join([f"OK {self.path}: OpenSLO v1, {_count(self.slos, 'SLO')} for "
                               f"{_count(self.flows, 'flow')}{checked}",
@@ -93,21 +98,26 @@ class CheckReport:
             lines.append(f"  {flow.name}: key {flow.correlation_key}, "
                          f"{_count(len(flow.steps), 'step')}, "
                          f"{_count(len(flow.slos), 'SLO')}{costed}")
+        if self.imported:
+            lines.append(f"  imported from OpenSLO: {_count(len(self.imported), 'SLO')}")
+            lines += [f"    {i.flow}/{i.slo.name}: {_describe(i.slo)}" for i in self.imported]
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, object]:
         """Machine-readable form for ``--json``."""
-        flow_names = (self._imported_flows() if self.imported is not None
-                      else [f.name for f in self.catalog.flows] if self.catalog else [])
+        flow_names = ([f.name for f in self.catalog.flows] if self.catalog
+                      else self._imported_flows())
         return {
             "path": self.path,
-            "format": OPENSLO_V1 if self.imported is not None else V1,
+            "format": self.format,
+            "files": list(self.files),
             "ok": self.ok,
             "flows": self.flows,
             "slos": self.slos,
             "steps": self.steps,
             "redaction_rules": self.redaction_rules,
             "flow_names": flow_names,
+            "imported": [_imported_dict(i) for i in self.imported or ()],
             "problems": [
                 {"file": p.file, "line": p.line, "column": p.column, "field": p.field,
                  "message": p.message}
@@ -117,36 +127,37 @@ class CheckReport:
 
 
 def check_file(path: Path, catalog: Catalog | None = None) -> CheckReport:
-    """Load the catalog at ``path`` and report on it; never raises for a bad catalog.
-
-    An OpenSLO file is validated as an import; its flows are checked against ``catalog``
-    when one is given.
-    """
-    if _is_openslo_file(path):
-        return _check_openslo(path, catalog)
-    try:
-        catalog = load_catalog(path)
-    except CatalogError as exc:
-        return CheckReport(path=str(path), catalog=None, problems=exc.problems)
-    return CheckReport(path=str(path), catalog=catalog)
-
-
-def _is_openslo_file(path: Path) -> bool:
-    try:
-        return is_openslo(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError):
-        return False  # load_catalog reports why the file cannot be read
+    """Load the catalog file or folder at ``path`` and report on it; never raises for a bad
+    catalog. ``catalog`` (``--catalog``) adds flows to check OpenSLO SLOs against."""
+    sources = read_sources(path, base=catalog)
+    fmt = "mixed" if len(sources.formats) > 1 else (sources.formats or (V1,))[0]
+    report = CheckReport(path=str(path), catalog=None, format=fmt,
+                         files=tuple(str(f) for f in sources.files))
+    if sources.problems:
+        return replace(report, problems=sources.problems)
+    if sources.formats == (OPENSLO_V1,):
+        return replace(report, imported=sources.imported, flows_checked=catalog is not None)
+    return replace(report, catalog=sources.catalog, imported=sources.imported or None,
+                   flows_checked=True)
 
 
-def _check_openslo(path: Path, catalog: Catalog | None) -> CheckReport:
-    try:
-        imported = load_openslo_slos(path)
-        if catalog is not None:
-            attach_slos(imported, catalog, filename=str(path))
-    except CatalogError as exc:
-        return CheckReport(path=str(path), catalog=None, problems=exc.problems)
-    return CheckReport(path=str(path), catalog=None, imported=imported,
-                       flows_checked=catalog is not None)
+def _imported_dict(item: ImportedSLO) -> dict[str, object]:
+    """An imported SLO for ``--json``: durations as ``30d``-style strings, numbers as text."""
+    slo = item.slo
+    return {
+        "flow": item.flow,
+        "name": slo.name,
+        "file": item.file,
+        "objective": str(slo.objective),
+        "period": format_duration(slo.period) if slo.period is not None else None,
+        "calendar": slo.calendar,
+        "timezone": slo.timezone,
+        "latency_threshold": (format_duration(slo.latency.threshold)
+                              if slo.latency is not None else None),
+        "budgeting": slo.budgeting,
+        "timeslice": format_duration(slo.timeslice) if slo.timeslice is not None else None,
+        "timeslice_target": str(slo.timeslice_target) if slo.timeslice_target else None,
+    }
 
 
 def _describe(slo: SLOSpec) -> str:

@@ -18,11 +18,14 @@ Mapping (OpenSLO v1 → :class:`~catalog.model.SLOSpec`)::
                                       one flow, with R = success (good), failure (bad) or
                                       all (total: every determinate run); `counter: true` or
                                       no counter
-    thresholdMetric (latency)       → latency = LatencySpec(objective `value` seconds), from
+    thresholdMetric (latency)       → latency = LatencySpec(objective `value`), from
                                       metricSource {type: flowscope,
-                                      spec: {flow: FLOW, metric: flow_time}} and the
-                                      objective's `op: lte` and `value` (seconds > 0, whole
-                                      milliseconds): a run is good when success - start <= value
+                                      spec: {flow: FLOW, metric: flow_time[, unit: U]}} and the
+                                      objective's `op: lte` and `value`: a duration (500ms,
+                                      2m), or a number in the declared unit U (ms, s, m, h);
+                                      > 0, whole milliseconds. A run is good when
+                                      success - start <= value. A bare number without a
+                                      declared unit is refused (:mod:`catalog.openslo_threshold`)
     timeWindow [{duration: 30d, isRolling: true}]
                                     → period 30d (units m, h, d, w)
     timeWindow [{duration: 1M, calendar: {startTime: 2026-01-01 00:00:00,
@@ -44,7 +47,13 @@ Mapping (OpenSLO v1 → :class:`~catalog.model.SLOSpec`)::
 Read but not kept, as they change no number: ``metadata.displayName``, ``metadata.labels``,
 ``metadata.annotations``, ``spec.description``, ``spec.service`` (flowscope SLOs belong to the
 flow the metric source names), an objective's ``displayName``, an empty ``alertPolicies``
-list and ``x-`` extension keys. Empty documents are skipped.
+(``[]`` or no value, as the specification's examples write it) and ``x-`` extension keys.
+Empty documents are skipped.
+
+Problems against the catalog (an unknown flow, a name the flow already uses) are found for
+every SLO whose indicator can be read, even one with other problems, so one pass lists them all
+(:func:`reference_problems`). Folders and files mixing flowscope catalogs and OpenSLO documents
+are read by :mod:`catalog.sources`.
 
 Refused, each with a message naming the field: an ``apiVersion`` other than ``openslo/v1``;
 kinds other than SLO and SLI; metric sources other than ``type: flowscope``, and
@@ -61,7 +70,7 @@ Pure except :func:`load_openslo` and :func:`load_openslo_slos`, which read a fil
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -110,12 +119,35 @@ _OPENSLO_DOCUMENT = re.compile(r"^apiVersion:[ \t]*[\"']?openslo/", re.MULTILINE
 @dataclass(frozen=True)
 class ImportedSLO:
     """One SLO of an OpenSLO file: the flow it is for and its model, with where the flow and
-    the SLO name were written (for problems found when attaching it to a catalog)."""
+    the SLO name were written (in ``file``; for problems found when attaching it to a
+    catalog)."""
 
     flow: str
     slo: SLOSpec
     flow_at: Place
     name_at: Place
+    file: str = ""
+
+
+@dataclass(frozen=True)
+class SloReference:
+    """Where an SLO names its flow, and its own name when readable, in ``file``: checked
+    against the catalog even when the SLO has other problems, so one pass reports them all."""
+
+    flow: str
+    flow_at: Place
+    name: str | None
+    name_at: Place | None
+    file: str
+
+
+@dataclass(frozen=True)
+class OpenSloRead:
+    """What the OpenSLO documents of one file hold: the valid SLOs, and the flow references of
+    every SLO whose indicator could be read (problems are in the reader)."""
+
+    imported: tuple[ImportedSLO, ...]
+    references: tuple[SloReference, ...]
 
 
 def is_openslo(text: str) -> bool:
@@ -134,16 +166,22 @@ def load_openslo_slos(path: Path) -> tuple[ImportedSLO, ...]:
 
 def load_openslo(path: Path, catalog: Catalog) -> Catalog:
     """``catalog`` with the SLOs of the OpenSLO file at ``path`` added to their flows."""
-    return attach_slos(load_openslo_slos(path), catalog, filename=str(path))
+    return import_openslo(read_source(path, CatalogFileError), filename=str(path),
+                          catalog=catalog)
 
 
 def import_openslo(text: str, *, filename: str = "<string>", catalog: Catalog) -> Catalog:
     """``catalog`` with the SLOs of OpenSLO ``text`` added to their flows (after the flows'
     own SLOs, in file order); ``filename`` only names the text in problems.
 
-    Raises :class:`CatalogSyntaxError` or :class:`CatalogValidationError` (every problem).
+    Raises :class:`CatalogSyntaxError` or :class:`CatalogValidationError` with every problem,
+    those of the documents and those against the catalog's flows alike.
     """
-    return attach_slos(parse_openslo(text, filename=filename), catalog, filename=filename)
+    r, read = _read_text(text, filename)
+    r.problems += reference_problems(read.references, catalog, filename=filename)
+    if r.problems:
+        raise CatalogValidationError(r.sorted_problems())
+    return attach_slos(read.imported, catalog, filename=filename)
 
 
 def parse_openslo(text: str, *, filename: str = "<string>") -> tuple[ImportedSLO, ...]:
@@ -151,15 +189,32 @@ def parse_openslo(text: str, *, filename: str = "<string>") -> tuple[ImportedSLO
 
     Raises :class:`CatalogSyntaxError` or :class:`CatalogValidationError` (every problem).
     """
+    r, read = _read_text(text, filename)
+    if r.problems:
+        raise CatalogValidationError(r.sorted_problems())
+    return read.imported
+
+
+def _read_text(text: str, filename: str) -> tuple[SpecReader, OpenSloRead]:
     r = SpecReader(filename)
+    nodes = _compose_all(text, filename)
+    read = read_openslo_nodes(r, nodes)
+    if not nodes:
+        r.problems.append(Problem(filename, 1, 1, "", f"no OpenSLO document; expected "
+                                  f"'apiVersion: {OPENSLO_V1}' documents of kind SLO"))
+    return r, read
+
+
+def read_openslo_nodes(r: SpecReader, nodes: Sequence[Node]) -> OpenSloRead:
+    """Read the OpenSLO documents ``nodes`` of one file (``r.filename``); problems go to ``r``.
+
+    ``indicatorRef`` names a ``kind: SLI`` document among ``nodes``.
+    """
     documents = []
-    for node in _compose_all(text, filename):
+    for node in nodes:
         document = _document(r, node)
         if document is not None:
             documents.append(document)
-    if not documents and not r.problems:
-        r.problems.append(Problem(filename, 1, 1, "", f"no OpenSLO document; expected "
-                                  f"'apiVersion: {OPENSLO_V1}' documents of kind SLO"))
     slis: dict[str, Indicator | None] = {}
     first_line: dict[str, int] = {}
     for kind, doc in documents:
@@ -177,39 +232,66 @@ def parse_openslo(text: str, *, filename: str = "<string>") -> tuple[ImportedSLO
             else:
                 first_line[name] = place.line
                 slis[name] = indicator
-    imported = [_slo(r, doc, slis) for kind, doc in documents if kind == "SLO"]
-    if r.problems:
-        raise CatalogValidationError(r.sorted_problems())
-    return tuple(item for item in imported if item is not None)
+    imported: list[ImportedSLO] = []
+    references: list[SloReference] = []
+    for kind, doc in documents:
+        if kind == "SLO":
+            item = _slo(r, doc, slis, references)
+            if item is not None:
+                imported.append(item)
+    return OpenSloRead(tuple(imported), tuple(references))
 
 
 def attach_slos(imported: Iterable[ImportedSLO], catalog: Catalog, *,
-                filename: str = "<string>") -> Catalog:
+                filename: str = "<string>",
+                references: Iterable[SloReference] | None = None) -> Catalog:
     """A new ``catalog`` whose flows also hold the ``imported`` SLOs.
 
     Raises :class:`CatalogValidationError` listing every SLO whose flow is unknown or cannot
-    count runs (no start or success matcher), or whose name its flow already uses.
+    count runs (no start or success matcher), or whose name its flow already uses. The
+    ``references`` checked default to those of ``imported``; an SLO's problems name its own
+    file, else ``filename``.
     """
-    r = SpecReader(filename)
+    imported = tuple(imported)
+    if references is None:
+        references = [SloReference(i.flow, i.flow_at, i.slo.name, i.name_at, i.file)
+                      for i in imported]
+    problems = reference_problems(references, catalog, filename=filename)
+    if problems:
+        raise CatalogValidationError(tuple(problems))
     added: dict[str, list[SLOSpec]] = {}
     for item in imported:
-        flow = catalog.flow(item.flow)
-        if flow is None:
-            known = ", ".join(f.name for f in catalog.flows) or "none"
-            report_at(r, item.flow_at, f"unknown flow {item.flow!r}; flows in the catalog: "
-                                        f"{known}")
-        elif not _counts_runs(flow):
-            report_at(r, item.flow_at, f"flow {flow.name!r} needs both start and success in "
-                                        "the catalog to count its runs")
-        elif item.slo.name in {s.name for s in (*flow.slos, *added.get(flow.name, ()))}:
-            report_at(r, item.name_at, f"flow {flow.name!r} already has an SLO named "
-                                        f"{item.slo.name!r}")
-        else:
-            added.setdefault(flow.name, []).append(item.slo)
-    if r.problems:
-        raise CatalogValidationError(r.sorted_problems())
+        added.setdefault(item.flow, []).append(item.slo)
     flows = tuple(replace(f, slos=(*f.slos, *added.get(f.name, ()))) for f in catalog.flows)
     return replace(catalog, flows=flows)
+
+
+def reference_problems(references: Iterable[SloReference], catalog: Catalog, *,
+                       filename: str = "<string>") -> list[Problem]:
+    """The problems of SLOs written for ``catalog``'s flows: an unknown flow, a flow that
+    cannot count runs, a name the flow already uses (in reference order)."""
+    problems: list[Problem] = []
+    names: dict[str, set[str]] = {f.name: {s.name for s in f.slos} for f in catalog.flows}
+
+    def report(place: Place, file: str, message: str) -> None:
+        problems.append(Problem(file or filename, place.line, place.column, place.field,
+                                message))
+
+    for ref in references:
+        flow = catalog.flow(ref.flow)
+        if flow is None:
+            known = ", ".join(f.name for f in catalog.flows) or "none"
+            report(ref.flow_at, ref.file, f"unknown flow {ref.flow!r}; flows in the catalog: "
+                                          f"{known}")
+        elif not _counts_runs(flow):
+            report(ref.flow_at, ref.file, f"flow {flow.name!r} needs both start and success "
+                                          "in the catalog to count its runs")
+        elif ref.name is not None and ref.name_at is not None:
+            if ref.name in names[flow.name]:
+                report(ref.name_at, ref.file, f"flow {flow.name!r} already has an SLO named "
+                                              f"{ref.name!r}")
+            names[flow.name].add(ref.name)
+    return problems
 
 
 def _counts_runs(flow: Flow) -> bool:
@@ -254,8 +336,8 @@ def _metadata(r: SpecReader, doc: dict[str, Node]) -> tuple[str, Place] | None:
     return None if node is None else read_metadata(r, node, "metadata")
 
 
-def _slo(r: SpecReader, doc: dict[str, Node],
-         slis: dict[str, Indicator | None]) -> ImportedSLO | None:
+def _slo(r: SpecReader, doc: dict[str, Node], slis: dict[str, Indicator | None],
+         references: list[SloReference]) -> ImportedSLO | None:
     before = len(r.problems)
     named = _metadata(r, doc)
     spec = doc.get("spec")
@@ -266,13 +348,17 @@ def _slo(r: SpecReader, doc: dict[str, Node],
     f.read("description", r.text)
     f.read("service", r.text)
     indicator = _indicator(r, f.node("indicator"), f.node("indicatorRef"), f.mapping, slis)
+    if indicator is not None:
+        references.append(SloReference(
+            indicator.flow, indicator.flow_at, named[0] if named else None,
+            named[1] if named else None, r.filename))
     window = read_time_window(r, f.node("timeWindow"), f.mapping)
     method = f.read("budgetingMethod", lambda n, p: r.choice(n, p, tuple(BUDGETING)))
     budgeting = None if method is None else BUDGETING[method]
     objective = f.read("objectives", lambda n, p: read_objective(
-        r, n, p, indicator.kind if indicator else None, budgeting, window))
+        r, n, p, indicator, budgeting, window))
     policies = f.node("alertPolicies")
-    if policies is not None:
+    if policies is not None and not (isinstance(policies, ScalarNode) and policies.tag == NULL):
         entries = r.sequence(policies, "spec.alertPolicies")
         if entries:
             r.report(policies, "spec.alertPolicies", f"alert policies are not imported: "
@@ -287,7 +373,8 @@ def _slo(r: SpecReader, doc: dict[str, Node],
         budgeting=budgeting, timeslice=objective.timeslice,
         timeslice_target=objective.timeslice_target,
     )
-    return ImportedSLO(flow=indicator.flow, slo=slo, flow_at=indicator.flow_at, name_at=name_at)
+    return ImportedSLO(flow=indicator.flow, slo=slo, flow_at=indicator.flow_at, name_at=name_at,
+                       file=r.filename)
 
 
 def _indicator(r: SpecReader, inline: Node | None, ref: Node | None, spec: MappingNode,

@@ -20,6 +20,7 @@ from yaml.nodes import MappingNode, Node
 
 from catalog.errors import Problem
 from catalog.model import Budgeting, LatencySpec
+from catalog.openslo_threshold import UNITS, read_threshold
 from catalog.openslo_windows import Window, read_slice
 from catalog.reader import Fields, SpecReader, describe
 
@@ -62,11 +63,13 @@ def place_of(node: Node, field: str) -> Place:
 
 @dataclass(frozen=True)
 class Indicator:
-    """An SLI measured by flowscope: the flow whose runs it counts and its metric kind."""
+    """An SLI measured by flowscope: the flow whose runs it counts and its metric kind; for a
+    threshold metric, the unit its source declares for bare objective values (or None)."""
 
     flow: str
     flow_at: Place
     kind: MetricKind
+    unit: str | None = None
 
 
 @dataclass(frozen=True)
@@ -115,8 +118,8 @@ def read_sli_spec(r: SpecReader, node: Node, path: str) -> Indicator | None:
     if threshold is not None:
         flow = _source(r, threshold, f.field("thresholdMetric"), "metric", "flow_time",
                        "the time from a run's start to its success, the latency flowscope "
-                       "measures")
-        return None if flow is None else Indicator(flow[0], flow[1], "threshold")
+                       "measures", units=True)
+        return None if flow is None else Indicator(flow[0], flow[1], "threshold", flow[2])
     r.report(node, path, "give ratioMetric (a success rate) or thresholdMetric (a latency)")
     return None
 
@@ -148,7 +151,7 @@ def _ratio(r: SpecReader, node: Node, path: str) -> Indicator | None:
         if value is not None:
             flows.append(_source(r, value, f.field(role), "runs", runs, f"{role} counts {counts}"))
     named = [flow for flow in flows if flow is not None]
-    for flow, place in named[1:]:
+    for flow, place, _ in named[1:]:
         if flow != named[0][0]:
             report_at(r, place, f"must name the same flow as the other metric sources "
                                 f"({named[0][0]!r}), got {flow!r}")
@@ -157,9 +160,10 @@ def _ratio(r: SpecReader, node: Node, path: str) -> Indicator | None:
     return Indicator(named[0][0], named[0][1], "ratio")
 
 
-def _source(r: SpecReader, node: Node, path: str, key: str, expected: str,
-            meaning: str) -> tuple[str, Place] | None:
-    """``{metricSource: {type: flowscope, spec: {flow: F, <key>: <expected>}}}``."""
+def _source(r: SpecReader, node: Node, path: str, key: str, expected: str, meaning: str, *,
+            units: bool = False) -> tuple[str, Place, str | None] | None:
+    """``{metricSource: {type: flowscope, spec: {flow: F, <key>: <expected>}}}``, with an
+    optional ``unit`` in the spec when ``units``: (flow, where it is written, unit)."""
     f = r.mapping(node, path, allowed=("metricSource",), required=("metricSource",))
     source = None if f is None else f.node("metricSource")
     if f is None or source is None:
@@ -178,7 +182,8 @@ def _source(r: SpecReader, node: Node, path: str, key: str, expected: str,
         r.report(s.node("type") or source, s.field("type"), f"must be {FLOWSCOPE_SOURCE!r}: "
                  f"only SLIs flowscope measures from flow runs are imported, got {kind!r}")
     spec = s.node("spec")
-    sf = None if spec is None else r.mapping(spec, s.field("spec"), allowed=("flow", key),
+    allowed = ("flow", key, "unit") if units else ("flow", key)
+    sf = None if spec is None else r.mapping(spec, s.field("spec"), allowed=allowed,
                                              required=("flow", key))
     if sf is None:
         return None
@@ -187,18 +192,19 @@ def _source(r: SpecReader, node: Node, path: str, key: str, expected: str,
     value_node = sf.node(key)
     if value is not None and value != expected and value_node is not None:
         r.report(value_node, sf.field(key), f"must be {expected!r} ({meaning}), got {value!r}")
+    unit = sf.read("unit", lambda n, p: r.choice(n, p, UNITS))
     flow_node = sf.node("flow")
-    if flow is None or flow_node is None:
+    if flow is None or flow_node is None or ("unit" in sf and unit is None):
         return None
-    return flow, place_of(flow_node, sf.field("flow"))
+    return flow, place_of(flow_node, sf.field("flow")), unit
 
 
 # -- objectives ---------------------------------------------------------------------------
 
 
-def read_objective(r: SpecReader, node: Node, path: str, kind: MetricKind | None,
+def read_objective(r: SpecReader, node: Node, path: str, indicator: Indicator | None,
                    budgeting: Budgeting | None, window: Window | None) -> Objective | None:
-    """``spec.objectives``: exactly one objective, read for the SLI ``kind`` and the
+    """``spec.objectives``: exactly one objective, read for the SLI ``indicator`` and the
     ``budgeting`` method (``None`` when those are broken: their checks are skipped)."""
     entries = r.sequence(node, path)
     if entries is None:
@@ -220,7 +226,7 @@ def read_objective(r: SpecReader, node: Node, path: str, kind: MetricKind | None
             r.report(f.key_node(key), f.field(key), "composite SLOs are not supported; give "
                      "the SLI in spec.indicator or spec.indicatorRef")
     target = _target(r, f, item)
-    latency = _latency(r, f, item, kind)
+    latency = _latency(r, f, item, indicator)
     timeslice, slice_target = _timeslices(r, f, item, budgeting, window)
     if len(r.problems) > before or target is None:
         return None
@@ -254,16 +260,18 @@ def _target(r: SpecReader, f: Fields, item: Node) -> Decimal | None:
     return None
 
 
-def _latency(r: SpecReader, f: Fields, item: Node, kind: MetricKind | None
+def _latency(r: SpecReader, f: Fields, item: Node, indicator: Indicator | None
              ) -> LatencySpec | None:
-    """``op: lte`` and ``value`` (seconds) of a thresholdMetric; refused with a ratioMetric."""
+    """``op: lte`` and ``value`` of a thresholdMetric (:mod:`catalog.openslo_threshold`);
+    refused with a ratioMetric."""
+    kind = indicator.kind if indicator is not None else None
     if kind == "ratio":
         for key in ("op", "value"):
             if key in f:
                 r.report(f.key_node(key), f.field(key), "only applies to a thresholdMetric; a "
                          "ratioMetric SLO counts good runs among all runs")
         return None
-    if kind is None:
+    if indicator is None:
         return None
     op = f.read("op", lambda n, p: r.choice(n, p, OPS))
     if "op" not in f:
@@ -271,19 +279,12 @@ def _latency(r: SpecReader, f: Fields, item: Node, kind: MetricKind | None
     elif op is not None and op != "lte":
         r.report(f.node("op") or item, f.field("op"), "must be 'lte': a run is good when its "
                  f"flow time is at most value, got {op!r}")
-    seconds = f.read("value", r.number)
-    value_node = f.node("value") or item
     if "value" not in f:
         r.report(item, f.field("value"), "is required with a thresholdMetric: the latency "
-                 "threshold in seconds")
-    elif seconds is not None and seconds <= 0:
-        r.report(value_node, f.field("value"), f"must be more than 0 seconds, got {seconds}")
-    elif seconds is not None and (seconds * 1000) % 1:
-        r.report(value_node, f.field("value"), "must be a whole number of milliseconds "
-                 f"(in seconds, e.g. 0.25), got {seconds}")
-    elif seconds is not None:
-        return LatencySpec(threshold=timedelta(milliseconds=int(seconds * 1000)))
-    return None
+                 "threshold with its unit, e.g. 500ms or 2m")
+        return None
+    threshold = f.read("value", lambda n, p: read_threshold(r, n, p, indicator.unit))
+    return None if threshold is None else LatencySpec(threshold=threshold)
 
 
 def _timeslices(r: SpecReader, f: Fields, item: Node, budgeting: Budgeting | None,

@@ -77,13 +77,15 @@ def parse_catalog(text: str, *, filename: str = "<string>") -> Catalog:
     """
     root = compose(text, filename, CatalogSyntaxError)
     reader = SpecReader(filename)
-    catalog = _read_document(reader, root)
+    catalog = read_catalog_document(reader, root)
     if reader.problems or catalog is None:
         raise CatalogValidationError(reader.sorted_problems())
     return catalog
 
 
-def _read_document(r: SpecReader, root: Node | None) -> Catalog | None:
+def read_catalog_document(r: SpecReader, root: Node | None) -> Catalog | None:
+    """One catalog document (``None``: the file is empty) by its ``apiVersion``'s mapping
+    function; ``None`` with problems recorded in ``r`` when anything is wrong."""
     if root is None:
         r.problems.append(Problem(r.filename, 1, 1, "", f"the catalog is empty; it must be a "
                                   f"mapping starting with 'apiVersion: {V1}'"))

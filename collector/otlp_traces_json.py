@@ -22,9 +22,10 @@ from collector.span_columns import (
     SpanColumns,
     oversized_value,
 )
+from collector.span_enums import SPAN_KIND_NAMES, STATUS_CODE_NAMES
 
-_KIND_NUMBERS = {name: i for i, name in enumerate(SPAN_KINDS)}
-_STATUS_NUMBERS = {name: i for i, name in enumerate(STATUS_CODES)}
+_KIND_NUMBERS = {name: i for i, name in enumerate(SPAN_KIND_NAMES)}
+_STATUS_NUMBERS = {name: i for i, name in enumerate(STATUS_CODE_NAMES)}
 
 
 class _Event(NamedTuple):

@@ -27,8 +27,6 @@ from fastapi.responses import JSONResponse
 from google.protobuf import json_format
 from google.protobuf.message import Message
 from google.rpc import status_pb2
-from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
-from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
 from collector.body import decompress, otlp_format, parse_media_type
 from collector.errors import (
@@ -39,6 +37,7 @@ from collector.errors import (
     UnsupportedMediaType,
 )
 from collector.ingest import IngestResult, IngestService
+from collector.otlp_response import Signal, export_response
 
 RETRY_AFTER_S = 5
 """Seconds a client is asked to wait after a 503."""
@@ -100,10 +99,7 @@ def ingest_router(service: IngestService, *, max_body_bytes: int) -> APIRouter:
     router = APIRouter(tags=["ingest"])
 
     async def otlp(
-        request: Request,
-        call: Callable[[bytes, str], IngestResult],
-        response_type: type[Message],
-        rejected_field: str,
+        request: Request, call: Callable[[bytes, str], IngestResult], signal: Signal
     ) -> Response:
         essence = parse_media_type(request.headers.get("content-type")).essence
         fmt = "json" if essence.endswith("json") else "protobuf"  # encoding of an error reply
@@ -118,29 +114,18 @@ def ingest_router(service: IngestService, *, max_body_bytes: int) -> APIRouter:
             status = status_pb2.Status(code=403, message=str(result.errors[0]))
             denied, media = _encode(status, fmt)
             return Response(denied, status_code=403, media_type=media)
-        message = response_type()
-        if result.rejected:
-            partial = message.partial_success  # type: ignore[attr-defined]
-            setattr(partial, rejected_field, result.rejected)
-            partial.error_message = "; ".join(f"{e.field}: {e.message}" for e in result.errors[:20])
-        body_out, media = _encode(message, fmt)
+        body_out, media = _encode(export_response(signal, result), fmt)
         return Response(body_out, status_code=200, media_type=media)
 
     @router.post("/v1/traces", summary="OTLP/HTTP trace export")
     async def traces(request: Request) -> Response:
-        return await otlp(
-            request, service.traces, trace_service_pb2.ExportTraceServiceResponse, "rejected_spans"
-        )
+        return await otlp(request, service.traces, "traces")
 
     @router.post("/v1/logs", summary="OTLP/HTTP log export (event.name records become events)")
     async def logs(request: Request) -> Response:
         sources = key_sources(request)
         return await otlp(
-            request,
-            lambda body, fmt: service.logs(body, fmt, sources=sources),
-            logs_service_pb2.ExportLogsServiceResponse,
-            "rejected_log_records",
-        )
+            request, lambda body, fmt: service.logs(body, fmt, sources=sources), "logs")
 
     @router.post("/api/v1/events", summary="CloudEvents 1.0: structured, batch or binary mode")
     async def events(request: Request) -> Response:

@@ -22,6 +22,8 @@ import pyarrow.compute as pc
 from collector.model import SPAN_SCHEMA, STRING_MAP, DecodedSpans, ItemError, string_map_array
 from collector.raw_values import encode_string, wire_values_to_strings
 from collector.redaction import Redactor
+from collector.span_enums import SPAN_KINDS as SPAN_KINDS  # the decoders import them here
+from collector.span_enums import STATUS_CODES as STATUS_CODES
 from collector.tagging import CORRELATION_ATTR, FLOW_ATTR
 
 MAX_ATTRIBUTE_BYTES = 64 * 1024
@@ -29,19 +31,6 @@ MAX_ATTRIBUTE_BYTES = 64 * 1024
 
 TIME_LIMIT = 2**63
 """Timestamps (ns since the epoch) must be below this to fit ``DateTime64(9)``."""
-
-SPAN_KINDS = (
-    "SPAN_KIND_UNSPECIFIED",
-    "SPAN_KIND_INTERNAL",
-    "SPAN_KIND_SERVER",
-    "SPAN_KIND_CLIENT",
-    "SPAN_KIND_PRODUCER",
-    "SPAN_KIND_CONSUMER",
-)
-"""``SpanKind`` column values, indexed by the OTLP enum number."""
-
-STATUS_CODES = ("STATUS_CODE_UNSET", "STATUS_CODE_OK", "STATUS_CODE_ERROR")
-"""``StatusCode`` column values, indexed by the OTLP enum number."""
 
 
 class SpanColumns:

@@ -19,6 +19,7 @@ from pathlib import Path
 from alerts.evaluator import AlertEvaluator
 from catalog.durations import format_duration
 from catalog.model import Catalog, Flow, Release
+from catalog.sources import catalog_dir
 from cost.errors import CostError
 from cost.reports import FlowRoi, roi_report
 from dashboards.errors import NotReady, ReadFailed
@@ -160,7 +161,7 @@ class ReadModel:
                                              repr=False)
 
     def __post_init__(self) -> None:
-        dirs = (self.catalog_path.resolve().parent,) if self.catalog_path is not None else ()
+        dirs = (catalog_dir(self.catalog_path),) if self.catalog_path is not None else ()
         self._catalogs = WindowCatalogs(search_dirs=dirs)
 
     def _ready(self) -> Warehouse:

@@ -40,6 +40,7 @@ from alerts.evaluator import AlertEvaluator
 from alerts.routes import alerts_router
 from alerts.service import build_alerting
 from catalog.model import EMPTY_CATALOG, Catalog
+from collector.correlation_rules import publish_rules
 from collector.ingest import IngestService
 from collector.metrics import CollectorMetrics, SpoolCollector
 from collector.routes import ingest_router
@@ -59,6 +60,7 @@ from flowscope.denials import DenialLog
 from flowscope.faults import writer_sink
 from flowscope.guard import AccessGuard
 from flowscope.http_errors import install_error_handlers
+from flowscope.otlp_grpc import otlp_grpc_server
 from flowscope.page_security import SecurityHeaders, dashboard_policy
 from flowscope.request_limits import BodyLimit
 from flowscope.settings import Settings
@@ -66,11 +68,15 @@ from flowscope.signals import AlertSignals
 from slo.ledger import RunLedger
 from slo.routes import slo_router
 from slo.signals import WarehouseSignals
+from warehouse.adoption import adopt_tables
 from warehouse.errors import WarehouseError, public_message
 from warehouse.migrations import apply_migrations
 from warehouse.port import Warehouse
 
 log = logging.getLogger("flowscope")
+
+GRPC_GRACE_S = 5.0
+"""Seconds OTLP/gRPC calls in flight get to finish when the server stops."""
 
 
 @dataclass
@@ -106,6 +112,10 @@ class Runtime:
                     raise
                 if applied:
                     log.info("applied migrations: %s", ", ".join(applied))
+                for table in adopt_tables(wh):
+                    log.info("set non_replicated_deduplication_window on %s (created without it,"
+                             " e.g. by an OpenTelemetry Collector)", table)
+                publish_rules(wh, self.catalog, clock_ns=time.time_ns)
                 self.warehouse = wh
                 max_rows = self.settings.batch_max_rows
                 writer = BatchWriter(
@@ -161,9 +171,9 @@ def build_runtime(
         secure_file(keys_file)
     if catalog is None:
         if settings.catalog is not None:
-            from catalog.spec import load_catalog
+            from catalog.sources import load_catalog_sources
 
-            catalog = load_catalog(settings.catalog)
+            catalog = load_catalog_sources(settings.catalog)
         else:
             catalog = EMPTY_CATALOG
     registry = CollectorRegistry(auto_describe=True)
@@ -224,7 +234,12 @@ def create_app(
     catalog: Catalog | None = None,
     clock: Callable[[], float] = time.time,
 ) -> FastAPI:
-    """The flowscope ASGI app: ingest, query API, ``/metrics``, ``/healthz``, ``/readyz``."""
+    """The flowscope ASGI app: ingest, query API, ``/metrics``, ``/healthz``, ``/readyz``.
+
+    With ``settings.grpc_port`` (not 0) it also binds the OTLP/gRPC port here, and serves it
+    while the app runs. Raises :class:`collector.grpc_ingest.GrpcListenError` when that port
+    cannot be bound.
+    """
     settings = settings or Settings()
     # Arrow's default jemalloc pool keeps freed batches around; the system allocator keeps the
     # server's peak RSS under ingest about 130 MiB lower at the same throughput (bench/ingest.py).
@@ -232,6 +247,8 @@ def create_app(
     runtime = build_runtime(settings, catalog=catalog, clock=clock)
     proxies = TrustedProxies.parse(settings.trusted_proxies)
     denials = DenialLog(runtime.audit, clock=clock)
+    store = key_store(settings.keys_path())
+    grpc = otlp_grpc_server(runtime.ingest, settings, store) if settings.grpc_port else None
 
     async def flush_denials() -> None:
         while True:
@@ -243,10 +260,14 @@ def create_app(
         threading.Thread(target=runtime.bootstrap, name="flowscope-bootstrap", daemon=True).start()
         if runtime.alerting is not None:
             runtime.alerting.start()
+        if grpc is not None:
+            grpc.start()
         flusher = asyncio.create_task(flush_denials())
         try:
             yield
         finally:
+            if grpc is not None:  # calls in flight finish (up to 5 s) before the spool closes
+                grpc.stop(grace=GRPC_GRACE_S).wait()
             flusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await flusher
@@ -265,8 +286,7 @@ def create_app(
         runtime, lambda: datetime.fromtimestamp(clock(), UTC))
     app.add_middleware(CsvExport)  # innermost: CSV of the tabular read routes
     app.add_middleware(BodyLimit, import_bytes=settings.max_body_bytes)
-    app.add_middleware(AccessGuard, store=key_store(settings.keys_path()), proxies=proxies,
-                       denials=denials)
+    app.add_middleware(AccessGuard, store=store, proxies=proxies, denials=denials)
     app.add_middleware(AuditTrail, audit=runtime.audit, proxies=proxies)
     app.add_middleware(SecurityHeaders, dashboard_csp=dashboard_csp)
     app.include_router(ingest_router(runtime.ingest, max_body_bytes=settings.max_body_bytes))

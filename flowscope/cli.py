@@ -36,11 +36,17 @@ DEFAULT_URL = "http://127.0.0.1:4318"
 
 HostOpt = Annotated[str | None, typer.Option("--host", help="Bind address [env FLOWSCOPE_HOST].")]
 PortOpt = Annotated[int | None, typer.Option("--port", help="Port [env FLOWSCOPE_PORT; 4318].")]
+GrpcPortOpt = Annotated[
+    int | None,
+    typer.Option("--grpc-port", help="OTLP/gRPC port, 0 for none [env FLOWSCOPE_GRPC_PORT; 4317]."),
+]
 DataDirOpt = Annotated[
     Path | None, typer.Option("--data-dir", help="Data directory [env FLOWSCOPE_DATA_DIR; ./data].")
 ]
 CatalogOpt = Annotated[
-    Path | None, typer.Option("--catalog", help="Flow catalog YAML [env FLOWSCOPE_CATALOG].")
+    Path | None,
+    typer.Option("--catalog", help="Flow catalog: a YAML file or a folder of them, flowscope/v1 "
+                 "and OpenSLO v1 documents [env FLOWSCOPE_CATALOG]."),
 ]
 UrlOpt = Annotated[
     str | None, typer.Option("--url", help="flowscope server URL [env FLOWSCOPE_URL].")
@@ -75,14 +81,16 @@ def _fail(message: str, code: int = 1) -> None:
 def serve(
     host: HostOpt = None,
     port: PortOpt = None,
+    grpc_port: GrpcPortOpt = None,
     data_dir: DataDirOpt = None,
     catalog: CatalogOpt = None,
 ) -> None:
-    """Run the collector, query API and dashboards in one process."""
+    """Run the collector (OTLP/HTTP, OTLP/gRPC), query API and dashboards in one process."""
     import uvicorn
 
     from catalog.errors import CatalogError
     from collector.errors import SpoolUnavailable
+    from collector.grpc_ingest import GrpcListenError
     from flowscope.access import AccessError, key_store, refuse_open_bind
     from flowscope.app import create_app
     from flowscope.clients import ProxySettingError
@@ -90,7 +98,9 @@ def serve(
     from flowscope.server_limits import limited_protocol
 
     private_umask()  # everything the server writes (spool, keys, audit, chDB) is 0600/0700
-    settings = _settings(host=host, port=port, data_dir=data_dir, catalog=catalog)
+    settings = _settings(
+        host=host, port=port, grpc_port=grpc_port, data_dir=data_dir, catalog=catalog
+    )
     try:
         refusal = refuse_open_bind(settings.host, key_store(settings.keys_path()))
     except AccessError as exc:
@@ -105,7 +115,11 @@ def serve(
         _fail(f"{exc}\nflowscope acknowledges data only once it is on disk: fix the spool first.")
     except ProxySettingError as exc:
         _fail(str(exc))
+    except GrpcListenError as exc:
+        _fail(f"{exc}\nset --grpc-port (FLOWSCOPE_GRPC_PORT) to a free port, or 0 for no OTLP/gRPC")
     err.print(f"flowscope listening on http://{settings.host}:{settings.port}", highlight=False)
+    if settings.grpc_port:
+        err.print(f"OTLP/gRPC on {settings.host}:{settings.grpc_port}", highlight=False)
     uvicorn.run(
         application,
         host=settings.host,
@@ -122,6 +136,7 @@ def serve(
 def migrate(data_dir: DataDirOpt = None) -> None:
     """Apply pending warehouse migrations (safe to run again)."""
     from flowscope.settings import Settings
+    from warehouse.adoption import DEDUP_WINDOW, adopt_tables
     from warehouse.errors import WarehouseError
     from warehouse.migrations import apply_migrations
     from warehouse.port import Warehouse
@@ -130,12 +145,17 @@ def migrate(data_dir: DataDirOpt = None) -> None:
     try:
         with Warehouse.connect(settings.dsn(), cluster=settings.cluster) as wh:
             applied = apply_migrations(wh, ttl_days=settings.ttl_days)
+            adopted = adopt_tables(wh)
     except WarehouseError as exc:
         _fail(str(exc))
     if applied:
         out.print("applied: " + ", ".join(applied))
     else:
         out.print("schema is up to date")
+    for table in adopted:
+        out.print(f"set non_replicated_deduplication_window = {DEDUP_WINDOW} on {table}: it was "
+                  "created without it (e.g. by an OpenTelemetry Collector), so flowscope's "
+                  "retried inserts would have been stored twice", highlight=False)
 
 
 def _when(text: str) -> datetime:
@@ -228,22 +248,23 @@ def trace(
 
 @app.command()
 def check(
-    file: Annotated[Path, typer.Argument(help="Catalog or OpenSLO YAML to validate.")],
+    file: Annotated[Path, typer.Argument(help="Catalog file or folder (flowscope/v1, OpenSLO).")],
     catalog: Annotated[
         Path | None,
-        typer.Option("--catalog", help="For an OpenSLO file: the catalog whose flows it names."),
+        typer.Option("--catalog", help="For OpenSLO files: the catalog whose flows they name."),
     ] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Validate a flow catalog (or an OpenSLO file); print every problem with file, line, field."""
+    """Validate a catalog file or folder as --catalog reads it; print every problem with file,
+    line and field, or what it holds (with --json: the SLOs imported from OpenSLO)."""
     from catalog.check import check_file
     from catalog.errors import CatalogError
-    from catalog.spec import load_catalog
+    from catalog.sources import load_catalog_sources
 
     flows = None
     if catalog is not None:
         try:
-            flows = load_catalog(catalog)
+            flows = load_catalog_sources(catalog)
         except CatalogError as exc:
             _fail(f"the catalog given with --catalog is not valid:\n{exc}")
     report = check_file(file, flows)
@@ -261,6 +282,7 @@ def check(
 def demo(
     host: HostOpt = None,
     port: PortOpt = None,
+    grpc_port: GrpcPortOpt = None,
     data_dir: DataDirOpt = None,
     catalog: CatalogOpt = None,
     days: Annotated[int, typer.Option("--days", min=0, help="Days of history to backfill.")] = 30,
@@ -281,7 +303,9 @@ def demo(
     from flowscope.demo import DemoOptions, run_demo
 
     options = DemoOptions(days=days, rate=rate, scale=scale)
-    settings = _settings(host=host, port=port, data_dir=data_dir, catalog=catalog)
+    settings = _settings(
+        host=host, port=port, grpc_port=grpc_port, data_dir=data_dir, catalog=catalog
+    )
     raise typer.Exit(run_demo(settings, options))
 
 
@@ -312,7 +336,7 @@ def reindex(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from catalog.errors import CatalogError
-    from catalog.spec import load_catalog
+    from catalog.sources import load_catalog_sources
     from flowscope.reindex import DayResult, engine_in_use, reindex_all
     from warehouse.errors import WarehouseError
     from warehouse.port import Warehouse
@@ -321,7 +345,7 @@ def reindex(
     if settings.catalog is None:
         _fail("give --catalog FILE (or set FLOWSCOPE_CATALOG): reindex tags by its flows")
     try:
-        flows = load_catalog(settings.catalog)
+        flows = load_catalog_sources(settings.catalog)
     except CatalogError as exc:
         _fail(f"the catalog cannot be loaded:\n{exc}")
     from warehouse.dsn import parse_dsn
@@ -505,13 +529,13 @@ def rules_prometheus(
     from alerts.facts import load_rule_set
     from alerts.prometheus_rules import render_prometheus_rules
     from catalog.errors import CatalogError
-    from catalog.spec import load_catalog
+    from catalog.sources import load_catalog_sources
 
     path = catalog or _settings().catalog
     if path is None:
         _fail("give --catalog FILE (or set FLOWSCOPE_CATALOG)")
     try:
-        text = render_prometheus_rules(load_rule_set(load_catalog(path)))
+        text = render_prometheus_rules(load_rule_set(load_catalog_sources(path)))
     except CatalogError as exc:
         _fail(f"the catalog cannot be loaded:\n{exc}")
     except RuleRenderError as exc:

@@ -177,8 +177,9 @@ def _partial(runs: int) -> BackfillReport:
     return BackfillReport(0, runs, 0, 0, 0, 0.0)
 
 
-def banner(base: str, order_id: str | None) -> str:
-    """Where to look, and an order to trace."""
+def banner(base: str, order_id: str | None, grpc: str | None = None) -> str:
+    """Where to look, where to send spans (``grpc``: the OTLP/gRPC host:port, if served), and
+    an order to trace."""
     lines = [
         f"\nflowscope demo running at {base}  (server log: <data-dir>/server.log; Ctrl-C stops)",
         f"  executive:        {base}/dashboards/executive",
@@ -189,6 +190,8 @@ def banner(base: str, order_id: str | None) -> str:
         f"  order-to-cash:    {base}/api/v1/flows/order-to-cash/slos",
         f"  alerts:           {base}/api/v1/alerts",
         f"  metrics:          {base}/metrics",
+        f"  send spans:       OTLP/HTTP {base}/v1/traces"
+        + (f", OTLP/gRPC {grpc}" if grpc else ""),
     ]
     if order_id:
         lines += [
@@ -218,6 +221,8 @@ def run_demo(settings: Settings, options: DemoOptions = DemoOptions()) -> int:
         settings.host,
         "--port",
         str(settings.port),
+        "--grpc-port",
+        str(settings.grpc_port),
         "--data-dir",
         str(data_dir),
         "--catalog",
@@ -262,7 +267,9 @@ def run_demo(settings: Settings, options: DemoOptions = DemoOptions()) -> int:
         def announce(run: Run) -> None:
             if not shown.is_set() and run.flow == "order-to-cash":
                 shown.set()
-                sys.stdout.write(banner(base, (report and report.sample) or run.correlation_id))
+                sample = (report and report.sample) or run.correlation_id
+                grpc = f"{settings.host}:{settings.grpc_port}" if settings.grpc_port else None
+                sys.stdout.write(banner(base, sample, grpc))
                 sys.stdout.flush()
 
         threading.Thread(

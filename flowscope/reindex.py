@@ -148,8 +148,8 @@ def _span_sql(db: str, rules: RulesSql) -> str:
 INSERT INTO {db}.{STAGE_TABLE} ({_ITEM_COLUMNS})
 SELECT {rules.span_cid} AS TagCid, TagFlow, Timestamp, 'span', TraceId, SpanId, ParentSpanId,
     ServiceName, SpanName, Duration,
-    multiIf(StatusCode = 'STATUS_CODE_ERROR', 'error', StatusCode = 'STATUS_CODE_OK', 'ok',
-            'unset'),
+    multiIf(StatusCode IN ('Error', 'STATUS_CODE_ERROR'), 'error',
+            StatusCode IN ('Ok', 'STATUS_CODE_OK'), 'ok', 'unset'),
     StatusMessage, '', '', ''
 FROM (
     SELECT *, SpanAttributes['flowscope.correlation_id'] AS xc,

@@ -4,6 +4,7 @@
 |---|---|---|
 | host | ``FLOWSCOPE_HOST`` | ``127.0.0.1`` |
 | port | ``FLOWSCOPE_PORT`` | ``4318`` (the OTLP/HTTP port) |
+| grpc_port | ``FLOWSCOPE_GRPC_PORT`` | ``4317`` (OTLP/gRPC, on the same host); ``0`` turns it off |
 | data_dir | ``FLOWSCOPE_DATA_DIR`` | ``./data`` |
 | catalog | ``FLOWSCOPE_CATALOG`` | none (no flows: items are stored untagged) |
 | clickhouse_dsn | ``FLOWSCOPE_CLICKHOUSE_DSN`` | ``chdb://<data_dir>/clickhouse`` |
@@ -53,6 +54,7 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = Field(default=4318, ge=1, le=65535)
+    grpc_port: int = Field(default=4317, ge=0, le=65535)
     data_dir: Path = Path("data")
     catalog: Path | None = None
     clickhouse_dsn: str | None = None

@@ -30,6 +30,7 @@ from fastapi import APIRouter, HTTPException, Query
 from catalog import parameters
 from catalog.errors import ParameterError
 from catalog.model import Catalog, Flow
+from catalog.sources import catalog_dir
 from slo.attribution_report import attribute_budget
 from slo.documents import (
     attribution_json,
@@ -92,11 +93,12 @@ def slo_router(catalog: Catalog, warehouse: Callable[[], Warehouse | None], *,
     """The flow and SLO routes over ``catalog``.
 
     ``warehouse()`` returns the warehouse once it is ready, else ``None``. Window catalogs are
-    looked up next to ``catalog_path`` (the flow catalog file) before the built-in ones.
+    looked up next to ``catalog_path`` (the flow catalog file, or in its folder) before the
+    built-in ones.
     ``clock`` gives "now" (aware).
     """
     router = APIRouter(tags=["flows"])
-    dirs = (catalog_path.resolve().parent,) if catalog_path is not None else ()
+    dirs = (catalog_dir(catalog_path),) if catalog_path is not None else ()
     catalogs = WindowCatalogs(search_dirs=dirs)
 
     def find(name: str) -> Flow:
@@ -206,6 +208,10 @@ def slo_router(catalog: Catalog, warehouse: Callable[[], Warehouse | None], *,
         chosen = find(flow)
         stop = parse_instant("to", end, clock())
         begin = None if start is None or start == "" else parse_instant("from", start, stop)
+        if begin is not None and begin >= stop:
+            raise ParameterError("from", f"the range must end after it starts: from "
+                                         f"({begin.isoformat()}) is not before to "
+                                         f"({stop.isoformat()})")
         wh = ready()
         return attribution_json(run("attribution query",
                                     lambda: attribute_budget(wh, chosen, stop, begin)))

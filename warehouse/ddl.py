@@ -14,6 +14,10 @@ embedded engine) and a cluster:
     a MergeTree-family engine such as ``MergeTree()`` or ``ReplacingMergeTree(IngestedAt)``; on a
     cluster it becomes ``ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/
     {table}', '{replica}', IngestedAt)``.
+``{{ENGINE_ALL_NODES:Spec}}``
+    the same, but on a cluster every node holds every row: one replication group for the whole
+    cluster (``/clickhouse/tables/all/{database}/{table}``), for small tables that views on
+    every shard read (flowscope's correlation rules).
 ``{{TTL:expr}}``
     empty, or ``TTL expr + toIntervalDay(N)`` when a retention in days is given.
 ``{{DISTRIBUTED:name:sharding key}}``
@@ -35,6 +39,8 @@ from warehouse.identifiers import cluster_name, database_name, quoted
 
 REPLICATION_PATH = "/clickhouse/tables/{shard}/{database}/{table}"
 """ZooKeeper/Keeper path of replicated tables; ``{shard}``/``{replica}`` are server macros."""
+ALL_NODES_PATH = "/clickhouse/tables/all/{database}/{table}"
+"""Keeper path of tables replicated to every node of the cluster, whatever its shard."""
 
 LOCAL_SUFFIX = "_local"
 
@@ -156,6 +162,8 @@ def _fill(
         return physical_table(argument.strip(), database=database, cluster=cluster)
     if name == "ENGINE" and argument:
         return engine(argument, cluster=cluster)
+    if name == "ENGINE_ALL_NODES" and argument:
+        return engine(argument, cluster=cluster, path=ALL_NODES_PATH)
     if name == "TTL" and argument:
         return f"TTL {argument.strip()} + toIntervalDay({ttl_days})" if ttl_days else ""
     if name == "DISTRIBUTED" and argument and ":" in argument:
@@ -170,15 +178,16 @@ def physical_table(name: str, *, database: str, cluster: str | None) -> str:
     return f"{database}.{name}{LOCAL_SUFFIX if cluster else ''}"
 
 
-def engine(spec: str, *, cluster: str | None) -> str:
-    """``spec`` (e.g. ``ReplacingMergeTree(IngestedAt)``), replicated when a cluster is given."""
+def engine(spec: str, *, cluster: str | None, path: str = REPLICATION_PATH) -> str:
+    """``spec`` (e.g. ``ReplacingMergeTree(IngestedAt)``), replicated when a cluster is given
+    (its Keeper ``path`` defaults to one replication group per shard)."""
     match = _ENGINE.fullmatch(spec)
     if match is None:
         raise QueryError(f"{spec!r} is not a MergeTree-family engine")
     family, arguments = match.group(1), (match.group(2) or "").strip()
     if cluster is None:
         return f"{family}({arguments})"
-    replicated = [f"'{REPLICATION_PATH}'", "'{replica}'"] + ([arguments] if arguments else [])
+    replicated = [f"'{path}'", "'{replica}'"] + ([arguments] if arguments else [])
     return f"Replicated{family}({', '.join(replicated)})"
 
 

@@ -43,7 +43,9 @@ def source(flow: str = "order-to-cash", key: str = "runs", value: str = "success
 RATIO = f"ratioMetric: {{good: {source()}, total: {source(value='all')}}}"
 THRESHOLD = f"thresholdMetric: {source(key='metric', value='flow_time')}"
 ROLLING = "{duration: 30d, isRolling: true}"
-LATENCY = "{op: lte, value: 120, target: 0.995}"
+LATENCY = "{op: lte, value: 2m, target: 0.995}"
+THRESHOLD_IN = "thresholdMetric: {{metricSource: {{type: flowscope, spec: {{flow: order-to-cash, " \
+    "metric: flow_time, unit: {unit}}}}}}}"
 
 
 def slo_document(*, budgeting: str = "Occurrences", window: str = ROLLING,
@@ -115,12 +117,22 @@ def spec(**changes: object) -> SLOSpec:
         pytest.param(slo_document(metric=THRESHOLD, objective=LATENCY),
                      spec(objective=Decimal("99.5"),
                           latency=LatencySpec(threshold=timedelta(minutes=2))),
-                     id="a threshold metric with op lte and value 120 is a 2m latency SLO"),
-        pytest.param(slo_document(metric=THRESHOLD, objective="{op: lte, value: 0.25, "
+                     id="a threshold metric with op lte and value 2m is a 2m latency SLO"),
+        pytest.param(slo_document(metric=THRESHOLD, objective="{op: lte, value: 500ms, "
                                                              "target: 0.9}"),
                      spec(objective=Decimal("90"),
+                          latency=LatencySpec(threshold=timedelta(milliseconds=500))),
+                     id="a threshold value in milliseconds says so"),
+        pytest.param(slo_document(metric=THRESHOLD_IN.format(unit="s"),
+                                  objective="{op: lte, value: 0.25, target: 0.9}"),
+                     spec(objective=Decimal("90"),
                           latency=LatencySpec(threshold=timedelta(milliseconds=250))),
-                     id="a fractional threshold value is seconds to the millisecond"),
+                     id="a bare value is read in the unit its metric source declares"),
+        pytest.param(slo_document(metric=THRESHOLD_IN.format(unit="ms"),
+                                  objective="{op: lte, value: 500, target: 0.9}"),
+                     spec(objective=Decimal("90"),
+                          latency=LatencySpec(threshold=timedelta(milliseconds=500))),
+                     id="an upstream value 500 meant as milliseconds, declared so"),
         pytest.param(slo_document(window="{duration: 4w, isRolling: true}"),
                      spec(period=timedelta(weeks=4)), id="a rolling window in weeks"),
         pytest.param(slo_document(window="{duration: 1M, calendar: {startTime: 2026-01-01 "
@@ -158,6 +170,8 @@ def spec(**changes: object) -> SLOSpec:
                      spec(name="fast", objective=Decimal("99.5"),
                           latency=LatencySpec(threshold=timedelta(minutes=2))),
                      id="an SLI by reference to a kind SLI document after it"),
+        pytest.param(slo_document(extra="  alertPolicies:\n"), spec(),
+                     id="an empty alertPolicies, as the spec's examples write it, is accepted"),
         pytest.param("---\n" + slo_document(extra="  description: Checkout must work\n"
                                                   "  service: shop\n  alertPolicies: []\n")
                      .replace("  name: checkout\n", "  name: checkout\n  displayName: Checkout"
@@ -243,17 +257,35 @@ RATIO_WITH = "ratioMetric: {{good: {good}, total: {total}}}"
                                   objective=LATENCY), 13,
                      "spec.indicator.spec.thresholdMetric.metricSource.spec.metric",
                      "must be 'flow_time'", id="an unknown threshold metric is refused"),
-        pytest.param(slo_document(metric=THRESHOLD, objective="{op: lt, value: 120, "
+        pytest.param(slo_document(metric=THRESHOLD, objective="{op: lt, value: 2m, "
                                                              "target: 0.99}"),
                      10, "spec.objectives[0].op", "must be 'lte'",
                      id="a threshold with op lt is refused"),
         pytest.param(slo_document(metric=THRESHOLD, objective="{op: lte, target: 0.99}"),
                      10, "spec.objectives[0].value", "is required with a thresholdMetric",
                      id="a threshold without value is refused"),
-        pytest.param(slo_document(metric=THRESHOLD, objective="{op: lte, value: 0.0005, "
-                                                             "target: 0.99}"),
+        pytest.param(slo_document(metric=THRESHOLD_IN.format(unit="s"),
+                                  objective="{op: lte, value: 0.0005, target: 0.99}"),
                      10, "spec.objectives[0].value", "whole number of milliseconds",
                      id="a threshold finer than a millisecond is refused"),
+        pytest.param(slo_document(metric=THRESHOLD, objective="{op: lte, value: 500, "
+                                                             "target: 0.99}"),
+                     10, "spec.objectives[0].value",
+                     "500 has no unit: it could be read as 500 seconds or as 500 milliseconds; "
+                     "write the unit (value: 500ms or value: 500s) or declare it in the metric "
+                     "source (spec: {flow: ..., metric: flow_time, unit: ms})",
+                     id="a bare number without a declared unit is refused with both readings"),
+        pytest.param(slo_document(metric=THRESHOLD, objective="{op: lte, value: 2 minutes, "
+                                                             "target: 0.99}"),
+                     10, "spec.objectives[0].value", 'must be a duration like "30d"',
+                     id="a value that is no duration is refused"),
+        pytest.param(slo_document(metric=THRESHOLD_IN.format(unit="ns"), objective=LATENCY),
+                     13, "spec.indicator.spec.thresholdMetric.metricSource.spec.unit",
+                     "must be one of ms, s, m, h, got 'ns'", id="an unknown unit is refused"),
+        pytest.param(slo_document(metric=THRESHOLD, objective="{op: lte, value: 0, "
+                                                             "target: 0.99}"),
+                     10, "spec.objectives[0].value", "must be more than 0",
+                     id="a threshold of zero is refused"),
         pytest.param(slo_document(objective="{op: lte, target: 0.99}"), 10,
                      "spec.objectives[0].op", "only applies to a thresholdMetric",
                      id="op on a ratio SLO is refused"),
@@ -384,11 +416,23 @@ def test_an_slo_that_does_not_fit_the_catalog_is_refused(text: str, line: int, f
 
 def test_every_problem_of_a_file_is_reported_at_once_in_file_order() -> None:
     text = (slo_document(budgeting="Errors") + "---\n"
-            + slo_document(window="{duration: 1M, isRolling: true}"))
+            + slo_document(name="other", window="{duration: 1M, isRolling: true}"))
     with pytest.raises(CatalogValidationError) as caught:
         import_openslo(text, filename=FILE, catalog=CATALOG)
     assert [(p.line, p.field) for p in caught.value.problems] == [
         (6, "spec.budgetingMethod"), (22, "spec.timeWindow[0].duration")]
+
+
+def test_problems_against_the_catalog_come_in_the_same_pass_as_the_others() -> None:
+    text = (slo_document(metric=THRESHOLD, objective="{op: lte, value: 500, target: 0.99}")
+            + "---\n" + slo_document(name="checkout", budgeting="Errors",
+                                     metric=RATIO.replace("order-to-cash", "order-to-kash")))
+    with pytest.raises(CatalogValidationError) as caught:
+        import_openslo(text, filename=FILE, catalog=CATALOG)
+    assert [(p.line, p.field.rsplit(".", 1)[-1]) for p in caught.value.problems] == [
+        (10, "value"), (20, "budgetingMethod"), (27, "flow")]
+    assert "500 has no unit" in caught.value.problems[0].message
+    assert "unknown flow 'order-to-kash'" in caught.value.problems[2].message
 
 
 @pytest.mark.parametrize(

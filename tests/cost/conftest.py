@@ -57,9 +57,9 @@ class Recorder:
             "INSERT INTO otel_traces (Timestamp, TraceId, SpanId, ServiceName, SpanName, "
             "SpanKind, SpanAttributes, Duration, StatusCode) SELECT "
             "fromUnixTimestamp64Nano({ts:Int64}), {trace:String}, {span:String}, "
-            "{service:String}, {name:String}, 'SPAN_KIND_SERVER', "
+            "{service:String}, {name:String}, 'Server', "
             "map('flowscope.flow', {flow:String}, 'flowscope.correlation_id', {cid:String}), "
-            "{duration:UInt64}, 'STATUS_CODE_UNSET'",
+            "{duration:UInt64}, 'Unset'",
             {"ts": to_ns(at), "trace": uuid.uuid4().hex, "span": uuid.uuid4().hex[:16],
              "service": service, "name": name, "flow": self.flow, "cid": cid,
              "duration": duration // timedelta(microseconds=1) * 1000})

@@ -52,7 +52,8 @@ def test_every_period_has_a_name() -> None:
 
 def test_the_dashboards_are_mounted_and_report_a_warehouse_that_is_not_ready(
         tmp_path: Path) -> None:
-    app = create_app(Settings(data_dir=tmp_path), catalog=Catalog(flows=(ORDER_TO_CASH,)))
+    app = create_app(Settings(data_dir=tmp_path, grpc_port=0),
+                     catalog=Catalog(flows=(ORDER_TO_CASH,)))
     body = {"output": "exec-body.children", "outputs": {"id": "exec-body",
                                                          "property": "children"},
             "inputs": [{"id": "exec-period", "property": "value", "value": "30d"}],

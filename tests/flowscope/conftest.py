@@ -26,12 +26,19 @@ class Server:
     """``flowscope serve`` in a child process; ``kill()`` is SIGKILL, ``start()`` restarts it."""
 
     def __init__(
-        self, data_dir: Path, *, catalog: Path = CATALOG, env: dict[str, str] | None = None
+        self,
+        data_dir: Path,
+        *,
+        catalog: Path = CATALOG,
+        env: dict[str, str] | None = None,
+        grpc: bool = False,
     ):
         self.data_dir = data_dir
         self.catalog = catalog
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.grpc_port = free_port() if grpc else 0
+        """The OTLP/gRPC port (``grpc=True``), else 0: not served."""
         self.env = env or {}
         self.proc: subprocess.Popen[bytes] | None = None
         self.log = data_dir / "server.log"
@@ -48,6 +55,8 @@ class Server:
                     "serve",
                     "--port",
                     str(self.port),
+                    "--grpc-port",
+                    str(self.grpc_port),
                     "--data-dir",
                     str(self.data_dir),
                     "--catalog",

@@ -118,6 +118,12 @@ def test_the_banner_names_the_dashboards_and_the_order_to_trace() -> None:
     assert "/api/v1/flows/order-to-cash/slos" in text
 
 
+def test_the_banner_names_both_otlp_endpoints() -> None:
+    text = banner("http://127.0.0.1:4318", "A-1", "127.0.0.1:4317")
+    assert "OTLP/HTTP http://127.0.0.1:4318/v1/traces, OTLP/gRPC 127.0.0.1:4317" in text
+    assert "gRPC" not in banner("http://127.0.0.1:4318", "A-1")
+
+
 def test_the_current_outage_spans_the_start() -> None:
     now = START
     assert any(lo < now < hi for lo, hi in outages_around(now))

@@ -26,21 +26,24 @@ TODAY = date(2026, 3, 10)
 
 
 def _span(
-    minute: int, service: str, name: str, span_id: str, *, attrs: str = "", resource: str = ""
+    minute: int, service: str, name: str, span_id: str, *, attrs: str = "", resource: str = "",
+    status: str = "Unset",
 ) -> str:
     ts = f"2026-03-04 10:{minute:02d}:00.000000000"
     return (
         f"('{ts}', 'aaaa0000000000000000000000000001', '{span_id}', '', '', '{name}', "
-        f"'SPAN_KIND_SERVER', '{service}', map('service.name', '{service}'{resource}), 'demo', '', "
-        f"map('http.route', '/x'{attrs}), 1500000, 'STATUS_CODE_UNSET', '', "
+        f"'Server', '{service}', map('service.name', '{service}'{resource}), 'demo', '', "
+        f"map('http.route', '/x'{attrs}), 1500000, '{status}', '', "
         "[], [], [], [], [], [], [])"
     )
 
 
 SPANS = [
-    _span(0, "storefront", "checkout", "0000000000000001", attrs=", 'order.id', 'A-1'"),
+    _span(0, "storefront", "checkout", "0000000000000001", attrs=", 'order.id', 'A-1'",
+          status="STATUS_CODE_OK"),  # as older exporter releases spell it
     _span(
-        1, "payments", "stripe.charges.create", "0000000000000002", resource=", 'order.id', 'A-1'"
+        1, "payments", "stripe.charges.create", "0000000000000002", resource=", 'order.id', 'A-1'",
+        status="Error",
     ),
     _span(2, "crm", "crm.upsert-contact", "0000000000000003", attrs=", 'baggage.lead.id', 'L-9'"),
     _span(3, "storefront", "healthcheck", "0000000000000004"),
@@ -87,11 +90,11 @@ def test_untagged_collector_rows_become_traceable(wh: Warehouse) -> None:
     order = lookup_correlation(wh, "A-1")
     assert order is not None
     assert order.flow == "order-to-cash"
-    assert [(i.kind, i.name) for i in order.items] == [
-        ("event", "OrderPlaced"),
-        ("span", "checkout"),
-        ("span", "stripe.charges.create"),
-        ("event", "InvoicePosted"),
+    assert [(i.kind, i.name, i.status) for i in order.items] == [
+        ("event", "OrderPlaced", "unset"),
+        ("span", "checkout", "ok"),
+        ("span", "stripe.charges.create", "error"),
+        ("event", "InvoicePosted", "ok"),
     ]
     lead = lookup_correlation(wh, "L-9")
     assert lead is not None and lead.flow == "lead-to-demo"

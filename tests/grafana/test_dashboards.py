@@ -27,7 +27,8 @@ from urllib.parse import quote
 import pytest
 import yaml
 
-from catalog.model import FailureMatcher, Flow, Matcher, Step
+from catalog.model import Catalog, FailureMatcher, Flow, Matcher, Step
+from collector.correlation_rules import publish_rules
 from slo.ledger import RunLedger
 from tests.warehouse.rows import Event, Span, events_table, ns, spans_table
 from warehouse.migrations import apply_migrations
@@ -48,6 +49,8 @@ VARIABLES: dict[str, tuple[str, ...]] = {
     "objective": ("0.99",),
     "order_id": ("A-1042",),
 }
+EXPORTER_ORDER = "A-2042"
+EXPORTER_CATALOG = Catalog(flows=(Flow(name="order-to-cash", correlation_key="order.id"),))
 TRACE_COLUMNS = ["traceID", "spanID", "parentSpanID", "serviceName", "operationName",
                  "startTime", "duration", "tags", "serviceTags", "statusCode",
                  "statusMessage", "kind"]
@@ -174,19 +177,19 @@ def _seed(wh: Warehouse) -> None:
     t1, t2, t3 = "a1" * 16, "a2" * 16, "a3" * 16
     wh.insert_arrow("otel_traces", spans_table([
         Span(_at(timedelta(minutes=50)), trace_id=t1, span_id="01" * 8, name="checkout",
-             service="storefront", status_code="STATUS_CODE_OK",
+             service="storefront", status_code="Ok",
              attributes=_tags("A-1042", "order-to-cash"), resource={"service.name": "storefront"}),
         Span(_at(timedelta(minutes=50)) + 5 * MS, trace_id=t1, span_id="02" * 8,
-             parent_span_id="01" * 8, name="charge card", kind="SPAN_KIND_CLIENT",
+             parent_span_id="01" * 8, name="charge card", kind="Client",
              service="payments", attributes=_tags("A-1042", "order-to-cash")),
         Span(_at(timedelta(minutes=40)), trace_id=t2, span_id="03" * 8, name="post invoice",
-             kind="SPAN_KIND_CONSUMER", service="erp",
+             kind="Consumer", service="erp",
              attributes=_tags("A-1042", "order-to-cash")),
         Span(_at(timedelta(minutes=4)), trace_id=t3, span_id="04" * 8, name="charge card",
-             service="payments", status_code="STATUS_CODE_ERROR", status_message="declined",
+             service="payments", status_code="Error", status_message="declined",
              attributes=_tags("A-1043", "order-to-cash")),
         Span(_at(timedelta(minutes=30)), trace_id="b1" * 16, span_id="05" * 8,
-             name="refund dead-letter", service="refunds", status_code="STATUS_CODE_ERROR",
+             name="refund dead-letter", service="refunds", status_code="Error",
              attributes=_tags("R-1", "refund")),
         Span(_at(timedelta(minutes=20)), trace_id="c1" * 16, span_id="06" * 8,
              name="untagged"),
@@ -196,6 +199,20 @@ def _seed(wh: Warehouse) -> None:
         return Event(eid, _at(ago), type=kind, source="shop", correlation_id=order, flow=flow,
                      outcome=outcome, service="shop", trace_id=t1 if order == "A-1042" else "")
 
+    # order A-2042 as an OpenTelemetry Collector's ClickHouse exporter writes it: no flowscope
+    # tags, the kind and status spelled by the exporter (one row in the older releases' spelling)
+    publish_rules(wh, EXPORTER_CATALOG, clock_ns=lambda: 1)
+    exported = {"order.id": EXPORTER_ORDER}
+    wh.insert_arrow("otel_traces", spans_table([
+        Span(_at(timedelta(minutes=45)), trace_id="d1" * 16, span_id="11" * 8, name="checkout",
+             service="storefront", attributes=exported),
+        Span(_at(timedelta(minutes=45)) + 5 * MS, trace_id="d1" * 16, span_id="12" * 8,
+             parent_span_id="11" * 8, name="charge card", kind="Client", service="payments",
+             status_code="Error", status_message="card declined", attributes=exported),
+        Span(_at(timedelta(minutes=44)), trace_id="d1" * 16, span_id="13" * 8,
+             parent_span_id="11" * 8, name="charge card", kind="SPAN_KIND_CLIENT",
+             service="payments", status_code="STATUS_CODE_OK", attributes=exported),
+    ]))
     wh.insert_arrow("business_events", events_table([
         event("e1", timedelta(minutes=51), "A-1042", "order-to-cash", "start", "OrderPlaced"),
         event("e2", timedelta(minutes=39), "A-1042", "order-to-cash", "success", "InvoicePosted"),
@@ -306,6 +323,24 @@ def test_trace_panel_has_the_plugin_columns_and_every_trace_of_the_order(
     child = next(r for r in rows if r["spanID"] == "02" * 8)
     assert child["parentSpanID"] == "01" * 8 and child["duration"] == pytest.approx(1.5)
     assert {"key": "flowscope.correlation_id", "value": "A-1042"} in child["tags"]
+
+
+@pytest.mark.parametrize(
+    ("order_id", "expected"),
+    [
+        pytest.param("A-1042", [("storefront", "server", 1), ("payments", "client", 0),
+                                ("erp", "consumer", 0)], id="rows flowscope wrote"),
+        pytest.param("A-1043", [("payments", "server", 2)], id="a failed hop flowscope wrote"),
+        pytest.param(EXPORTER_ORDER, [("storefront", "server", 0), ("payments", "client", 2),
+                                      ("payments", "client", 1)],
+                     id="rows an OpenTelemetry Collector wrote, in both spellings"),
+    ],
+)
+def test_trace_panel_shows_kinds_and_failed_hops_whoever_wrote_the_rows(
+        seeded: Warehouse, order_id: str, expected: list[tuple[str, str, int]]) -> None:
+    (trace,) = [q for q in QUERIES if q.kind == "traces"]
+    rows = seeded.query_dicts(expand(trace.sql, {**VARIABLES, "order_id": (order_id,)}))
+    assert [(r["serviceName"], r["kind"], r["statusCode"]) for r in rows] == expected
 
 
 @pytest.mark.parametrize(

@@ -113,13 +113,13 @@ class Recorder:
             "INSERT INTO otel_traces (Timestamp, TraceId, SpanId, ServiceName, SpanName, "
             "SpanKind, SpanAttributes, Duration, StatusCode) SELECT "
             "fromUnixTimestamp64Nano({ts:Int64}), {trace:String}, {span:String}, "
-            "{service:String}, {name:String}, 'SPAN_KIND_SERVER', "
+            "{service:String}, {name:String}, 'Server', "
             "map('flowscope.flow', {flow:String}, 'flowscope.correlation_id', {cid:String}), "
             "{duration:UInt64}, {status:String}",
             {"ts": to_ns(at), "trace": trace_id or uuid.uuid4().hex, "span": sid,
              "service": service, "name": name, "flow": self.flow, "cid": cid,
              "duration": duration // timedelta(microseconds=1) * 1000,
-             "status": "STATUS_CODE_ERROR" if error else "STATUS_CODE_UNSET"})
+             "status": "Error" if error else "Unset"})
         return sid
 
 

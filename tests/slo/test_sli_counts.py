@@ -1,4 +1,4 @@
-"""SLI counts from the flow_runs aggregates, against numbers worked out by hand.
+"""SLI counts from the flow rollups, against numbers worked out by hand.
 
 Each case stores the items of one flow's runs (one insert per item, in the order listed, so
 out-of-order arrival is real) and evaluates at AT. Expected counts are (good, bad) per window

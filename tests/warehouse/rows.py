@@ -49,10 +49,10 @@ class Span:
     span_id: str = "b7ad6b7169203331"
     parent_span_id: str = ""
     name: str = "checkout"
-    kind: str = "SPAN_KIND_SERVER"
+    kind: str = "Server"
     service: str = "storefront"
     duration_ns: int = 1_500_000
-    status_code: str = "STATUS_CODE_UNSET"
+    status_code: str = "Unset"
     status_message: str = ""
     attributes: Mapping[str, str] = field(default_factory=dict)
     resource: Mapping[str, str] = field(default_factory=dict)

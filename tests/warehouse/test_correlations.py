@@ -177,9 +177,12 @@ def test_times_are_utc_and_keep_microseconds(migrated: Warehouse) -> None:
 @pytest.mark.parametrize(
     ("status_code", "status"),
     [
-        pytest.param("STATUS_CODE_ERROR", "error", id="an error span is error"),
-        pytest.param("STATUS_CODE_OK", "ok", id="an ok span is ok"),
-        pytest.param("STATUS_CODE_UNSET", "unset", id="an unset span is unset"),
+        pytest.param("Error", "error", id="an error span is error"),
+        pytest.param("Ok", "ok", id="an ok span is ok"),
+        pytest.param("Unset", "unset", id="an unset span is unset"),
+        pytest.param("STATUS_CODE_ERROR", "error", id="an older spelling of error is error"),
+        pytest.param("STATUS_CODE_OK", "ok", id="an older spelling of ok is ok"),
+        pytest.param("STATUS_CODE_UNSET", "unset", id="an older spelling of unset is unset"),
         pytest.param("", "unset", id="a span without a status code is unset"),
     ],
 )

@@ -38,6 +38,8 @@ def test_the_bundled_files_are_numbered_in_order() -> None:
         (7, "007_cost_spend"),
         (8, "008_run_ledger"),
         (9, "009_drop_run_aggregates"),
+        (10, "010_status_spelling"),
+        (11, "011_untagged_spans"),
     ]
 
 
@@ -56,7 +58,7 @@ def test_every_rendered_statement_parses(
     for statement in statements:
         assert "{{" not in statement and "--" not in statement
         [(formatted,)] = engine.query("SELECT formatQuery({q:String})", {"q": statement})
-        assert formatted.startswith(("CREATE", "DROP"))
+        assert formatted.startswith(("CREATE", "DROP", "ALTER TABLE"))
 
 
 def test_without_a_cluster_the_ddl_is_plain() -> None:
@@ -70,15 +72,17 @@ def test_without_a_cluster_the_ddl_is_plain() -> None:
     assert [s for s in statements if "TTL" in s] == [
         s for s in statements if s.startswith("CREATE TABLE IF NOT EXISTS flows.run_changes ")]
     # 001: 2 tables + MV, 002: 1 table, 003: 2 tables + 4 MVs, 004: 2 tables + 2 MVs,
-    # 005: 1 table, 006: 2 tables, 007: 1 table, 008: 8 tables + 2 MVs, 009: 4 + 6 drops
-    assert len(statements) == 3 + 1 + 6 + 4 + 1 + 2 + 1 + 10 + 10
+    # 005: 1 table, 006: 2 tables, 007: 1 table, 008: 8 tables + 2 MVs, 009: 4 + 6 drops,
+    # 010: 1 view changed, 011: 2 tables + 2 MVs
+    assert len(statements) == 3 + 1 + 6 + 4 + 1 + 2 + 1 + 10 + 10 + 1 + 4
 
 
 def test_with_a_cluster_every_create_runs_on_the_cluster() -> None:
     for statement in _all("main") + _ledger("main"):
         assert re.match(
-            r"(CREATE (TABLE|MATERIALIZED VIEW) IF NOT EXISTS|DROP (TABLE|VIEW) IF EXISTS) "
-            r"flows\.\w+ ON CLUSTER main", statement
+            r"(CREATE (TABLE|MATERIALIZED VIEW) IF NOT EXISTS|DROP (TABLE|VIEW) IF EXISTS|"
+            r"ALTER TABLE) flows\.\w+ ON CLUSTER main",
+            statement,
         ), statement
 
 
@@ -137,9 +141,11 @@ def test_with_a_cluster_each_table_is_local_and_replicated_under_a_distributed_o
 
 def test_with_a_cluster_views_read_and_write_the_local_tables() -> None:
     views = [s for s in _all("main") if s.startswith("CREATE MATERIALIZED VIEW")]
-    assert len(views) == 9
+    changed = [s for s in _all("main") if "MODIFY QUERY" in s]
+    assert (len(views), len(changed)) == (11, 1)
     for view in views:
         assert re.search(r"\bTO flows\.\w+_local\b", view), view
+    for view in views + changed:
         assert re.search(r"\bFROM flows\.\w+_local\b", view), view
 
 
@@ -169,6 +175,16 @@ def test_engines_are_replicated_only_on_a_cluster(
     spec: str, cluster: str | None, expected: str
 ) -> None:
     assert engine(spec, cluster=cluster) == expected
+
+
+def test_with_a_cluster_the_correlation_rules_are_replicated_to_every_node() -> None:
+    [rules] = [s for s in _all("main")
+               if s.startswith("CREATE TABLE IF NOT EXISTS flows.correlation_rules_local ")]
+    assert ("ENGINE = ReplicatedReplacingMergeTree('/clickhouse/tables/all/{database}/{table}', "
+            "'{replica}', Version)") in rules
+    [plain] = [s for s in _all(None)
+               if s.startswith("CREATE TABLE IF NOT EXISTS flows.correlation_rules ")]
+    assert "ENGINE = ReplacingMergeTree(Version)" in plain
 
 
 def test_a_ttl_renders_as_the_exporter_does() -> None:

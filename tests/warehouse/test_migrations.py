@@ -27,6 +27,8 @@ ALL = [
     "007_cost_spend",
     "008_run_ledger",
     "009_drop_run_aggregates",
+    "010_status_spelling",
+    "011_untagged_spans",
 ]
 OBJECTS = {
     "otel_traces",
@@ -50,6 +52,10 @@ OBJECTS = {
     "alert_transitions",
     "alert_silences",
     "cost_spend",
+    "correlation_rules",
+    "untagged_span_items",
+    "untagged_span_items_mv",
+    "correlation_items_untagged_mv",
     "flowscope_migrations",
 }
 

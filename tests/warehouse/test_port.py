@@ -217,7 +217,7 @@ def test_insert_arrow_fills_the_exact_exporter_schema(migrated: Warehouse) -> No
     span = Span(
         start_ns=T0 + 789,  # nanoseconds survive in DateTime64(9)
         duration_ns=2_500_000,
-        status_code="STATUS_CODE_ERROR",
+        status_code="Error",
         attributes={**TAGGED, "http.route": "/checkout"},
         resource={"deployment.environment": "prod"},
         events=(SpanEvent(T0 + 1000, "exception", {"exception.type": "Timeout"}),),
@@ -235,11 +235,11 @@ def test_insert_arrow_fills_the_exact_exporter_schema(migrated: Warehouse) -> No
         "ns": T0 + 789,
         "ServiceName": "storefront",
         "SpanName": "checkout",
-        "SpanKind": "SPAN_KIND_SERVER",
+        "SpanKind": "Server",
         "ResourceAttributes": {"service.name": "storefront", "deployment.environment": "prod"},
         "SpanAttributes": {**TAGGED, "http.route": "/checkout"},
         "Duration": 2_500_000,
-        "StatusCode": "STATUS_CODE_ERROR",
+        "StatusCode": "Error",
         "event_ns": [T0 + 1000],
         "Events.Name": ["exception"],
         "Events.Attributes": [{"exception.type": "Timeout"}],
