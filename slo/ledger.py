@@ -34,6 +34,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -55,8 +56,10 @@ from warehouse.port import Warehouse
 
 log = logging.getLogger("flowscope.ledger")
 
-CHUNK_ITEMS = 2_000_000
+CHUNK_ITEMS = 1_000_000
 """Items per chunk of a rebuild (one INSERT ... SELECT and one progress step each)."""
+BUILD_WORKERS = 2
+"""Chunks of a rebuild computed at once (the engine runs such a query on about one core)."""
 MAX_CHUNKS = 64
 LAG_S = 10.0
 """Seconds the watermark trails the newest change seen (a late-committing insert is still
@@ -353,16 +356,30 @@ class RunLedger:
         sql = ledger_rows_sql(db, rules, selector=SELECT_RANGE)
         edges = ["", *bounds]
         began = time.monotonic()
-        for chunk in range(done, len(edges)):
+        version = self._next_version()
+
+        def build(chunk: int) -> int:
             last = chunk == len(edges) - 1
-            params.update(version=self._next_version(), lo=edges[chunk],
-                          hi="" if last else edges[chunk + 1], open_end=int(last))
-            self._wh.command(f"INSERT INTO {db}.run_ledger ({', '.join(LEDGER_COLUMNS)})\n{sql}",
-                             params)
-            for r in rules:
-                self._set_state(FlowProgress(r.name, r.fingerprint, chunk + 1, total))
-            log.info("run ledger of %s: %d/%d chunks (%.0f s)", ", ".join(names), chunk + 1,
-                     len(edges), time.monotonic() - began)
+            self._wh.command(
+                f"INSERT INTO {db}.run_ledger ({', '.join(LEDGER_COLUMNS)})\n{sql}",
+                {**params, "version": version, "lo": edges[chunk],
+                 "hi": "" if last else edges[chunk + 1], "open_end": int(last)})
+            return chunk
+
+        # Chunks run BUILD_WORKERS at a time (each query uses about one core); progress is the
+        # prefix of chunks done, so a restart redoes at most the chunks then in flight.
+        finished: set[int] = set()
+        prefix = done
+        with ThreadPoolExecutor(max_workers=BUILD_WORKERS,
+                                thread_name_prefix="flowscope-ledger-build") as pool:
+            for chunk in pool.map(build, range(done, len(edges))):
+                finished.add(chunk)
+                while prefix in finished:
+                    prefix += 1
+                for r in rules:
+                    self._set_state(FlowProgress(r.name, r.fingerprint, prefix, total))
+                log.info("run ledger of %s: %d/%d chunks (%.0f s)", ", ".join(names),
+                         len(finished) + done, len(edges), time.monotonic() - began)
         self._sum_flows(names)
         for r in rules:
             self._set_state(FlowProgress(r.name, r.fingerprint, total, total))
@@ -394,10 +411,27 @@ class RunLedger:
                 settings={"mutations_sync": 2})
 
     def _sum_flows(self, flows: Sequence[str]) -> None:
-        """Every minute and hour rollup of ``flows`` from their ledger rows."""
-        where = "Flow IN {flows:Array(String)}"
-        self._sum_minutes(where, {"flows": list(flows)})
-        self._sum_hours(where, {"flows": list(flows)})
+        """Every minute and hour rollup of ``flows`` from their ledger rows, in whole-hour
+        stretches summed :data:`BUILD_WORKERS` at a time."""
+        rows = self._wh.query(
+            f"SELECT toInt64(toUnixTimestamp(min(Minute))), toInt64(toUnixTimestamp(max(Minute))) "  # noqa: S608
+            f"FROM {self._wh.database}.run_ledger WHERE Flow IN {{flows:Array(String)}} "
+            "HAVING count() > 0", {"flows": list(flows)})
+        if not rows:
+            return
+        first, last = int(rows[0][0]) // 3600 * 3600, int(rows[0][1]) // 3600 * 3600 + 3600
+        step = max(3600, -(-(last - first) // (4 * BUILD_WORKERS)) // 3600 * 3600 + 3600)
+        where = ("Flow IN {flows:Array(String)} AND Minute >= {lo:DateTime('UTC')} "
+                 "AND Minute < {hi:DateTime('UTC')}")
+
+        def stretch(lo: int) -> None:
+            params = {"flows": list(flows), "lo": _moment(lo), "hi": _moment(lo + step)}
+            self._sum_minutes(where, params)
+            self._sum_hours(where, params)
+
+        with ThreadPoolExecutor(max_workers=BUILD_WORKERS,
+                                thread_name_prefix="flowscope-ledger-sum") as pool:
+            list(pool.map(stretch, range(first, last, step)))
 
     # -- follow ----------------------------------------------------------------------------
 

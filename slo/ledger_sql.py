@@ -93,73 +93,58 @@ FROM {items} FINAL
 WHERE Flow IN {{flows:Array(String)}} AND CorrelationId != '' AND {selector}
 """
 
-# Per run and operation, then per run: the operations as parallel arrays.
+# Per run: its items as parallel arrays (an operation may appear several times: retries and
+# the same operation in several minutes), with the earliest event of each kind.
 _RUNS = """
-SELECT Flow, CorrelationId, any(fo) AS fi,
-    min(o_first) AS first_seen,
-    min(o_ev_s) AS ev_s, min(o_ev_g) AS ev_g, min(o_ev_f) AS ev_f, min(o_dl) AS dl,
-    sum(o_errors) AS errors,
-    groupArray(op) AS ops_key, groupArray(o_mask) AS ops_mask,
-    groupArray(o_first) AS ops_first, groupArray(o_last) AS ops_last,
-    groupArray(o_items) AS ops_items, groupArray(o_dead) AS ops_dead
-FROM (
-    SELECT Flow, CorrelationId, any(fi) AS fo, op, any(mask) AS o_mask,
-        min(at) AS o_first, max(fin) AS o_last, count() AS o_items,
-        min(if(Kind = 'event' AND Outcome = 'start', at, {never})) AS o_ev_s,
-        min(if(Kind = 'event' AND Outcome = 'success', at, {never})) AS o_ev_g,
-        min(if(Kind = 'event' AND Outcome = 'failure', at, {never})) AS o_ev_f,
-        min(if(dead, at, {never})) AS o_dl,
-        max(dead) AS o_dead,
-        countIf(err) AS o_errors
-    FROM ({items_sql})
-    GROUP BY Flow, CorrelationId, op
-)
+SELECT Flow, CorrelationId, any(fi) AS fi,
+    min(at) AS first_seen,
+    min(if(Kind = 'event' AND Outcome = 'start', at, {never})) AS ev_s,
+    min(if(Kind = 'event' AND Outcome = 'success', at, {never})) AS ev_g,
+    min(if(Kind = 'event' AND Outcome = 'failure', at, {never})) AS ev_f,
+    min(if(dead, at, {never})) AS dl,
+    countIf(err) AS errors,
+    groupArray(op) AS ops_key, groupArray(mask) AS ops_mask,
+    groupArray(at) AS ops_first, groupArray(fin) AS ops_last, groupArray(toUInt8(dead)) AS ops_dead
+FROM ({items_sql})
 GROUP BY Flow, CorrelationId
 """
 
-# Per run: what it did in each minute (each item once), as parallel arrays by minute; per
-# step and partner sums from the masks of the (few) operation groups of each minute.
+# Per run and minute: what it did there (each item once); per step and partner sums from the
+# masks of the (few) groups of items sharing a step set.
 _ACTIVITY = """
-SELECT Flow, CorrelationId, groupArray(m) AS act_m, groupArray(items) AS act_items,
-    groupArray(item_errors) AS act_errors, groupArray(calls) AS act_calls,
-    groupArray(spans) AS act_spans, groupArray(cpu) AS act_cpu,
-    groupArray(step_errors) AS act_step_errors, groupArray(partner_calls) AS act_partners
+SELECT Flow, CorrelationId, m AS mm,
+    toUInt32(sum(c)) AS Items, toUInt32(sum(e)) AS ItemErrors,
+    arrayMap(i -> toUInt32(arraySum(arrayMap((k, x) -> if(bitTest(k, i), x, 0),
+             groupArray(mask), groupArray(c)))), range(any(n))) AS Calls,
+    arrayMap(i -> toUInt32(arraySum(arrayMap((k, x) -> if(bitTest(k, i), x, 0),
+             groupArray(mask), groupArray(sc)))), range(any(n))) AS Spans,
+    arrayMap(i -> toUInt64(arraySum(arrayMap((k, x) -> if(bitTest(k, i), x, 0),
+             groupArray(mask), groupArray(d)))), range(any(n))) AS CpuNs,
+    arrayMap(i -> toUInt32(arraySum(arrayMap((k, x) -> if(bitTest(k, i), x, 0),
+             groupArray(mask), groupArray(e)))), range(any(n))) AS StepErrors,
+    arrayMap(i -> toUInt32(arraySum(arrayMap((k, x) -> if(bitTest(k, i), x, 0),
+             groupArray(pmask), groupArray(c)))), range(any(np))) AS PartnerCalls
 FROM (
-    SELECT Flow, CorrelationId, m,
-        toUInt32(sum(c)) AS items, toUInt32(sum(e)) AS item_errors,
-        arrayMap(i -> toUInt32(arraySum(arrayMap((k, x) -> if(bitTest(k, i), x, 0),
-                 groupArray(mask), groupArray(c)))), range(any(n))) AS calls,
-        arrayMap(i -> toUInt32(arraySum(arrayMap((k, x) -> if(bitTest(k, i), x, 0),
-                 groupArray(mask), groupArray(sc)))), range(any(n))) AS spans,
-        arrayMap(i -> toUInt64(arraySum(arrayMap((k, x) -> if(bitTest(k, i), x, 0),
-                 groupArray(mask), groupArray(d)))), range(any(n))) AS cpu,
-        arrayMap(i -> toUInt32(arraySum(arrayMap((k, x) -> if(bitTest(k, i), x, 0),
-                 groupArray(mask), groupArray(e)))), range(any(n))) AS step_errors,
-        arrayMap(i -> toUInt32(arraySum(arrayMap((k, x) -> if(bitTest(k, i), x, 0),
-                 groupArray(pmask), groupArray(c)))), range(any(np))) AS partner_calls
-    FROM (
-        SELECT Flow, CorrelationId, m, mask, pmask, any(fi) AS fo,
-            {{step_count:Array(UInt32)}}[fo] AS n, {{partner_count:Array(UInt32)}}[fo] AS np,
-            count() AS c, countIf(err) AS e, countIf(Kind = 'span') AS sc, sum(dur) AS d
-        FROM ({items_sql})
-        GROUP BY Flow, CorrelationId, m, mask, pmask
-    )
-    GROUP BY Flow, CorrelationId, m
+    SELECT Flow, CorrelationId, m, mask, pmask, any(fi) AS fo,
+        {{step_count:Array(UInt32)}}[fo] AS n, {{partner_count:Array(UInt32)}}[fo] AS np,
+        count() AS c, countIf(err) AS e, countIf(Kind = 'span') AS sc, sum(dur) AS d
+    FROM ({items_sql})
+    GROUP BY Flow, CorrelationId, m, mask, pmask
 )
-GROUP BY Flow, CorrelationId
+GROUP BY Flow, CorrelationId, mm
 """
 
 
 def _span_first(prefix: str, exact: bool) -> str:
     """The earliest span of the flow's ``prefix`` matcher (start or success), or never.
 
-    ``exact`` when every flow's matcher names both service and span: one lookup of the bound
-    key (``<prefix>_key``, empty without a matcher) replaces filtering every operation.
+    ``exact`` when every flow's matcher names both service and span: comparing with the bound
+    key (``<prefix>_key``, empty without a matcher) replaces splitting every operation key.
     """
     if exact:
         key = f"{{{prefix}_key:Array(String)}}[fi]"
-        return (f"if(indexOf(ops_key, {key}) > 0, ops_first[indexOf(ops_key, {key})], "
-                f"toInt64({NEVER_NS}))")
+        return (f"arrayMin(arrayConcat([toInt64({NEVER_NS})], "
+                f"arrayFilter((v, k) -> k = {key}, ops_first, ops_key)))")
     service = f"{{{prefix}_service:Array(String)}}[fi]"
     name = f"{{{prefix}_name:Array(String)}}[fi]"
     matches = (f"(v, k) -> splitByChar(char(31), k)[3] = 'span'"
@@ -206,17 +191,16 @@ _STEPS = """
     arrayMap(i -> reached[i] AND (succeeded OR arrayExists(j -> j > i AND reached[j],
              arrayEnumerate(reached))), arrayEnumerate(reached)) AS left_steps,
     arrayMap((r, l) -> r AND NOT l AND NOT failed, reached, left_steps) AS waiting,
-    arrayMap(x -> toUInt32(arraySum(arrayMap(j -> ops_items[j] - 1, x))), ops) AS extras,
+    arrayMap(x -> toUInt32(length(x) - arrayUniq(arrayMap(j -> ops_key[j], x))), ops) AS extras,
     arrayMap(x -> arrayExists(j -> ops_dead[j] = 1, x), ops) AS dead_steps,
     arrayMap(i -> arrayMax(arrayConcat([toInt64(0)], arraySlice(lasts, 1, i - 1))),
              arrayEnumerate(ops)) AS previous_ends,
     if(dl < {never} AND g < {never} AND g > dl, g, toInt64(0)) AS replay,
-    arrayExists(v -> v > 1, ops_items) AS retried"""
+    length(ops_key) > arrayUniq(ops_key) AS retried"""
 
 _KEEP = ("Flow, CorrelationId, first_seen, s, g, succeeded, failed, retried, dl, ev_f, errors, "
          "reached, left_steps, waiting, firsts, lasts, previous_ends, extras, dead_steps, "
-         "det_all, good_all, replay, act_m, act_items, act_errors, act_calls, act_spans, "
-         "act_cpu, act_step_errors, act_partners")
+         "det_all, good_all, replay, ops_first")
 
 _BAD = f"""arrayMap((d, ok) -> if(ok = 1 OR d >= {NEVER_NS}, toUInt16(0), toUInt16(
         arrayLastIndex(x -> x >= 0 AND x = arrayMax(arrayMap(y -> if(y <= d, y, -1), firsts)),
@@ -254,13 +238,7 @@ SELECT Flow, toDateTime(mm * 60, 'UTC') AS Minute, CorrelationId,
     if(replay > 0, {_at('replay')}, toUInt32(0)) AS ReplayAt,
     toUInt8({_here('dl')} AND replay = 0) AS OpenDead,
     if(failed, toDate(fromUnixTimestamp64Nano(t, 'UTC')), toDate(0)) AS FailDay,
-    toUInt32(if(i > 0, act_items[i], 0)) AS Items,
-    toUInt32(if(i > 0, act_errors[i], 0)) AS ItemErrors,
-    if(i > 0, act_calls[i], []) AS Calls,
-    if(i > 0, act_spans[i], []) AS Spans,
-    if(i > 0, act_cpu[i], []) AS CpuNs,
-    if(i > 0, act_step_errors[i], []) AS StepErrors,
-    if(i > 0, act_partners[i], []) AS PartnerCalls"""
+    Items, ItemErrors, Calls, Spans, CpuNs, StepErrors, PartnerCalls"""
 
 
 def ledger_rows_sql(database: str, rules: Sequence[LedgerRules], *, selector: str) -> str:
@@ -272,9 +250,7 @@ def ledger_rows_sql(database: str, rules: Sequence[LedgerRules], *, selector: st
     never = NEVER_NS
     items = _ITEMS.format(minute=MINUTE_NS, items=f"{database}.correlation_items",
                           selector=selector)
-    runs = (f"SELECT * FROM ({_RUNS.format(never=never, items_sql=items)}) AS r\n"  # noqa: S608
-            f"ANY LEFT JOIN ({_ACTIVITY.format(items_sql=items)}) AS a\n"
-            f"USING (Flow, CorrelationId)")
+    runs = _RUNS.format(never=never, items_sql=items)
     start = f"least(ev_s, {_span_first('start', _exact(rules, 'start'))})"
     success = f"least(ev_g, {_span_first('success', _exact(rules, 'success'))})"
     layer = (f"SELECT *, toInt64({start}) AS s, toInt64({success}) AS g,\n"
@@ -292,12 +268,13 @@ def ledger_rows_sql(database: str, rules: Sequence[LedgerRules], *, selector: st
     layer = (f"SELECT *, {_STEPS.format(never=never)},\n"
              f"    [{', '.join(f'toInt64({d})' for d in dets)}] AS det_all,\n"
              f"    [{', '.join(f'toUInt8({g})' for g in goods)}] AS good_all\nFROM ({layer})")
-    minutes = (f"arrayDistinct(arrayConcat(act_m, arrayMap(d -> intDiv(d, {MINUTE_NS}), "
+    minutes = (f"arrayDistinct(arrayMap(d -> intDiv(d, {MINUTE_NS}), arrayConcat(ops_first, "
                f"arrayFilter(d -> d < {never}, det_all))))")
     layer = (f"SELECT {_KEEP}, t, {_BAD} AS bad_all, {minutes} AS row_minutes\n"
              f"FROM ({layer})")
-    return (f"{_row()}\nFROM (SELECT *, mm, indexOf(act_m, mm) AS i FROM ({layer})\n"  # noqa: S608
-            f"      ARRAY JOIN row_minutes AS mm)")
+    activity = _ACTIVITY.format(items_sql=items)
+    return (f"{_row()}\nFROM (SELECT *, mm FROM ({layer}) ARRAY JOIN row_minutes AS mm) AS r\n"  # noqa: S608
+            f"ANY LEFT JOIN ({activity}) AS a USING (Flow, CorrelationId, mm)")
 
 
 def ledger_parameters(rules: Sequence[LedgerRules]) -> dict[str, Any]:
