@@ -1,0 +1,179 @@
+"""Light-load part of the ingest benchmark: what a quiet server costs, and how fresh its data is.
+
+A ``flowscope serve`` on a copy of the dashboard benchmark's data directory (three flows with
+35 days of history, :mod:`bench.dashboard_data`; ``history_spans`` spans, 0 for an empty
+database) receives one whole order-to-cash run of ten spans every second (10 spans/s), each
+request timestamped now, so the alert evaluator's windows and the rollups see live data.
+After a warm-up (start-up, the first evaluation, the first merges) it measures over
+``seconds`` (default 60):
+
+- the server's CPU as a fraction of one core, split by thread group (:mod:`bench.process_cpu`:
+  Python threads — HTTP, decoding, spool, the writer's and evaluator's Python code — the
+  engine's threads — inserts, materialized views, queries — and background merges);
+- time from each acknowledgement until the request's rows are in ClickHouse, read from the
+  spool itself (its entry is deleted only once the insert returned), never by asking the
+  server, so the measurement costs the server nothing; p50, p99 and max;
+- inserts made (``flowscope_warehouse_insert_seconds_count``, read once at the end).
+
+It runs twice: with alert evaluation on (``FLOWSCOPE_EVAL_INTERVAL``, default 30 s) and off
+(an interval longer than the run: one evaluation at start-up, before the window).
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import statistics
+import threading
+import time
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.process_cpu import group_delta, process_cpu_s, thread_cpu
+
+RATE_RUNS_PER_S = 1.0
+"""Whole runs (ten spans each) sent per second: 10 spans/s."""
+WARMUP_S = 15.0
+
+
+def pending_before(spool: Path, at: float) -> int:
+    """Spool entries received at or before ``at`` (epoch seconds) that are still pending."""
+    with closing(sqlite3.connect(f"file:{spool}?mode=ro", uri=True, timeout=5)) as db:
+        return int(db.execute("SELECT count(*) FROM entries WHERE received_at <= ?",
+                              (at,)).fetchone()[0])
+
+
+def _inserts(url: str) -> float:
+    total = 0.0
+    for line in httpx.get(f"{url}/metrics", timeout=30).text.splitlines():
+        if line.startswith("flowscope_warehouse_insert_seconds_count"):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+class _Traffic:
+    """Sends one run per second on a keep-alive connection; records ack→queryable lags."""
+
+    def __init__(self, url: str, spool: Path) -> None:
+        self.url = url
+        self.spool = spool
+        self.lags: list[float] = []
+        self.acks: list[float] = []
+        self.failures = 0
+        self.measuring = False
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> _Traffic:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+    def _run(self) -> None:
+        from bench.dashboard_data import FLOWS
+        from bench.otlp_payloads import make_run_request
+
+        flow = FLOWS[0]
+        headers = {"content-type": "application/x-protobuf"}
+        next_at = time.monotonic()
+        run = int(time.time())
+        with httpx.Client(base_url=self.url, timeout=30) as client:
+            while not self._stop.is_set():
+                run += 1
+                body = make_run_request(run, time.time_ns(), key=flow.key, steps=flow.spans)
+                sent = time.time()
+                resp = client.post("/v1/traces", content=body, headers=headers)
+                acked = time.time()
+                if resp.status_code != 200:
+                    self.failures += 1
+                else:
+                    measuring = self.measuring
+                    if measuring:
+                        self.acks.append(acked - sent)
+                    while pending_before(self.spool, acked) and not self._stop.is_set():
+                        time.sleep(0.005)
+                    if measuring:
+                        self.lags.append(time.time() - acked)
+                next_at += 1 / RATE_RUNS_PER_S
+                self._stop.wait(max(0.0, next_at - time.monotonic()))
+
+
+def _quantile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered) + 0.5) - 1))]
+
+
+def measure(work: Path, history: Path | None, catalog: Path, *, seconds: float,
+            eval_interval: float) -> dict[str, Any]:
+    """One light-load window on a fresh copy of ``history`` (or an empty directory)."""
+    from tests.flowscope.conftest import Server
+
+    data_dir = work / "ingest-light"
+    shutil.rmtree(data_dir, ignore_errors=True)
+    if history is not None:
+        shutil.copytree(history, data_dir)
+    server = Server(data_dir, catalog=catalog,
+                    env={"FLOWSCOPE_EVAL_INTERVAL": str(eval_interval)})
+    server.start(wait=False)
+    try:
+        server.wait_ready(timeout=300)
+        assert server.proc is not None
+        pid = server.proc.pid
+        spool = data_dir / "spool" / "spool.sqlite"
+        with _Traffic(server.url, spool) as traffic:
+            time.sleep(WARMUP_S)
+            inserts0 = _inserts(server.url)
+            threads0, cpu0, t0 = thread_cpu(pid), process_cpu_s(pid), time.monotonic()
+            traffic.measuring = True
+            time.sleep(seconds)
+            traffic.measuring = False
+            threads1, cpu1, t1 = thread_cpu(pid), process_cpu_s(pid), time.monotonic()
+            inserts = _inserts(server.url) - inserts0
+        wall = t1 - t0
+        split = group_delta(threads0, threads1)
+        lags = traffic.lags
+        return {
+            "eval_interval_s": eval_interval,
+            "seconds": round(wall, 1),
+            "spans_per_s": round(10 * len(traffic.acks) / wall, 1),
+            "server_cpu_core_fraction": round((cpu1 - cpu0) / wall, 4),
+            "cpu_core_fraction_by_thread_group": {g: round(v / wall, 4) for g, v in split.items()},
+            "inserts_per_minute": round(inserts * 60 / wall, 1),
+            "ack_p50_ms": round(statistics.median(traffic.acks) * 1000, 1),
+            "queryable_after_ack_p50_s": round(statistics.median(lags), 3),
+            "queryable_after_ack_p99_s": round(_quantile(lags, 0.99), 3),
+            "queryable_after_ack_max_s": round(max(lags), 3),
+            "failed_requests": traffic.failures,
+        }
+    finally:
+        server.stop()
+
+
+def run(work: Path, *, seconds: float = 60.0, history_spans: int = 1_000_000) -> dict[str, Any]:
+    """Both windows (evaluation on at 30 s, then off), on ``history_spans`` of history."""
+    from bench.dashboard_data import prepare
+
+    history = None
+    catalog = work / "ingest-light-catalog.yaml"
+    if history_spans:
+        prepared = prepare(work, history_spans)
+        history, catalog = prepared.data_dir, prepared.catalog
+    else:
+        from bench.dashboard_data import catalog_text
+
+        catalog.write_text(catalog_text(1, _now()))
+    on = measure(work, history, catalog, seconds=seconds, eval_interval=30.0)
+    off = measure(work, history, catalog, seconds=seconds, eval_interval=86_400.0)
+    return {"history_spans": history_spans, "evaluation_on": on, "evaluation_off": off}
+
+
+def _now() -> Any:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
