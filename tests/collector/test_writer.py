@@ -5,13 +5,14 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
 from prometheus_client import CollectorRegistry
 
 from catalog.model import Catalog, Flow
 from collector.ingest import IngestService
 from collector.metrics import CollectorMetrics
 from collector.spool import Spool
-from collector.writer import TABLES, BatchWriter, read_payloads
+from collector.writer import TABLES, BatchWriter, insert_due, read_payloads
 from tests.collector.otlp_builders import span, trace_request
 from warehouse.migrations import apply_migrations
 from warehouse.port import Warehouse
@@ -70,3 +71,88 @@ def test_a_batch_inserted_before_a_crash_is_not_stored_twice_on_replay(
         assert BatchWriter(reopened, wh, metrics).drain_once() == 4
         assert count(wh, "otel_traces") == 4
         assert count(wh, "correlation_items") == 4
+
+
+@pytest.mark.parametrize(
+    ("rows", "age", "expected"),
+    [
+        (0, 0.0, None),
+        (0, 9.0, None),
+        (10, 0.0, 0.5),
+        (10, 0.2, 0.3),
+        (10, 0.5, 0.0),
+        (10, 7.0, 0.0),
+        (50_000, 0.0, 0.0),
+        (80_000, 0.0, 0.0),
+    ],
+    ids=[
+        "nothing pending waits for new rows",
+        "an old age without rows still waits for new rows",
+        "a fresh small batch waits the whole age",
+        "a younger batch waits for the rest of the age",
+        "rows that waited the age are due",
+        "rows left over from before a restart are due at once",
+        "a full batch is due at once",
+        "more than a full batch is due at once",
+    ],
+)
+def test_an_insert_is_due_at_the_row_cap_or_the_age_cap(
+    rows: int, age: float, expected: float | None
+) -> None:
+    due = insert_due(rows, age, max_rows=50_000, max_age_s=0.5)
+    assert due == (None if expected is None else pytest.approx(expected))
+
+
+def inserts(metrics: CollectorMetrics, kind: str) -> float:
+    """Inserts the writer made for ``kind`` (the count of its batch-size histogram)."""
+    for family in metrics.batch_rows.collect():
+        for sample in family.samples:
+            if sample.name.endswith("_count") and sample.labels["signal"] == kind:
+                return sample.value
+    return 0.0
+
+
+def test_requests_acknowledged_within_the_age_share_one_insert(
+    tmp_path: Path, chdb_dsn: str, fresh_database: str
+) -> None:
+    ingest, spool, metrics = service(tmp_path)
+    with Warehouse.connect(chdb_dsn, database=fresh_database) as wh:
+        apply_migrations(wh)
+        writer = BatchWriter(spool, wh, metrics, max_age_s=1.0)
+        writer.start()
+        try:
+            acked = time.monotonic()
+            for n in range(5):
+                ingest.traces(traces_request(spans=3, order_id=f"A-{n}"), "protobuf")
+                writer.notify()
+            assert count(wh, "otel_traces") == 0  # still waiting for company
+            deadline = time.monotonic() + 30
+            while spool.pending("spans").rows and time.monotonic() < deadline:
+                time.sleep(0.01)
+            waited = time.monotonic() - acked
+        finally:
+            writer.stop()
+        assert count(wh, "otel_traces") == 15
+    assert inserts(metrics, "spans") == 1
+    assert 0.9 <= waited < 10
+
+
+def test_a_full_batch_is_inserted_without_waiting_for_the_age(
+    tmp_path: Path, chdb_dsn: str, fresh_database: str
+) -> None:
+    ingest, spool, metrics = service(tmp_path)
+    with Warehouse.connect(chdb_dsn, database=fresh_database) as wh:
+        apply_migrations(wh)
+        writer = BatchWriter(spool, wh, metrics, max_rows=6, max_age_s=3600.0)
+        writer.start()
+        try:
+            for n in range(4):
+                ingest.traces(traces_request(spans=3, order_id=f"A-{n}"), "protobuf")
+                writer.notify()
+            deadline = time.monotonic() + 30
+            while spool.pending("spans").rows and time.monotonic() < deadline:
+                time.sleep(0.01)
+        finally:
+            writer.stop()
+        assert count(wh, "otel_traces") == 12
+    assert inserts(metrics, "spans") == 2
