@@ -1,14 +1,15 @@
 """The batch writer: moves spooled rows into the warehouse, exactly once, in few large inserts.
 
 Requests are acknowledged as soon as their rows are fsynced in the spool; the writer coalesces
-them afterwards. Every insert costs the engine a fixed price whatever its size (each
+them afterwards. The age cap keeps rows queryable within about one second of their ack at
+light load (the cap, plus one small insert: 0.1–0.5 s on the reference machine). Every insert costs the engine a fixed price whatever its size (each
 materialized view runs its query, each table and view target gets a new part that background
 merges must fold in later): about 50–80 ms of CPU for a ten-row insert into ``otel_traces`` on
 the reference machine, against about 20 µs per row at 50,000 rows (``bench/ingest.py``). So
 one background thread, per kind (spans, events), waits until either
 
 - ``max_rows`` rows are pending (default 50,000; ``FLOWSCOPE_BATCH_MAX_ROWS``), or
-- the oldest pending row has waited ``max_age_s`` (default 0.5 s; ``FLOWSCOPE_BATCH_MAX_AGE``),
+- the oldest pending row has waited ``max_age_s`` (default 0.4 s; ``FLOWSCOPE_BATCH_MAX_AGE``),
 
 then claims a batch of up to ``max_rows`` rows, reads its Arrow payloads, concatenates them and
 inserts them with the batch's deduplication token, then completes the batch. The rule is
@@ -42,7 +43,7 @@ TABLES: dict[str, str] = {"spans": "otel_traces", "events": "business_events"}
 
 MAX_ROWS = 50_000
 """Default cap on rows per insert, and the pending rows that trigger one at once."""
-MAX_AGE_S = 0.5
+MAX_AGE_S = 0.4
 """Default longest wait, in seconds, of an acknowledged row before its insert starts."""
 _PRUNE_EVERY_S = 300.0
 
