@@ -8,7 +8,7 @@ now, so the alert evaluator's windows and the rollups see live data. Two shapes 
 - ``sdk``: as instrumented services send it: one OpenTelemetry SDK ``TracerProvider`` per
   service of the flow (six, started 5/6 s apart so their timers are out of phase), each with
   the SDK's default ``BatchSpanProcessor`` (an export every 5 s) and OTLP/HTTP exporter:
-  about 1.2 requests/s of 5–20 spans;
+  about 1.2 requests/s of 5 to 20 spans;
 - ``single``: the whole run in one request every second (1 request/s of 10 spans).
 After a warm-up (start-up, the first evaluation, the first merges) it measures over
 ``seconds`` (default 60):

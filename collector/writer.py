@@ -1,11 +1,10 @@
 """The batch writer: moves spooled rows into the warehouse, exactly once, in few large inserts.
 
 Requests are acknowledged as soon as their rows are fsynced in the spool; the writer coalesces
-them afterwards. The age cap keeps rows queryable within about one second of their ack at
-light load (the cap, plus one small insert: 0.1–0.5 s on the reference machine). Every insert costs the engine a fixed price whatever its size (each
+them afterwards. Every insert costs the engine a fixed price whatever its size (each
 materialized view runs its query, each table and view target gets a new part that background
-merges must fold in later): about 50–80 ms of CPU for a ten-row insert into ``otel_traces`` on
-the reference machine, against about 20 µs per row at 50,000 rows (``bench/ingest.py``). So
+merges must fold in later): about 50 to 80 ms of CPU for a ten-row insert into ``otel_traces``
+on the reference machine, against about 20 µs per row at 50,000 rows (``bench/ingest.py``). So
 one background thread, per kind (spans, events), waits until either
 
 - ``max_rows`` rows are pending (default 50,000; ``FLOWSCOPE_BATCH_MAX_ROWS``), or
@@ -15,8 +14,9 @@ then claims a batch of up to ``max_rows`` rows, reads its Arrow payloads, concat
 inserts them with the batch's deduplication token, then completes the batch. The rule is
 :func:`insert_due`, a pure function. Under load that gives inserts of ``max_rows`` rows; at a
 few requests per second, one insert per kind every ``max_age_s`` at most, so rows are
-queryable within about ``max_age_s`` plus one insert after their acknowledgement. With
-nothing pending the thread sleeps until ingest notifies it (no polling).
+queryable within about ``max_age_s`` plus one insert after their acknowledgement (0.1 to 0.5 s
+for a small one on the reference machine): within a second at the default. With nothing
+pending the thread sleeps until ingest notifies it (no polling).
 
 When the warehouse fails, the batch stays claimed and is retried with the same token after an
 exponential backoff (0.5 s doubling to 30 s); ingest keeps acknowledging into the spool until

@@ -12,7 +12,7 @@
 | max_body_bytes | ``FLOWSCOPE_MAX_BODY_BYTES`` | 8 MiB, after decompression |
 | spool_max_bytes | ``FLOWSCOPE_SPOOL_MAX_BYTES`` | 512 MiB of undelivered payload |
 | batch_max_rows | ``FLOWSCOPE_BATCH_MAX_ROWS`` | 50,000 rows per warehouse insert |
-| batch_max_age | ``FLOWSCOPE_BATCH_MAX_AGE`` | 0.4 s an acknowledged row waits for others to share its insert |
+| batch_max_age | ``FLOWSCOPE_BATCH_MAX_AGE`` | 0.4 s a spooled row waits to share an insert |
 | keys_file | ``FLOWSCOPE_KEYS_FILE`` | ``<data_dir>/keys.yaml`` (API key hashes) |
 | alertmanager_url | ``FLOWSCOPE_ALERTMANAGER_URL`` | none (alerts are not sent to Alertmanager) |
 | webhook_url | ``FLOWSCOPE_WEBHOOK_URL`` | none (no generic alert webhook) |
