@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import shutil
 import statistics
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -39,7 +40,8 @@ from typing import Any
 
 import httpx
 
-from bench.ingest_light import pending_before
+from bench.dashboards import percentile
+from bench.ingest_light import pending_before, served
 from bench.process_cpu import group_delta, peak_rss_mib, process_cpu_s, thread_cpu
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -116,28 +118,12 @@ def _ceiling(data_dir: str, queue: Any) -> None:
                "cpu_us_per_row": statistics.median(cpu) * 1e6 / rows})
 
 
-def _quantile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered) + 0.5) - 1))]
-
-
 def load_once(work: Path, *, requests: int, concurrency: int) -> dict[str, Any]:
     """One repetition: a fresh server under load, then the ceiling on its data."""
-    from tests.flowscope.conftest import Server
-
     data_dir = work / "ingest-server"
-    if data_dir.exists():
-        import shutil
-
-        shutil.rmtree(data_dir)
+    shutil.rmtree(data_dir, ignore_errors=True)
     ctx = mp.get_context("spawn")
-    server = Server(data_dir, catalog=CATALOG)
-    server.start(wait=False)
-    try:
-        server.wait_ready(timeout=120)
-        assert server.proc is not None
-        pid = server.proc.pid
-        spool = data_dir / "spool" / "spool.sqlite"
+    with served(data_dir, CATALOG) as (server, pid, spool):
         queue, start = ctx.Queue(), ctx.Event()
         sender = ctx.Process(target=_sender,
                              args=(server.url, requests, concurrency, start, queue))
@@ -152,8 +138,6 @@ def load_once(work: Path, *, requests: int, concurrency: int) -> dict[str, Any]:
         drained = time.time()
         threads1, cpu1 = thread_cpu(pid), process_cpu_s(pid)
         rss = peak_rss_mib(pid)
-    finally:
-        server.stop()
     queue = ctx.Queue()
     ceiling = ctx.Process(target=_ceiling, args=(str(data_dir), queue))
     ceiling.start()
@@ -172,7 +156,7 @@ def load_once(work: Path, *, requests: int, concurrency: int) -> dict[str, Any]:
         "ratio_end_to_end": round(e2e_rate / ceil["rows_per_s"], 3),
         "ratio_acked": round(ack_rate / ceil["rows_per_s"], 3),
         "ack_p50_ms": round(statistics.median(lat) * 1000, 1),
-        "ack_p99_ms": round(_quantile(lat, 0.99) * 1000, 1),
+        "ack_p99_ms": round(percentile(lat, 0.99) * 1000, 1),
         "server_peak_rss_mib": round(rss, 1),
         "server_cpu_us_per_span": round((cpu1 - cpu0) * per_span, 1),
         "server_cpu_us_per_span_by_thread_group": {
@@ -211,6 +195,14 @@ def run(work: Path, *, requests: int = 300, concurrency: int = 4, repeats: int =
         "load": {"median": medians, "runs": runs},
         "light": light,
     }
+
+
+def sizes(quick: bool) -> dict[str, Any]:
+    """:func:`run`'s sizes: full 300 requests x 3 repetitions, light windows of 60 s on 1M
+    spans of history; quick 40 requests once, 20 s windows on an empty database."""
+    if quick:
+        return {"requests": 40, "repeats": 1, "light_seconds": 20.0, "history_spans": 0}
+    return {"requests": 300, "repeats": 3, "light_seconds": 60.0, "history_spans": 1_000_000}
 
 
 def headline(result: dict[str, Any]) -> dict[str, Any]:
@@ -284,10 +276,10 @@ def main() -> None:
     quick = args.quick or os.environ.get("BENCH_QUICK") == "1"
     WORK.mkdir(parents=True, exist_ok=True)
     meta = run_meta(quick)
-    sizes = (dict(requests=40, repeats=1, light_seconds=20.0, history_spans=0) if quick else
-             dict(requests=args.requests, repeats=args.repeats, light_seconds=args.light_seconds,
-                  history_spans=args.history_spans))
-    result = run(WORK, concurrency=args.concurrency, **sizes)  # type: ignore[arg-type]
+    chosen = sizes(quick) if quick else dict(
+        requests=args.requests, repeats=args.repeats, light_seconds=args.light_seconds,
+        history_spans=args.history_spans)
+    result = run(WORK, concurrency=args.concurrency, **chosen)
     print(json.dumps(result, indent=2))
     print("\n".join(readme_rows(result)))
     if not args.no_record:

@@ -32,12 +32,14 @@ import sqlite3
 import statistics
 import threading
 import time
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from bench.dashboards import percentile
 from bench.process_cpu import group_delta, process_cpu_s, thread_cpu
 
 RATE_RUNS_PER_S = 1.0
@@ -173,28 +175,31 @@ class _Traffic:
                 provider.shutdown()
 
 
-def _quantile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered) + 0.5) - 1))]
+@contextmanager
+def served(data_dir: Path, catalog: Path, env: dict[str, str] | None = None
+           ) -> Iterator[tuple[Any, int, Path]]:
+    """A ``flowscope serve`` on ``data_dir``, ready: (server, its pid, its spool file)."""
+    from tests.flowscope.conftest import Server
+
+    server = Server(data_dir, catalog=catalog, env=env)
+    server.start(wait=False)
+    try:
+        server.wait_ready(timeout=300)
+        assert server.proc is not None
+        yield server, server.proc.pid, data_dir / "spool" / "spool.sqlite"
+    finally:
+        server.stop()
 
 
 def measure(work: Path, history: Path | None, catalog: Path, *, seconds: float,
             eval_interval: float, shape: str) -> dict[str, Any]:
     """One light-load window on a fresh copy of ``history`` (or an empty directory)."""
-    from tests.flowscope.conftest import Server
-
     data_dir = work / "ingest-light"
     shutil.rmtree(data_dir, ignore_errors=True)
     if history is not None:
         shutil.copytree(history, data_dir)
-    server = Server(data_dir, catalog=catalog,
-                    env={"FLOWSCOPE_EVAL_INTERVAL": str(eval_interval)})
-    server.start(wait=False)
-    try:
-        server.wait_ready(timeout=300)
-        assert server.proc is not None
-        pid = server.proc.pid
-        spool = data_dir / "spool" / "spool.sqlite"
+    env = {"FLOWSCOPE_EVAL_INTERVAL": str(eval_interval)}
+    with served(data_dir, catalog, env) as (server, pid, spool):
         with _Traffic(server.url, spool, shape) as traffic:
             time.sleep(WARMUP_S)
             inserts0 = _inserts(server.url)
@@ -217,12 +222,10 @@ def measure(work: Path, history: Path | None, catalog: Path, *, seconds: float,
             "inserts_per_minute": round(inserts * 60 / wall, 1),
             "ack_p50_ms": round(statistics.median(traffic.acks) * 1000, 1),
             "queryable_after_ack_p50_s": round(statistics.median(lags), 3),
-            "queryable_after_ack_p99_s": round(_quantile(lags, 0.99), 3),
+            "queryable_after_ack_p99_s": round(percentile(lags, 0.99), 3),
             "queryable_after_ack_max_s": round(max(lags), 3),
             "failed_requests": traffic.failures,
         }
-    finally:
-        server.stop()
 
 
 def run(work: Path, *, seconds: float = 60.0, history_spans: int = 1_000_000,

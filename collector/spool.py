@@ -404,19 +404,20 @@ class Spool:
                 self._db.execute("DELETE FROM entries WHERE batch_id = ?", (batch.id,))
                 self._db.execute("DELETE FROM batches WHERE id = ?", (batch.id,))
                 self._db.execute("COMMIT")
-                held = self._kinds.get(batch.kind)
-                if held is not None:
-                    held[0] -= int(freed[1])
-                    if held[0] > 0:
-                        oldest = self._db.execute(
-                            "SELECT min(received_at) FROM entries WHERE kind = ?", (batch.kind,)
-                        ).fetchone()[0]
-                        held[1] = float(oldest) if oldest is not None else held[1]
             except sqlite3.Error as exc:
                 self._abandon()
                 raise SpoolUnavailable(f"the spool cannot complete a batch: {exc}") from exc
             for i in range(3):
                 self._pending[i] -= int(freed[i])
+            held = self._kinds.get(batch.kind)
+            if held is not None:
+                held[0] -= int(freed[1])
+                if held[0] > 0:
+                    with contextlib.suppress(sqlite3.Error):  # keep the older age: due sooner
+                        oldest = self._db.execute(
+                            "SELECT min(received_at) FROM entries WHERE kind = ?", (batch.kind,)
+                        ).fetchone()[0]
+                        held[1] = float(oldest) if oldest is not None else held[1]
 
     def prune_seen(self) -> int:
         """Drop dedup keys older than the dedup horizon (default 7 days); returns how many."""

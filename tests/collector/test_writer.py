@@ -103,56 +103,57 @@ def test_an_insert_is_due_at_the_row_cap_or_the_age_cap(
     assert due == (None if expected is None else pytest.approx(expected))
 
 
-def inserts(metrics: CollectorMetrics, kind: str) -> float:
+def inserts(metrics: CollectorMetrics, kind: str) -> int:
     """Inserts the writer made for ``kind`` (the count of its batch-size histogram)."""
     for family in metrics.batch_rows.collect():
         for sample in family.samples:
             if sample.name.endswith("_count") and sample.labels["signal"] == kind:
-                return sample.value
-    return 0.0
+                return int(sample.value)
+    return 0
 
 
-def test_requests_acknowledged_within_the_age_share_one_insert(
-    tmp_path: Path, chdb_dsn: str, fresh_database: str
-) -> None:
+def run_writer(
+    tmp_path: Path, dsn: str, database: str, *, requests: int, max_rows: int, max_age_s: float
+) -> tuple[int, int, int, float]:
+    """Ingest ``requests`` 3-span requests with a running writer; returns the spans stored,
+    the spans stored right after the last ack, the inserts made, and the seconds from the
+    first ack until the spool was empty."""
     ingest, spool, metrics = service(tmp_path)
-    with Warehouse.connect(chdb_dsn, database=fresh_database) as wh:
+    with Warehouse.connect(dsn, database=database) as wh:
         apply_migrations(wh)
-        writer = BatchWriter(spool, wh, metrics, max_age_s=1.0)
+        writer = BatchWriter(spool, wh, metrics, max_rows=max_rows, max_age_s=max_age_s)
         writer.start()
         try:
             acked = time.monotonic()
-            for n in range(5):
+            for n in range(requests):
                 ingest.traces(traces_request(spans=3, order_id=f"A-{n}"), "protobuf")
                 writer.notify()
-            assert count(wh, "otel_traces") == 0  # still waiting for company
+            early = count(wh, "otel_traces")
             deadline = time.monotonic() + 30
             while spool.pending("spans").rows and time.monotonic() < deadline:
                 time.sleep(0.01)
             waited = time.monotonic() - acked
         finally:
             writer.stop()
-        assert count(wh, "otel_traces") == 15
-    assert inserts(metrics, "spans") == 1
-    assert 0.9 <= waited < 10
+        stored = count(wh, "otel_traces")
+    return stored, early, inserts(metrics, "spans"), waited
+
+
+def test_requests_acknowledged_within_the_age_share_one_insert(
+    tmp_path: Path, chdb_dsn: str, fresh_database: str
+) -> None:
+    stored, early, made, waited = run_writer(
+        tmp_path, chdb_dsn, fresh_database, requests=5, max_rows=50_000, max_age_s=2.0
+    )
+    assert (stored, early, made) == (15, 0, 1)
+    assert 1.9 <= waited < 20
 
 
 def test_a_full_batch_is_inserted_without_waiting_for_the_age(
     tmp_path: Path, chdb_dsn: str, fresh_database: str
 ) -> None:
-    ingest, spool, metrics = service(tmp_path)
-    with Warehouse.connect(chdb_dsn, database=fresh_database) as wh:
-        apply_migrations(wh)
-        writer = BatchWriter(spool, wh, metrics, max_rows=6, max_age_s=3600.0)
-        writer.start()
-        try:
-            for n in range(4):
-                ingest.traces(traces_request(spans=3, order_id=f"A-{n}"), "protobuf")
-                writer.notify()
-            deadline = time.monotonic() + 30
-            while spool.pending("spans").rows and time.monotonic() < deadline:
-                time.sleep(0.01)
-        finally:
-            writer.stop()
-        assert count(wh, "otel_traces") == 12
-    assert inserts(metrics, "spans") == 2
+    stored, _, made, waited = run_writer(
+        tmp_path, chdb_dsn, fresh_database, requests=4, max_rows=6, max_age_s=3600.0
+    )
+    assert (stored, made) == (12, 2)
+    assert waited < 60
