@@ -197,7 +197,7 @@ def measure(work: Path, history: Path | None, catalog: Path, *, seconds: float,
     data_dir = work / "ingest-light"
     shutil.rmtree(data_dir, ignore_errors=True)
     if history is not None:
-        shutil.copytree(history, data_dir)
+        shutil.copytree(history, data_dir, symlinks=True)  # the engine links metadata dirs
     env = {"FLOWSCOPE_EVAL_INTERVAL": str(eval_interval)}
     with served(data_dir, catalog, env) as (server, pid, spool):
         with _Traffic(server.url, spool, shape) as traffic:
