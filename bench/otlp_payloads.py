@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from typing import Any
 
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
@@ -62,4 +63,36 @@ def make_request(seed: int, spans: int = 1000, orders_per_request: int = 100) ->
             if rnd.random() < 0.02:
                 s.status.code = 2
                 s.status.message = "upstream timeout"
+    return req.SerializeToString()
+
+
+def make_run_request(run: int, now_ns: int, *, key: str = "order.id",
+                     steps: tuple[tuple[str, str], ...] = ()) -> bytes:
+    """One ExportTraceServiceRequest holding one whole flow run: a span per ``(service, span
+    name)`` of ``steps`` (one trace, 20 ms apart, ending at ``now_ns``), each carrying the run's
+    correlation id ``L-<run>`` under ``key``; one resource per service, as SDK exporters send."""
+    rnd = random.Random(run)
+    req = trace_service_pb2.ExportTraceServiceRequest()
+    trace_id = rnd.randbytes(16)
+    parent = rnd.randbytes(8)
+    by_service: dict[str, Any] = {}
+    start = now_ns - 20_000_000 * len(steps)
+    for i, (service, name) in enumerate(steps):
+        scope = by_service.get(service)
+        if scope is None:
+            rs = req.resource_spans.add()
+            _kv(rs.resource.attributes, "service.name", service)
+            scope = by_service[service] = rs.scope_spans.add()
+            scope.scope.name = "bench.light"
+        s = scope.spans.add()
+        s.trace_id = trace_id
+        s.span_id = parent if i == 0 else rnd.randbytes(8)
+        if i:
+            s.parent_span_id = parent
+        s.name = name
+        s.kind = 2 if i == 0 else 3
+        s.start_time_unix_nano = start + i * 20_000_000
+        s.end_time_unix_nano = s.start_time_unix_nano + 15_000_000
+        _kv(s.attributes, key, f"L-{run}")
+        _kv(s.attributes, "http.response.status_code", 200)
     return req.SerializeToString()

@@ -86,6 +86,14 @@ class Batch:
 
 
 @dataclass(frozen=True)
+class PendingKind:
+    """Pending rows of one kind and the age in seconds of the oldest (0 when none)."""
+
+    rows: int
+    oldest_age_s: float
+
+
+@dataclass(frozen=True)
 class SpoolStats:
     """Pending (not yet delivered) entries, rows, bytes, and the age in seconds of the oldest."""
 
@@ -112,6 +120,7 @@ class _Request:
         self.count = count
         self.request_key = request_key
         self.done = False
+        self.received_at = 0.0
         self.result: AdmitResult | None = None
         self.error: BaseException | None = None
 
@@ -160,6 +169,12 @@ class Spool:
                 "SELECT count(), coalesce(sum(rows), 0), coalesce(sum(bytes), 0) FROM entries"
             ).fetchone()
             self._pending = [int(n), int(rows), int(size)]
+            self._kinds: dict[str, list[float]] = {
+                str(kind): [int(k_rows), float(oldest)]
+                for kind, k_rows, oldest in self._db.execute(
+                    "SELECT kind, sum(rows), min(received_at) FROM entries GROUP BY kind"
+                )
+            }
         except (sqlite3.Error, OSError) as exc:
             raise SpoolUnavailable(f"cannot open the spool at {path}: {exc}") from exc
 
@@ -238,6 +253,12 @@ class Spool:
                 return
             for i in range(3):
                 self._pending[i] += added[i]
+            for request in group:
+                if request.result is not None and request.result.rows:
+                    held = self._kinds.setdefault(request.kind, [0, request.received_at])
+                    if not held[0]:
+                        held[1] = request.received_at
+                    held[0] += request.result.rows
 
     def _abandon(self) -> None:
         """Roll back whatever a failed statement left open (SQLite may have done it already)."""
@@ -246,7 +267,7 @@ class Spool:
                 self._db.execute("ROLLBACK")
 
     def _admit_locked(self, request: _Request, added: list[int]) -> tuple[AdmitResult, int]:
-        now = self._clock()
+        now = request.received_at = self._clock()
         count, item_keys, request_key = request.count, request.item_keys, request.request_key
         if request_key is not None:
             hit = self._db.execute("SELECT 1 FROM seen WHERE key = ?", (request_key,)).fetchone()
@@ -388,6 +409,15 @@ class Spool:
                 raise SpoolUnavailable(f"the spool cannot complete a batch: {exc}") from exc
             for i in range(3):
                 self._pending[i] -= int(freed[i])
+            held = self._kinds.get(batch.kind)
+            if held is not None:
+                held[0] -= int(freed[1])
+                if held[0] > 0:
+                    with contextlib.suppress(sqlite3.Error):  # keep the older age: due sooner
+                        oldest = self._db.execute(
+                            "SELECT min(received_at) FROM entries WHERE kind = ?", (batch.kind,)
+                        ).fetchone()[0]
+                        held[1] = float(oldest) if oldest is not None else held[1]
 
     def prune_seen(self) -> int:
         """Drop dedup keys older than the dedup horizon (default 7 days); returns how many."""
@@ -416,6 +446,16 @@ class Spool:
     def pending_rows(self) -> int:
         """Rows admitted and not yet completed (from memory; no I/O)."""
         return self._pending[1]
+
+    def pending(self, kind: str) -> PendingKind:
+        """Rows of ``kind`` admitted and not yet completed, and how long (seconds, by the
+        spool's clock) the oldest of them has waited; from memory, no I/O."""
+        with self._lock:
+            held = self._kinds.get(kind)
+            if held is None or held[0] <= 0:
+                return PendingKind(0, 0.0)
+            rows, oldest = int(held[0]), held[1]
+        return PendingKind(rows, max(0.0, self._clock() - oldest))
 
     def close(self) -> None:
         """Close the database; the spool must not be used afterwards."""

@@ -117,13 +117,12 @@ class Runtime:
                              " e.g. by an OpenTelemetry Collector)", table)
                 publish_rules(wh, self.catalog, clock_ns=time.time_ns)
                 self.warehouse = wh
-                max_rows = self.settings.batch_max_rows
                 writer = BatchWriter(
                     self.spool,
                     writer_sink(wh, os.environ),
                     self.metrics,
-                    max_rows=max_rows,
-                    min_rows=max_rows // 2,
+                    max_rows=self.settings.batch_max_rows,
+                    max_age_s=self.settings.batch_max_age,
                 )
                 self.writer = writer
                 self.notify_writer = writer.notify

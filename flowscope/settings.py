@@ -13,6 +13,7 @@
 | max_body_bytes | ``FLOWSCOPE_MAX_BODY_BYTES`` | 8 MiB, after decompression |
 | spool_max_bytes | ``FLOWSCOPE_SPOOL_MAX_BYTES`` | 512 MiB of undelivered payload |
 | batch_max_rows | ``FLOWSCOPE_BATCH_MAX_ROWS`` | 50,000 rows per warehouse insert |
+| batch_max_age | ``FLOWSCOPE_BATCH_MAX_AGE`` | 0.4 s a spooled row waits to share an insert |
 | keys_file | ``FLOWSCOPE_KEYS_FILE`` | ``<data_dir>/keys.yaml`` (API key hashes) |
 | alertmanager_url | ``FLOWSCOPE_ALERTMANAGER_URL`` | none (alerts are not sent to Alertmanager) |
 | webhook_url | ``FLOWSCOPE_WEBHOOK_URL`` | none (no generic alert webhook) |
@@ -42,6 +43,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from collector.writer import MAX_AGE_S, MAX_ROWS
 from warehouse.port import QueryLimits
 
 _LIMITS = QueryLimits()
@@ -62,7 +64,8 @@ class Settings(BaseSettings):
     ttl_days: int | None = Field(default=None, ge=1)
     max_body_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
     spool_max_bytes: int = Field(default=512 * 1024 * 1024, ge=1024)
-    batch_max_rows: int = Field(default=50_000, ge=1)
+    batch_max_rows: int = Field(default=MAX_ROWS, ge=1)
+    batch_max_age: float = Field(default=MAX_AGE_S, ge=0, le=60)
     keys_file: Path | None = None
     alertmanager_url: str | None = None
     webhook_url: str | None = None

@@ -71,6 +71,13 @@ _UNAVAILABLE_CODES = frozenset(
 _TIME_LIMIT_CODES = frozenset({159, 160})  # TIMEOUT_EXCEEDED, TOO_SLOW
 _MEMORY_LIMIT_CODES = frozenset({241})  # MEMORY_LIMIT_EXCEEDED
 
+INSERT_SETTINGS: Mapping[str, Any] = {"deduplicate_blocks_in_dependent_materialized_views": 1}
+"""Engine settings of every :meth:`Warehouse.insert_arrow` (a benchmark's ceiling uses them too).
+
+``deduplicate_blocks_in_dependent_materialized_views``: a replayed block is dropped by the views
+too, not only by the table it was inserted into.
+"""
+
 HTTP_CONNECT_TIMEOUT_S = 10
 """Seconds to wait for a TCP connection to a ClickHouse server."""
 HTTP_SEND_RECEIVE_TIMEOUT_S = 300
@@ -262,7 +269,7 @@ class Warehouse:
         Missing columns take their defaults.
         """
         table_name(table)
-        settings: dict[str, Any] = {"deduplicate_blocks_in_dependent_materialized_views": 1}
+        settings: dict[str, Any] = dict(INSERT_SETTINGS)
         if dedup_token is not None:
             settings["insert_deduplication_token"] = dedup_token
         if self._cluster is not None:

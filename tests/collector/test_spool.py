@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from collector.errors import SpoolFull, SpoolUnavailable
-from collector.spool import Spool
+from collector.spool import PendingKind, Spool
 
 
 class FakeClock:
@@ -163,3 +163,37 @@ def test_concurrent_requests_share_a_commit_and_a_refusal_stays_with_its_request
     assert isinstance(results["huge"], SpoolFull)
     assert [getattr(results[n], "rows", None) for n in ("leader", "small", "other")] == [1, 1, 1]
     assert spool.stats().entries == 3 and spool.stats().bytes == 60
+
+
+def test_pending_rows_and_oldest_age_are_kept_per_kind(tmp_path: Path) -> None:
+    clock = FakeClock()
+    spool = Spool(tmp_path / "s.sqlite", clock=clock)
+    spool.admit("spans", lambda idx: (b"a", 3), item_count=3)
+    clock.now += 2.0
+    spool.admit("spans", lambda idx: (b"b", 4), item_count=4)
+    spool.admit("events", lambda idx: (b"e", 1), item_keys=["k"])
+    clock.now += 1.0
+    assert spool.pending("spans") == PendingKind(7, pytest.approx(3.0))
+    assert spool.pending("events") == PendingKind(1, pytest.approx(1.0))
+    batch = spool.claim("spans", max_rows=3)
+    assert batch is not None and batch.rows == 3
+    spool.complete(batch)
+    assert spool.pending("spans") == PendingKind(4, pytest.approx(1.0))
+    spool.close()
+    again = Spool(tmp_path / "s.sqlite", clock=clock)
+    assert again.pending("spans") == PendingKind(4, pytest.approx(1.0))
+    assert again.pending("nothing") == PendingKind(0, 0.0)
+
+
+def test_a_drained_kind_has_no_pending_age(tmp_path: Path) -> None:
+    clock = FakeClock()
+    spool = Spool(tmp_path / "s.sqlite", clock=clock)
+    spool.admit("spans", lambda idx: (b"a", 3), item_count=3)
+    batch = spool.claim("spans", max_rows=100)
+    assert batch is not None
+    spool.complete(batch)
+    clock.now += 50.0
+    assert spool.pending("spans") == PendingKind(0, 0.0)
+    spool.admit("spans", lambda idx: (b"b", 2), item_count=2)
+    clock.now += 0.25
+    assert spool.pending("spans") == PendingKind(2, pytest.approx(0.25))

@@ -5,13 +5,14 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
 from prometheus_client import CollectorRegistry
 
 from catalog.model import Catalog, Flow
 from collector.ingest import IngestService
 from collector.metrics import CollectorMetrics
 from collector.spool import Spool
-from collector.writer import TABLES, BatchWriter, read_payloads
+from collector.writer import TABLES, BatchWriter, insert_due, read_payloads
 from tests.collector.otlp_builders import span, trace_request
 from warehouse.migrations import apply_migrations
 from warehouse.port import Warehouse
@@ -70,3 +71,89 @@ def test_a_batch_inserted_before_a_crash_is_not_stored_twice_on_replay(
         assert BatchWriter(reopened, wh, metrics).drain_once() == 4
         assert count(wh, "otel_traces") == 4
         assert count(wh, "correlation_items") == 4
+
+
+@pytest.mark.parametrize(
+    ("rows", "age", "expected"),
+    [
+        (0, 0.0, None),
+        (0, 9.0, None),
+        (10, 0.0, 0.5),
+        (10, 0.2, 0.3),
+        (10, 0.5, 0.0),
+        (10, 7.0, 0.0),
+        (50_000, 0.0, 0.0),
+        (80_000, 0.0, 0.0),
+    ],
+    ids=[
+        "nothing pending waits for new rows",
+        "an old age without rows still waits for new rows",
+        "a fresh small batch waits the whole age",
+        "a younger batch waits for the rest of the age",
+        "rows that waited the age are due",
+        "rows left over from before a restart are due at once",
+        "a full batch is due at once",
+        "more than a full batch is due at once",
+    ],
+)
+def test_an_insert_is_due_at_the_row_cap_or_the_age_cap(
+    rows: int, age: float, expected: float | None
+) -> None:
+    due = insert_due(rows, age, max_rows=50_000, max_age_s=0.5)
+    assert due == (None if expected is None else pytest.approx(expected))
+
+
+def inserts(metrics: CollectorMetrics, kind: str) -> int:
+    """Inserts the writer made for ``kind`` (the count of its batch-size histogram)."""
+    for family in metrics.batch_rows.collect():
+        for sample in family.samples:
+            if sample.name.endswith("_count") and sample.labels["signal"] == kind:
+                return int(sample.value)
+    return 0
+
+
+def run_writer(
+    tmp_path: Path, dsn: str, database: str, *, requests: int, max_rows: int, max_age_s: float
+) -> tuple[int, int, int, float]:
+    """Ingest ``requests`` 3-span requests with a running writer; returns the spans stored,
+    the spans stored right after the last ack, the inserts made, and the seconds from the
+    first ack until the spool was empty."""
+    ingest, spool, metrics = service(tmp_path)
+    with Warehouse.connect(dsn, database=database) as wh:
+        apply_migrations(wh)
+        writer = BatchWriter(spool, wh, metrics, max_rows=max_rows, max_age_s=max_age_s)
+        writer.start()
+        try:
+            acked = time.monotonic()
+            for n in range(requests):
+                ingest.traces(traces_request(spans=3, order_id=f"A-{n}"), "protobuf")
+                writer.notify()
+            early = count(wh, "otel_traces")
+            deadline = time.monotonic() + 30
+            while spool.pending("spans").rows and time.monotonic() < deadline:
+                time.sleep(0.01)
+            waited = time.monotonic() - acked
+        finally:
+            writer.stop()
+        stored = count(wh, "otel_traces")
+    return stored, early, inserts(metrics, "spans"), waited
+
+
+def test_requests_acknowledged_within_the_age_share_one_insert(
+    tmp_path: Path, chdb_dsn: str, fresh_database: str
+) -> None:
+    stored, early, made, waited = run_writer(
+        tmp_path, chdb_dsn, fresh_database, requests=5, max_rows=50_000, max_age_s=2.0
+    )
+    assert (stored, early, made) == (15, 0, 1)
+    assert 1.9 <= waited < 20
+
+
+def test_a_full_batch_is_inserted_without_waiting_for_the_age(
+    tmp_path: Path, chdb_dsn: str, fresh_database: str
+) -> None:
+    stored, _, made, waited = run_writer(
+        tmp_path, chdb_dsn, fresh_database, requests=4, max_rows=6, max_age_s=3600.0
+    )
+    assert (stored, made) == (12, 2)
+    assert waited < 60

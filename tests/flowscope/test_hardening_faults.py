@@ -156,6 +156,7 @@ def test_ten_sigkills_at_random_moments_lose_and_duplicate_nothing_acknowledged(
     killed_at = time.monotonic()
     try:
         server.wait_ready()
+        server.wait_drained(timeout=120)  # the writer replays the spool, then coalesces
         spans = _counts(server, load.acked_spans)
         events = _counts(server, load.acked_events)
         stray = _counts(server, load.unacked)

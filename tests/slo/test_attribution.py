@@ -15,6 +15,7 @@ import pytest
 from fastapi import FastAPI
 
 from catalog.model import Catalog, Step
+from flowscope.http_errors import install_error_handlers
 from slo.attribution import (
     IN_HOUSE,
     UNATTRIBUTED,
@@ -176,6 +177,7 @@ def test_step_budgets(bad_by_step: dict[int, int], valid: int,
 
 def _attribution_client(catalog: Catalog, wh: Warehouse) -> AppClient:
     app = FastAPI()
+    install_error_handlers(app)  # a ParameterError is answered 400 by the app, as in the server
     app.include_router(slo_router(catalog, lambda: wh, clock=lambda: AT))
     return AppClient(app)
 
