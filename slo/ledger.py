@@ -70,7 +70,7 @@ SMALL_RUNS = 50_000
 """A read does pending work itself when it is at most this many runs (else the loop does)."""
 SMALL_ITEMS = 500_000
 """A read rebuilds a flow itself when the flow has at most this many items."""
-FOLLOW_INTERVAL_S = 5.0
+FOLLOW_INTERVAL_S = 15.0
 """Seconds between the server's follow steps (reads catch up themselves before answering)."""
 KEEP_CHANGES_S = 2 * 86_400
 """A watermark older than this (``run_changes`` keeps 3 days) means changes may have been
