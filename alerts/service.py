@@ -27,16 +27,18 @@ from warehouse.port import Warehouse
 def build_alerting(catalog: Catalog, *, registry: CollectorRegistry,
                    warehouse: Callable[[], Warehouse | None],
                    signals: Callable[[], FlowSignals | None],
+                   metrics_signals: Callable[[], FlowSignals | None] | None = None,
                    alertmanager_url: str | None = None, webhook_url: str | None = None,
                    webhook_secret: bytes | None = None, interval: float = 30.0,
                    clock: Callable[[], datetime] = utc_now,
                    window_dirs: Sequence[Path] = ()) -> AlertEvaluator:
     """The evaluator (not started) for ``catalog``.
 
-    ``warehouse`` and ``signals`` return ``None`` until they are ready. Alertmanager gets
-    alerts when ``alertmanager_url`` is set (its base URL), the generic webhook when
-    ``webhook_url`` is set (signed with ``webhook_secret`` when given). ``interval`` is in
-    seconds (default 30).
+    ``warehouse`` and ``signals`` return ``None`` until they are ready; ``metrics_signals``
+    (default ``signals``) serve the ``/metrics`` scrape, which must answer quickly.
+    Alertmanager gets alerts when ``alertmanager_url`` is set (its base URL), the generic
+    webhook when ``webhook_url`` is set (signed with ``webhook_secret`` when given).
+    ``interval`` is in seconds (default 30).
     """
     rules = load_rule_set(catalog, search_dirs=window_dirs)
     metrics = AlertMetrics(registry)
@@ -54,6 +56,6 @@ def build_alerting(catalog: Catalog, *, registry: CollectorRegistry,
         rules, signals=signals, store=store,
         dispatchers=[Dispatcher(n, metrics) for n in notifiers], metrics=metrics, clock=clock,
         interval=interval)
-    registry.register(SLOCollector(rules, signals=signals,
+    registry.register(SLOCollector(rules, signals=metrics_signals or signals,
                                    alerts=lambda: evaluator.snapshot().alerts, clock=clock))
     return evaluator

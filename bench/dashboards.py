@@ -62,7 +62,7 @@ WATCHER = """
   const state = {dom: null, done: null, graphs: 0};
   window.__benchRender = state;
   const ready = () => {
-    const body = document.getElementById('exec-body');
+    const body = document.getElementById('exec-body') || document.getElementById('oncall-body');
     if (!body) return false;
     const graphs = body.querySelectorAll('.dash-graph');
     if (graphs.length === 0) return false;
@@ -210,7 +210,7 @@ def _server(prepared: Prepared, cache_seconds: float) -> Iterator[str]:
 
 
 @contextmanager
-def _browser() -> Iterator[Any]:
+def browser() -> Iterator[Any]:
     from selenium import webdriver
     from selenium.webdriver.chrome.options import Options
     from selenium.webdriver.chrome.service import Service
@@ -228,7 +228,8 @@ def _browser() -> Iterator[Any]:
 
 
 def load_page(driver: Any, url: str, timeout: float = 120.0) -> dict[str, Any]:
-    """Open the executive page once; its timings in ms since the navigation started."""
+    """Open the executive or the on-call page once; its timings in ms since the navigation
+    started (the watcher waits for the figures of ``#exec-body`` or ``#oncall-body``)."""
     driver.get(url)
     deadline = time.monotonic() + timeout
     while True:
@@ -236,7 +237,7 @@ def load_page(driver: Any, url: str, timeout: float = 120.0) -> dict[str, Any]:
         if done is not None:
             break
         if time.monotonic() > deadline:
-            raise RuntimeError(f"the executive page did not render in {timeout}s")
+            raise RuntimeError(f"{url} did not render in {timeout}s")
         time.sleep(0.05)
     found = driver.execute_script(TIMINGS)
     calls = [c for c in found["calls"] if c["end"] <= found["state"]["dom"]]
@@ -257,7 +258,7 @@ def measure_page(prepared: Prepared, *, loads: int, warmups: int, cache_seconds:
                  ) -> dict[str, Any]:
     """Start the server (keeping a scorecard ``cache_seconds``: 0 reads on every load), load
     the page ``warmups + loads`` times (see the module docstring)."""
-    with _server(prepared, cache_seconds) as base, _browser() as driver:
+    with _server(prepared, cache_seconds) as base, browser() as driver:
         for _ in range(warmups):
             load_page(driver, base + PAGE)
         samples = [load_page(driver, base + PAGE) for _ in range(loads)]

@@ -88,6 +88,13 @@ def query_router(runtime: Runtime) -> APIRouter:
             body["error"] = runtime.startup_error
         if writer is not None and writer.last_error:
             body["writer_error"] = "the writer cannot deliver to the warehouse; retrying"
+        if runtime.ledger is not None:
+            status = runtime.ledger.status()
+            body["rollups"] = {
+                "current": status.current, "detail": status.describe(),
+                "building": [{"flow": p.flow, "done": p.done, "total": p.total}
+                             for p in status.building],
+                "pending_runs": status.pending_runs}
         return JSONResponse(body, status_code=200 if ready else 503)
 
     @router.get("/metrics", tags=["operations"], summary="Prometheus metrics")

@@ -3,9 +3,11 @@
 Start-up order: the data directory is made private (:mod:`flowscope.data_dir`), the spool
 opens, so ingest acknowledges durable data at once; a bootstrap thread then connects to the
 warehouse (every read bounded by the :class:`~warehouse.port.QueryLimits` of the settings),
-applies migrations and starts the batch writer (which replays whatever the spool held).
-``/readyz`` answers 200 only once that is done. If the warehouse is unreachable the bootstrap
-retries every 5 s and the spool keeps accepting up to its bound.
+applies migrations and starts the batch writer (which replays whatever the spool held) and the
+run ledger's follower (which builds the flow rollups the reads use, :mod:`slo.ledger`).
+``/readyz`` answers 200 only once that is done, and says in ``rollups`` whether the follower is
+still building or catching up. If the warehouse is unreachable the bootstrap retries every 5 s
+and the spool keeps accepting up to its bound.
 
 Middleware, outermost first: :class:`~flowscope.page_security.SecurityHeaders`,
 :class:`~flowscope.audit_http.AuditTrail`, :class:`~flowscope.guard.AccessGuard` (keys,
@@ -63,6 +65,7 @@ from flowscope.page_security import SecurityHeaders, dashboard_policy
 from flowscope.request_limits import BodyLimit
 from flowscope.settings import Settings
 from flowscope.signals import AlertSignals
+from slo.ledger import RunLedger
 from slo.routes import slo_router
 from slo.signals import WarehouseSignals
 from warehouse.adoption import adopt_tables
@@ -94,6 +97,7 @@ class Runtime:
     notify_writer: Callable[[], None] = field(default=lambda: None)
     audit: AuditLog = field(default_factory=AuditLog)
     alerting: AlertEvaluator | None = None
+    ledger: RunLedger | None = None
 
     def bootstrap(self) -> None:
         """Connect, migrate and start the writer; retry every 5 s until it works or we stop."""
@@ -123,6 +127,12 @@ class Runtime:
                 self.writer = writer
                 self.notify_writer = writer.notify
                 writer.start()
+                self.ledger = RunLedger.of(wh)
+                if self.settings.follow_rollups:
+                    threading.Thread(
+                        target=self.ledger.follow, args=(lambda: self.catalog.flows,
+                                                         self.stopping),
+                        name="flowscope-ledger", daemon=True).start()
                 self.audit.attach(wh)
                 self.startup_error = None
                 self.ready.set()
@@ -188,11 +198,14 @@ def build_runtime(
         return runtime.warehouse if runtime.ready.is_set() else None
 
     signals = AlertSignals(WarehouseSignals(catalog, warehouse_if_ready))
+    # a scrape reads the rollups as they stand: it never waits for the follower
+    scraped = AlertSignals(WarehouseSignals(catalog, warehouse_if_ready, catch_up=False))
     runtime.alerting = build_alerting(
         catalog,
         registry=registry,
         warehouse=warehouse_if_ready,
         signals=lambda: signals if runtime.ready.is_set() else None,
+        metrics_signals=lambda: scraped if runtime.ready.is_set() else None,
         alertmanager_url=settings.alertmanager_url,
         webhook_url=settings.webhook_url,
         webhook_secret=secret.get_secret_value().encode() if secret is not None else None,

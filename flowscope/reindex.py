@@ -3,8 +3,8 @@
 Spans written to ``otel_traces`` by an OpenTelemetry Collector before flowscope was installed
 (or before the catalog gained a flow) carry no ``flowscope.*`` tags, so the materialized views
 never indexed them. Reindex applies the catalog's correlation rules (:mod:`collector.tagging`)
-in SQL at query time and copies the missing items into ``correlation_items`` (whose views then
-fold them into ``flow_runs`` and ``flow_minutes``) and ``correlations``:
+in SQL at query time and copies the missing items into ``correlation_items``, from which the
+run ledger and the flow rollups are rebuilt when it is done (:class:`slo.ledger.RunLedger`):
 
 * spans: the correlation value of each flow is ``SpanAttributes[key]``, else
   ``ResourceAttributes[key]``, else ``baggage.<key>`` in either; among the flows with a value,
@@ -18,7 +18,7 @@ Work goes one UTC day at a time (bounded memory) through a staging table; a day 
 in ``reindex_progress`` (with a fingerprint of the catalog's rules) once done, so an
 interrupted run resumes and a finished one is a no-op. Items already in ``correlation_items``
 (same trace and span id, or event source and id) are never copied again, so even a forced
-rerun adds nothing: ``flow_runs`` and ``flow_minutes`` sums cannot double count.
+rerun adds nothing, and the ledger counts each item once anyway.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from typing import Any
 
 from catalog.model import Catalog
 from collector.cloudevents import extension_name
+from slo.ledger import RunLedger
 from warehouse.migrations import apply_migrations
 from warehouse.port import Warehouse
 
@@ -251,13 +252,6 @@ def reindex_day(wh: Warehouse, rules: RulesSql, day: date, *, final: bool) -> Da
         f"SELECT countIf(Kind = 'span'), countIf(Kind = 'event') FROM {db}.{STAGE_TABLE}"  # noqa: S608
     )[0]
     if spans or events:
-        # correlations first: a crash before the items are copied redoes the day whole.
-        wh.command(
-            f"INSERT INTO {db}.correlations (CorrelationId, Flow, FirstSeen, LastSeen, TraceIds, "  # noqa: S608
-            "Items) SELECT CorrelationId, Flow, min(Timestamp), max(Timestamp), "
-            f"groupUniqArrayIf(TraceId, TraceId != ''), count() FROM {db}.{STAGE_TABLE} "
-            "GROUP BY CorrelationId, Flow"
-        )
         wh.command(
             f"INSERT INTO {db}.correlation_items ({_ITEM_COLUMNS}) "  # noqa: S608
             f"SELECT {_ITEM_COLUMNS} FROM {db}.{STAGE_TABLE}"
@@ -306,4 +300,6 @@ def reindex_all(
         results.append(result)
         if on_day is not None:
             on_day(result)
+    if any(r.spans or r.events for r in results) or force:
+        RunLedger(wh).rebuild(catalog.flows)
     return results

@@ -20,12 +20,17 @@
 | webhook_secret | ``FLOWSCOPE_WEBHOOK_SECRET`` | none (webhook bodies unsigned); never logged |
 | eval_interval | ``FLOWSCOPE_EVAL_INTERVAL`` | 30 seconds between alert evaluations |
 | dashboard_cache | ``FLOWSCOPE_DASHBOARD_CACHE`` | 30 s an executive scorecard is kept; 0: never |
+| follow_rollups | ``FLOWSCOPE_FOLLOW_ROLLUPS`` | true: this process keeps the flow rollups |
 | query_timeout | ``FLOWSCOPE_QUERY_TIMEOUT`` | 60 s one read may run |
 | query_max_memory | ``FLOWSCOPE_QUERY_MAX_MEMORY`` | 512 MiB (bytes) one read may use |
 | header_timeout | ``FLOWSCOPE_HEADER_TIMEOUT`` | 10 s to send a request line and headers |
 | keep_alive_timeout | ``FLOWSCOPE_KEEP_ALIVE_TIMEOUT`` | 5 s an idle connection is kept |
 | max_connections | ``FLOWSCOPE_MAX_CONNECTIONS`` | 512 open; more are answered 503 |
 | trusted_proxies | ``FLOWSCOPE_TRUSTED_PROXIES`` | none; proxies (addresses, CIDRs) |
+
+``follow_rollups``: exactly one process per database keeps the run ledger and flow rollups
+(:mod:`slo.ledger`); on a cluster with several replicas, set it false on all but one (the others
+still answer reads, catching up the newest changes themselves).
 
 ``trusted_proxies`` (comma-separated) names the proxies whose ``X-Forwarded-For`` and
 ``X-Forwarded-Proto`` headers are believed; other peers' are ignored.
@@ -67,6 +72,7 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     eval_interval: float = Field(default=30.0, gt=0)
     dashboard_cache: float = Field(default=30.0, ge=0)
+    follow_rollups: bool = True
     query_timeout: float = Field(default=_LIMITS.timeout_s, gt=0)
     query_max_memory: int = Field(default=_LIMITS.max_memory_bytes, ge=16 * 1024 * 1024)
     header_timeout: float = Field(default=10.0, gt=0)

@@ -12,6 +12,8 @@ as catalog problems::
      │    ├── PeriodError                 a naive instant, unknown calendar unit or time zone,
      │    │                               or a non-positive period
      │    └── MaintenanceError            a maintenance rule that cannot be expanded
+     ├── RollupsNotReady                  a flow's rollups are still being built (also a
+     │                                    warehouse.errors.WarehouseUnavailable: answer 503)
      └── WindowCatalogError               a window catalog cannot be used; .problems says why
           ├── WindowCatalogNotFoundError  no file of that name in the search directories
           ├── WindowCatalogFileError      the file cannot be read (missing, not UTF-8 text)
@@ -25,6 +27,7 @@ boundary with ``raise ... from exc``.
 from __future__ import annotations
 
 from catalog.errors import Problem
+from warehouse.errors import WarehouseUnavailable
 
 
 class SLOError(Exception):
@@ -52,6 +55,11 @@ class PeriodError(SLOValueError):
 class MaintenanceError(SLOValueError):
     """A maintenance window's recurrence rule cannot be expanded (or expands to too many
     occurrences)."""
+
+
+class RollupsNotReady(SLOError, WarehouseUnavailable):
+    """The rollups of a flow asked for are not built yet (a first start, a catalog change):
+    its figures would be incomplete. The message says how far the build is."""
 
 
 class WindowCatalogError(SLOError):

@@ -2,39 +2,49 @@
 
 **Flow time** as in :mod:`slo.latency_query`: success - start (0 when the success is stamped
 first) of the runs that succeeded (success strictly before any failure, :mod:`slo.runs`) with a
-known start and whose success lies in ``[start, end)``, read from ``flow_runs`` with the rules
-of :mod:`slo.sli_query`. Three queries, none of which fetches the values, so millions of runs
-cost three scans of the flow's runs:
+known start and whose success lies in ``[start, end)``. The distribution comes from the flow
+rollups' logarithmic buckets (:mod:`slo.sketch`, one read of the window's rows): the count is
+exact; the minimum, maximum and 99th percentile, and each run's place among the equal-width
+buckets of :func:`slo.histogram.choose_buckets`, are those of its log bucket, within 0.99 % of
+its flow time (a run within 1 % of an edge may be drawn in the bucket beside).
 
-1. the run of one correlation id (a point lookup: ``flow_runs`` is ordered by flow and id):
-   succeeded, failed or in flight, and its flow time;
-2. how many flow times, their minimum, maximum and 99th percentile
-   (``quantileExactInclusive``, as the latency route), and how many are strictly shorter
-   than the run's;
-3. runs per bucket of :func:`slo.histogram.choose_buckets`, the overflow bucket included.
-
-A run that succeeds between queries 2 and 3 may fall outside the edges: it is counted in the
-first or the overflow bucket, and :attr:`FlowTimeHistogram.runs` is the sum of the buckets.
+The run asked for is read from its own items (a point lookup by correlation id), exactly.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from catalog.model import Flow
+from slo import sketch
 from slo.histogram import Buckets, choose_buckets
-from slo.latency_query import flow_times_sql
+from slo.ledger import ensure_current
+from slo.ledger_sql import NEVER_NS
 from slo.rings import from_ns, to_ns
-from slo.sli_query import NEVER_NS, FlowRules, rules_parameters, rules_sql
+from slo.rollup_read import read_window
+from slo.runs import DEAD_LETTER_PATTERN, span_match
 from warehouse.port import Warehouse
 
 Outcome = Literal["succeeded", "failed", "in flight"]
 
-_RUN = """SELECT succeeded, s != {never}, greatest(g - s, 0), f != {never}
-FROM ({runs})
-WHERE CorrelationId = {{correlation_id:String}}"""
+_RUN = """
+SELECT
+    min(if(Kind = 'event' AND Outcome = 'start', at, {never})),
+    min(if({{start_on:UInt8}} = 1 AND Kind = 'span'
+           AND ({{start_service:String}} = '' OR ServiceName = {{start_service:String}})
+           AND ({{start_name:String}} = '' OR Name = {{start_name:String}}), at, {never})),
+    min(if(Kind = 'event' AND Outcome = 'success', at, {never})),
+    min(if({{success_on:UInt8}} = 1 AND Kind = 'span'
+           AND ({{success_service:String}} = '' OR ServiceName = {{success_service:String}})
+           AND ({{success_name:String}} = '' OR Name = {{success_name:String}}), at, {never})),
+    min(if(Kind = 'event' AND Outcome = 'failure', at, {never})),
+    min(if(match(Name, {{pattern:String}}), at, {never})),
+    count()
+FROM (SELECT *, toUnixTimestamp64Nano(Timestamp) AS at FROM {table} FINAL
+      WHERE CorrelationId = {{correlation_id:String}} AND Flow = {{flow:String}})
+"""
 
 
 @dataclass(frozen=True)
@@ -72,21 +82,22 @@ class FlowTimeHistogram:
 def run_flow_time(wh: Warehouse, flow: Flow, correlation_id: str) -> RunFlowTime | None:
     """The run of ``flow`` with ``correlation_id`` (``None`` when there is none). Raises
     :class:`~warehouse.errors.WarehouseError` when the warehouse fails."""
-    rules = FlowRules.of(flow)
-    params = rules_parameters([rules], 1)
-    params["correlation_id"] = correlation_id
-    runs = rules_sql(wh, [rules], 1, extra=("CorrelationId",))
-    rows = wh.query(_RUN.format(never=NEVER_NS, runs=runs), params)
-    if not rows:
+    params: dict[str, object] = {"correlation_id": correlation_id, "flow": flow.name,
+                                 "pattern": DEAD_LETTER_PATTERN}
+    for which, matcher in (("start", span_match(flow.start)),
+                           ("success", span_match(flow.success))):
+        params[f"{which}_on"] = int(matcher is not None)
+        params[f"{which}_service"] = (matcher.service or "") if matcher else ""
+        params[f"{which}_name"] = (matcher.name or "") if matcher else ""
+    ((ev_s, span_s, ev_g, span_g, ev_f, dead, items),) = wh.query(
+        _RUN.format(never=NEVER_NS, table=f"{wh.database}.correlation_items"), params)
+    if int(items) == 0:
         return None
-    succeeded, started, elapsed, failed = rows[0]
-    if succeeded:
-        return RunFlowTime(correlation_id, "succeeded", int(elapsed) if started else None)
-    return RunFlowTime(correlation_id, "failed" if failed else "in flight", None)
-
-
-def _int(value: Any) -> int:
-    return int(value) if value == value else 0  # nan (no values) is not equal to itself
+    s, g = min(int(ev_s), int(span_s)), min(int(ev_g), int(span_g))
+    f = min(int(ev_f), int(dead) if flow.failure.dead_letter else NEVER_NS)
+    if g < f:
+        return RunFlowTime(correlation_id, "succeeded", max(g - s, 0) if s < NEVER_NS else None)
+    return RunFlowTime(correlation_id, "failed" if f < NEVER_NS else "in flight", None)
 
 
 def flow_time_histogram(wh: Warehouse, flow: Flow, start: datetime, end: datetime, *,
@@ -99,25 +110,19 @@ def flow_time_histogram(wh: Warehouse, flow: Flow, start: datetime, end: datetim
                          f"{end.isoformat()}")
     run = None if correlation_id is None else run_flow_time(wh, flow, correlation_id)
     mine = None if run is None else run.flow_time_ns
-    rules = FlowRules.of(flow)
-    values = flow_times_sql(wh, rules)
-    params = rules_parameters([rules], 1)
-    params.update(t0=to_ns(start), t1=to_ns(end), mine=-1 if mine is None else mine)
-    ((count, low, high, p99, faster),) = wh.query(
-        "SELECT count(), min(ft), max(ft), quantileExactInclusive(0.99)(ft), "
-        f"countIf(ft < {{mine:Int64}})\nFROM ({values})", params)
+    ensure_current(wh, [flow])
+    histogram = read_window(wh, flow.name, to_ns(start), to_ns(end),
+                            ["FlowTimeHist"]).flow_time_hist
     window = (from_ns(to_ns(start)), from_ns(to_ns(end)))
-    buckets = choose_buckets(runs=int(count), low_ns=_int(low), high_ns=_int(high),
-                             p99_ns=_int(p99))
+    count = sketch.count(histogram)
+    faster = None if mine is None else sketch.count_below(histogram, mine)
+    present = sorted(b for b, n in histogram.items() if n)
+    buckets = choose_buckets(
+        runs=count, low_ns=int(sketch.value(present[0])) if present else 0,
+        high_ns=int(sketch.value(present[-1])) if present else 0,
+        p99_ns=int(sketch.quantile(histogram, 0.99) or 0))
     if buckets is None:
         return FlowTimeHistogram(flow.name, *window, 0, None, (), 0, run,
                                  None if mine is None else 0)
-    params.update(first=buckets.first_ns, width=buckets.width_ns, buckets=buckets.count)
-    rows = wh.query(
-        "SELECT least(greatest(intDiv(ft - {first:Int64}, {width:Int64}), 0), "
-        f"{{buckets:Int64}}) AS bucket, count()\nFROM ({values})\nGROUP BY bucket", params)
-    found = {int(b): int(n) for b, n in rows}
-    counts = tuple(found.get(i, 0) for i in range(buckets.count))
-    overflow = found.get(buckets.count, 0)
-    return FlowTimeHistogram(flow.name, *window, sum(counts) + overflow, buckets, counts,
-                             overflow, run, None if mine is None else int(faster))
+    counts, overflow = sketch.place(histogram, buckets.first_ns, buckets.width_ns, buckets.count)
+    return FlowTimeHistogram(flow.name, *window, count, buckets, counts, overflow, run, faster)

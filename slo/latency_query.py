@@ -11,22 +11,25 @@
   catalog order) that the run reached, 0 when they overlap; runs that reached no earlier step
   have none.
 
-Percentiles are computed by ClickHouse's ``quantilesExactInclusive``: exact, with linear
-interpolation between the two closest ranks (position ``p * (n - 1)`` of the sorted values, as
-Excel's PERCENTILE.INC and numpy's default "linear" method). Durations are milliseconds.
+Counts are exact. Percentiles come from the rollups' logarithmic buckets (:mod:`slo.sketch`):
+within 0.99 % of the exact value (``quantileExactInclusive``: linear interpolation between
+the two closest ranks, position ``p * (n - 1)``, as numpy's default), and within 1 µs below
+1 µs. Durations are milliseconds. The read costs the window's rollup rows
+(:mod:`slo.rollup_read`), never the history before it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from catalog.model import Flow
+from slo import sketch
+from slo.ledger import ensure_current
 from slo.rings import duration_ns, from_ns, to_ns
-from slo.run_source import merged_runs
-from slo.runs import step_match
-from slo.sli_query import NEVER_NS, FlowRules, rules_parameters, rules_sql
+from slo.rollup_read import read_rollups, read_window
+from slo.segments import series
 from warehouse.port import Warehouse
 
 PERCENTILES = (0.5, 0.95, 0.99)
@@ -77,98 +80,43 @@ class FlowLatency:
     series: tuple[LatencyBucket, ...] = ()
 
 
-def summary(count: int, quantiles: Any) -> LatencySummary:
-    """A :class:`LatencySummary` from a count and nanosecond percentiles."""
-    if count == 0:
+def summary(histogram: Mapping[int, int]) -> LatencySummary:
+    """A :class:`LatencySummary` of the durations in a log-bucket histogram."""
+    n = sketch.count(histogram)
+    if n == 0:
         return LatencySummary(0)
-    p50, p95, p99 = (float(q) / _NS_PER_MS for q in quantiles)
-    return LatencySummary(count, p50, p95, p99)
+    p50, p95, p99 = (float(sketch.quantile(histogram, p) or 0.0) / _NS_PER_MS
+                     for p in PERCENTILES)
+    return LatencySummary(n, p50, p95, p99)
 
 
-def _quantiles(expression: str, condition: str | None = None) -> str:
-    levels = ", ".join(str(p) for p in PERCENTILES)
-    if condition is None:
-        return f"quantilesExactInclusive({levels})({expression})"
-    return f"quantilesExactInclusiveIf({levels})({expression}, {condition})"
-
-
-def flow_times_sql(wh: Warehouse, rules: FlowRules) -> str:
-    """A SELECT of ``ft``, the flow time (ns), and ``g``, the success (ns), of every run of
-    ``rules``' flow that succeeded in ``[t0, t1)`` with a known start (see the module
-    docstring); parameters those of :func:`slo.sli_query.rules_parameters` and ``t0``/``t1``."""
-    return (f"SELECT greatest(g - s, 0) AS ft, g\nFROM ({rules_sql(wh, [rules], 1)})\n"
-            f"WHERE succeeded AND s != {NEVER_NS} AND g >= {{t0:Int64}} AND g < {{t1:Int64}}")
-
-
-def _flow_time(wh: Warehouse, rules: FlowRules, start: datetime, end: datetime,
+def _flow_time(wh: Warehouse, flow: Flow, start: datetime, end: datetime,
                step: timedelta | None) -> tuple[LatencySummary, tuple[LatencyBucket, ...]]:
-    body = f"{_quantiles('ft')}\nFROM ({flow_times_sql(wh, rules)})"
-    params = rules_parameters([rules], 1)
-    params.update(t0=to_ns(start), t1=to_ns(end))
-    whole = wh.query(f"SELECT count() AS runs, {body}", params)
-    overall = summary(int(whole[0][0]), whole[0][1]) if whole else LatencySummary(0)
+    lo, hi = to_ns(start), to_ns(end)
+    overall = summary(read_window(wh, flow.name, lo, hi, ["FlowTimeHist"]).flow_time_hist)
     if step is None:
         return overall, ()
-    params["step"] = duration_ns(step)
-    rows = wh.query(f"SELECT intDiv(g - {{t0:Int64}}, {{step:Int64}}) AS bucket, "
-                    f"count() AS runs, {body}\nGROUP BY bucket", params)
-    found = {int(r[0]): summary(int(r[1]), r[2]) for r in rows}
     count = -(-(end - start) // step)
-    series = tuple(
+    found = read_rollups(wh, {flow.name: series(lo, duration_ns(step), count, hi)},
+                         ["FlowTimeHist"])
+    buckets = tuple(
         LatencyBucket(start + i * step, min(start + (i + 1) * step, end),
-                      found.get(i, LatencySummary(0)))
+                      summary(found[(flow.name, i + 1)].flow_time_hist)
+                      if (flow.name, i + 1) in found else LatencySummary(0))
         for i in range(count))
-    return overall, series
-
-
-_STEPS = """
-SELECT step, countIf(first >= {{t0:Int64}} AND first < {{t1:Int64}}) AS runs,
-    {time_quantiles},
-    countIf(first >= {{t0:Int64}} AND first < {{t1:Int64}} AND previous > 0) AS waited,
-    {wait_quantiles}
-FROM (
-    SELECT
-        arrayMap(i -> arrayFilter(k ->
-            NOT ({{step_service:Array(String)}}[i] = '' AND {{step_name:Array(String)}}[i] = '')
-            AND ({{step_service:Array(String)}}[i] = ''
-                 OR splitByChar(char(31), k)[1] = {{step_service:Array(String)}}[i])
-            AND ({{step_name:Array(String)}}[i] = ''
-                 OR splitByChar(char(31), k)[2] = {{step_name:Array(String)}}[i]),
-            mapKeys(OpFirst)), range(1, length({{step_service:Array(String)}}) + 1)) AS ops,
-        arrayMap(x -> if(empty(x), {never}, arrayMin(arrayMap(
-            k -> toUnixTimestamp64Nano(OpFirst[k]), x))), ops) AS firsts,
-        arrayMap(x -> if(empty(x), 0, arrayMax(arrayMap(
-            k -> toUnixTimestamp64Nano(OpLastEnd[k]), x))), ops) AS lasts,
-        arrayMap(i -> arrayMax(arrayConcat([toInt64(0)], arraySlice(lasts, 1, i - 1))),
-                 arrayEnumerate(ops)) AS previous_ends
-    FROM ({source})
-)
-ARRAY JOIN arrayEnumerate(ops) AS step, firsts AS first, lasts AS last, previous_ends AS previous
-WHERE first != {never}
-GROUP BY step ORDER BY step
-"""
+    return overall, buckets
 
 
 def _steps(wh: Warehouse, flow: Flow, start: datetime, end: datetime
            ) -> tuple[StepLatency, ...]:
     if not flow.steps:
         return ()
-    in_range = "first >= {t0:Int64} AND first < {t1:Int64}"
-    sql = _STEPS.format(
-        never=NEVER_NS,
-        time_quantiles=_quantiles("greatest(last - first, 0)", in_range),
-        wait_quantiles=_quantiles("greatest(first - previous, 0)",
-                                  f"{in_range} AND previous > 0"),
-        source=merged_runs(wh.database, wh.cluster, ["OpFirst", "OpLastEnd"]))
-    matches = [step_match(s) for s in flow.steps]
-    params = {"flows": [flow.name], "t0": to_ns(start), "t1": to_ns(end),
-              "step_service": [m.service or "" for m in matches],
-              "step_name": [m.name or "" for m in matches]}
-    found = {int(r[0]): (summary(int(r[1]), r[2]), summary(int(r[3]), r[4]))
-             for r in wh.query(sql, params)}
-    empty = (LatencySummary(0), LatencySummary(0))
-    return tuple(StepLatency(s.name, *found.get(i, empty))
-                 for i, s in enumerate(flow.steps, start=1))
+    rollup = read_window(wh, flow.name, to_ns(start), to_ns(end),
+                         ["StepTimeHist", "StepWaitHist"])
+    times = sketch.split_steps(rollup.step_time_hist, len(flow.steps))
+    waits = sketch.split_steps(rollup.step_wait_hist, len(flow.steps))
+    return tuple(StepLatency(s.name, summary(t), summary(w))
+                 for s, t, w in zip(flow.steps, times, waits, strict=True))
 
 
 def flow_latency(wh: Warehouse, flow: Flow, start: datetime, end: datetime, *,
@@ -185,6 +133,7 @@ def flow_latency(wh: Warehouse, flow: Flow, start: datetime, end: datetime, *,
     if step is not None and (step <= timedelta(0) or (end - start) / step > MAX_BUCKETS):
         raise ValueError(f"step must be positive and give at most {MAX_BUCKETS} buckets, got "
                          f"{step} over {end - start}")
-    overall, series = _flow_time(wh, FlowRules.of(flow), start, end, step)
+    ensure_current(wh, [flow])
+    overall, series_ = _flow_time(wh, flow, start, end, step)
     return FlowLatency(flow.name, from_ns(to_ns(start)), from_ns(to_ns(end)), overall,
-                       _steps(wh, flow, start, end), series)
+                       _steps(wh, flow, start, end), series_)

@@ -1,4 +1,4 @@
-"""Counts about flows for the alert evaluator, read from the ``flow_runs`` aggregates.
+"""Counts about flows for the alert evaluator, read from the flow rollups.
 
 :class:`WarehouseSignals` has the methods of ``alerts.signals.FlowSignals`` (``slo_counts``,
 ``run_counts``, ``oldest_dead_letter``); ``run_counts`` returns a :class:`RunTally` with the
@@ -25,11 +25,13 @@ from datetime import datetime
 from catalog.model import Catalog, Flow, SLOSpec
 from slo.errors import SLOError
 from slo.evaluation import WindowCatalogs
+from slo.ledger import ensure_current
 from slo.maintenance import excluded_intervals
 from slo.periods import slo_period
 from slo.rings import RingCount, Rings, counts_since, from_ns, to_ns
+from slo.rollup_read import oldest_open_dead_letter, read_window
 from slo.sli import Counts
-from slo.sli_query import NEVER_NS, FlowRules, count_rings, rules_parameters, rules_sql
+from slo.sli_query import FlowRules, count_rings
 from slo.status import alert_windows
 from warehouse.errors import WarehouseUnavailable
 from warehouse.port import Warehouse
@@ -57,7 +59,11 @@ class WarehouseSignals:
     """Flow counts for alert rules, over the catalog's flows (see the module docstring)."""
 
     def __init__(self, catalog: Catalog, warehouse: Callable[[], Warehouse | None], *,
-                 catalogs: WindowCatalogs | None = None, cache_size: int = 8) -> None:
+                 catalogs: WindowCatalogs | None = None, cache_size: int = 8,
+                 catch_up: bool = True) -> None:
+        """``catch_up`` False (for a metrics scrape) reads the rollups as they stand, without
+        doing or waiting for the follower's work (:func:`slo.ledger.ensure_current`)."""
+        self._catch_up = catch_up
         self._catalog = catalog
         self._warehouse = warehouse
         self._catalogs = catalogs or WindowCatalogs()
@@ -100,7 +106,8 @@ class WarehouseSignals:
                 continue
         rings = Rings.of(end, starts)
         intervals, _ = excluded_intervals(flow.maintenance, rings.earliest, end)
-        rows = count_rings(self._wh(), [FlowRules.of(flow, intervals)], rings)
+        rows = count_rings(self._wh(), [FlowRules.of(flow, intervals)], rings,
+                           catch_up=self._catch_up)
         with self._lock:
             self._cache[key] = (rings, rows)
             while len(self._cache) > self._cache_size:
@@ -120,27 +127,20 @@ class WarehouseSignals:
 
     def run_counts(self, flow: str, start: datetime, end: datetime) -> RunTally:
         """Runs of ``flow`` started, succeeded and failed in ``[start, end)``."""
-        rules = FlowRules.of(self._flow(flow))
+        chosen = self._flow(flow)
         wh = self._wh()
-        sql = ("SELECT countIf(s >= {t0:Int64} AND s < {t1:Int64}), "  # noqa: S608
-               "countIf(det_0 >= {t0:Int64} AND det_0 < {t1:Int64} AND good_0), "
-               "countIf(det_0 >= {t0:Int64} AND det_0 < {t1:Int64} AND NOT good_0) "
-               f"FROM ({rules_sql(wh, [rules], 1)})")
-        params = rules_parameters([rules], 1)
-        params.update(t0=to_ns(start), t1=to_ns(end))
-        ((started, succeeded, failed),) = wh.query(sql, params)
-        return RunTally(int(started), int(succeeded), int(failed))
+        ensure_current(wh, [chosen], catch_up=self._catch_up)
+        rollup = read_window(wh, chosen.name, to_ns(start), to_ns(end),
+                             ["Started", "Valid", "GoodRuns"])
+        good = rollup.good_in(0)
+        return RunTally(rollup.started, good, rollup.valid_in(0) - good)
 
     def oldest_dead_letter(self, flow: str, at: datetime) -> datetime | None:
-        """When the oldest run of ``flow`` dead-lettered by ``at``, and not replayed to
-        success by then, was dead-lettered; ``None`` when there is none."""
-        rules = FlowRules.of(self._flow(flow))
+        """When the oldest run of ``flow`` that was dead-lettered and has not succeeded since
+        was dead-lettered (as the data stands; ``None`` when there is none, or it lies after
+        ``at``)."""
+        chosen = self._flow(flow)
         wh = self._wh()
-        dead = f"ifNull(toUnixTimestamp64Nano(DeadLetterAt), {NEVER_NS})"
-        sql = (f"SELECT min(if(dl <= {{at:Int64}} AND NOT (g > dl AND g <= {{at:Int64}}), dl, "  # noqa: S608
-               f"{NEVER_NS})) FROM (SELECT *, {dead} AS dl "
-               f"FROM ({rules_sql(wh, [rules], 1, extra=['DeadLetterAt'])}))")
-        params = rules_parameters([rules], 1)
-        params["at"] = to_ns(at)
-        ((oldest,),) = wh.query(sql, params)
-        return None if int(oldest) >= NEVER_NS else from_ns(int(oldest))
+        ensure_current(wh, [chosen], catch_up=self._catch_up)
+        oldest = oldest_open_dead_letter(wh, chosen.name)
+        return None if oldest is None or oldest > to_ns(at) else from_ns(oldest)

@@ -136,6 +136,8 @@ class Warehouse:
         self._lock = threading.Lock()
         self._clients: list[tuple[threading.Thread, Client]] = []
         self._closed = False
+        self.attachments: dict[str, Any] = {}
+        """State other rooms keep per warehouse (e.g. the run ledger's follower, by name)."""
 
     @classmethod
     def connect(

@@ -14,7 +14,6 @@ OTEL_TRACES: Final = "otel_traces"
 OTEL_TRACES_TRACE_ID_TS: Final = "otel_traces_trace_id_ts"
 BUSINESS_EVENTS: Final = "business_events"
 CORRELATION_ITEMS: Final = "correlation_items"
-CORRELATIONS: Final = "correlations"
 MIGRATIONS: Final = "flowscope_migrations"
 
 _ATTRIBUTES = "Map(LowCardinality(String), String)"
@@ -89,24 +88,11 @@ CORRELATION_ITEMS_COLUMNS: Final = MappingProxyType(
 )
 """``correlation_items``: one row per span (``Kind='span'``) or event (``'event'``)."""
 
-CORRELATIONS_COLUMNS: Final = MappingProxyType(
-    {
-        "CorrelationId": "String",
-        "Flow": _LC,
-        "FirstSeen": "SimpleAggregateFunction(min, DateTime64(9))",
-        "LastSeen": "SimpleAggregateFunction(max, DateTime64(9))",
-        "TraceIds": "SimpleAggregateFunction(groupUniqArrayArray, Array(String))",
-        "Items": "SimpleAggregateFunction(sum, UInt64)",
-    }
-)
-"""``correlations``: per correlation id and flow, first/last seen, trace ids, item count."""
-
 EXPECTED_COLUMNS: Final = MappingProxyType(
     {
         OTEL_TRACES: OTEL_TRACES_COLUMNS,
         BUSINESS_EVENTS: BUSINESS_EVENTS_COLUMNS,
         CORRELATION_ITEMS: CORRELATION_ITEMS_COLUMNS,
-        CORRELATIONS: CORRELATIONS_COLUMNS,
     }
 )
 """Tables whose columns :func:`warehouse.migrations.verify_schema` checks."""

@@ -49,6 +49,10 @@ def test_spans_written_while_the_server_was_down_are_found_after_it_starts(
     server.start()  # a restart reprocesses nothing
     server.stop()
     with _engine(data) as wh:
-        counted = wh.query("SELECT sum(Items), sum(Errors) FROM flow_runs "
-                           "WHERE CorrelationId = {o:String}", {"o": order})
+        counted = wh.query("SELECT count(), countIf(Status = 'error') "
+                           "FROM correlation_items FINAL WHERE CorrelationId = {o:String}",
+                           {"o": order})
         assert counted == [(2, 1)]
+        changed = wh.query("SELECT uniqExact(Flow, CorrelationId) FROM run_changes "
+                           "WHERE CorrelationId = {o:String}", {"o": order})
+        assert changed == [(1,)]  # the follower sees the run

@@ -152,7 +152,8 @@ def test_exporter_spans_count_in_slos_and_costs_once(
     assert (usage.runs_started, usage.successes, usage.failures) == (2, 1, 1)
     assert dict(usage.activity.calls_by_partner) == {"stripe": 3, "netsuite": 1}
     assert wh.query(
-        f"SELECT sum(Items), sum(Errors) FROM {wh.database}.flow_runs")[0] == (6, 2)
+        f"SELECT sum(Items), sum(ItemErrors) FROM {wh.database}.flow_rollup_hours FINAL"
+    )[0] == (6, 2)
 
 
 def test_spans_flowscope_tagged_are_not_indexed_a_second_time(
@@ -164,7 +165,7 @@ def test_spans_flowscope_tagged_are_not_indexed_a_second_time(
     order = lookup_correlation(wh, "A-9")
     assert order is not None and len(order.items) == 1
     assert wh.query(
-        f"SELECT sum(Items) FROM {wh.database}.correlations WHERE CorrelationId = 'A-9'"
+        f"SELECT count() FROM {wh.database}.correlation_items WHERE CorrelationId = 'A-9'"
     )[0][0] == 1
 
 

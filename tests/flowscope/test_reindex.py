@@ -76,9 +76,9 @@ def counts(wh: Warehouse) -> tuple[int, ...]:
         wh.query(sql)[0][0]
         for sql in (
             f"SELECT count() FROM {db}.correlation_items",
-            f"SELECT sum(Items) FROM {db}.flow_runs",
-            f"SELECT sum(Errors) + sum(Items) FROM {db}.flow_minutes",
-            f"SELECT sum(Items) FROM {db}.correlations",
+            f"SELECT sum(Items) FROM {db}.run_ledger FINAL",
+            f"SELECT sum(ItemErrors) + sum(Items) FROM {db}.flow_rollup_minutes FINAL",
+            f"SELECT sum(Entered) FROM {db}.flow_rollup_hours FINAL",
         )
     )
 
@@ -98,12 +98,14 @@ def test_untagged_collector_rows_become_traceable(wh: Warehouse) -> None:
     ]
     lead = lookup_correlation(wh, "L-9")
     assert lead is not None and lead.flow == "lead-to-demo"
+    # the run ledger was rebuilt: A-1 started at 10:00 and succeeded at 10:05
     run = wh.query(
-        f"SELECT StartAt, SuccessAt FROM {wh.database}.flow_runs FINAL WHERE CorrelationId = 'A-1'"
-    )
-    assert [(r[0].replace(tzinfo=UTC), r[1].replace(tzinfo=UTC)) for r in run] == [
-        (datetime(2026, 3, 4, 10, 0, tzinfo=UTC), datetime(2026, 3, 4, 10, 5, tzinfo=UTC))
-    ]
+        f"SELECT Minute, StartAt, SuccessAt FROM {wh.database}.run_ledger FINAL "
+        "WHERE Flow = 'order-to-cash' AND CorrelationId = 'A-1' AND (StartAt OR SuccessAt) "
+        "ORDER BY Minute")
+    assert [(r[0].replace(tzinfo=UTC), r[1] > 0, r[2] > 0) for r in run] == [
+        (datetime(2026, 3, 4, 10, 0, tzinfo=UTC), True, False),
+        (datetime(2026, 3, 4, 10, 5, tzinfo=UTC), False, True)]
 
 
 @pytest.mark.parametrize(

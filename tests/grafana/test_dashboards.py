@@ -27,8 +27,9 @@ from urllib.parse import quote
 import pytest
 import yaml
 
-from catalog.model import Catalog, Flow
+from catalog.model import Catalog, FailureMatcher, Flow, Matcher, Step
 from collector.correlation_rules import publish_rules
+from slo.ledger import RunLedger
 from tests.warehouse.rows import Event, Span, events_table, ns, spans_table
 from warehouse.migrations import apply_migrations
 from warehouse.port import Warehouse
@@ -153,6 +154,17 @@ QUERIES = [q for path in DASHBOARDS for q in dashboard_queries(path)]
 
 # ------------------------------------------------------------------ seeded warehouse
 
+FLOWS = (
+    Flow("order-to-cash", "order.id", start=Matcher(events=("OrderPlaced",)),
+         success=Matcher(events=("InvoicePosted",)),
+         failure=FailureMatcher(events=("PaymentFailed",), dead_letter=True),
+         steps=(Step("checkout", service="storefront"), Step("payment", service="payments"),
+                Step("erp", service="erp"))),
+    Flow("refund", "refund.id", success=Matcher(events=("RefundPaid",)),
+         failure=FailureMatcher(dead_letter=True), steps=(Step("refunds", service="refunds"),)),
+)
+"""The catalog of the seeded flows (the rollups apply its rules)."""
+
 def _at(delta: timedelta) -> int:
     return ns(TO - delta)
 
@@ -227,6 +239,7 @@ def seeded(chdb_dsn: str) -> Iterator[Warehouse]:
         try:
             apply_migrations(wh)
             _seed(wh)
+            RunLedger(wh).sync(FLOWS)  # the rollups the panels read, as the server keeps them
             yield wh
         finally:
             wh.command(f"DROP DATABASE IF EXISTS {name} SYNC")

@@ -1,8 +1,8 @@
-"""The SQL applies the run rules exactly as :mod:`slo.runs` states them (property test).
+"""The run ledger applies the run rules exactly as :mod:`slo.runs` states them (property test).
 
 Random runs (start, success, failure, dead letter, each present or not, on whole minutes so
-ties happen) are stored in two inserts split at random, then the per-run determinations the
-SLI query computes are compared with :func:`slo.runs.determination`.
+ties happen) are stored in two inserts split at random, the ledger follows each, then the
+per-run determinations it stored are compared with :func:`slo.runs.determination`.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from slo.ledger import ensure_current
 from slo.rings import from_ns
 from slo.runs import Determination, RunTimes, determination
-from slo.sli_query import NEVER_NS, FlowRules, rules_parameters, rules_sql
 from tests.slo.conftest import AT, Recorder, catalog_flow, flow_name
 from warehouse.port import Warehouse
 
@@ -28,14 +28,19 @@ def moment(offset: int | None) -> datetime | None:
 
 
 def sql_determinations(wh: Warehouse, flow: str) -> dict[str, tuple[Determination | None, ...]]:
-    rules = FlowRules.of(catalog_flow(flow))
-    sql = f"SELECT CorrelationId, det_0, good_0, det_1, good_1 FROM ({rules_sql(wh, [rules], 2, extra=['CorrelationId'])})"  # noqa: E501
-    found = {}
-    for cid, det_0, good_0, det_1, good_1 in wh.query(sql, rules_parameters([rules], 2)):
-        found[str(cid)] = tuple(
-            None if int(det) >= NEVER_NS else Determination(from_ns(int(det)), bool(good))
-            for det, good in ((det_0, good_0), (det_1, good_1)))
-    return found
+    """Per run, mode 0 and mode 1 (the 2-minute threshold) as the ledger stored them: each
+    determination lies in the row of its minute, as microseconds into it plus one."""
+    ensure_current(wh, [catalog_flow(flow)])
+    found: dict[str, list[Determination | None]] = {}
+    rows = wh.query("SELECT CorrelationId, toInt64(toUnixTimestamp(Minute)), Det, Good "
+                    "FROM run_ledger FINAL WHERE Flow = {flow:String}", {"flow": flow})
+    for cid, minute, dets, goods in rows:
+        modes = found.setdefault(str(cid), [None, None])
+        for m, (det, good) in enumerate(zip(dets, goods, strict=True)):
+            if det:
+                modes[m] = Determination(from_ns((minute * 1_000_000 + det - 1) * 1000),
+                                         bool(good))
+    return {cid: tuple(modes) for cid, modes in found.items()}
 
 
 @settings(max_examples=15, deadline=None,
@@ -59,6 +64,7 @@ def test_sql_determinations_match_the_python_rules(migrated: Warehouse,
     split.shuffle(items)  # type: ignore[attr-defined]
     half = len(items) // 2
     for chunk in (items[:half], items[half:]):
+        sql_determinations(migrated, recorder.flow)  # the ledger follows each insert
         with recorder.batch():
             for cid, kind, at in chunk:
                 if kind == "start":
@@ -71,5 +77,5 @@ def test_sql_determinations_match_the_python_rules(migrated: Warehouse,
                     recorder.event(cid, "OrderDeadLettered", at, service="erp-sync")
     found = sql_determinations(migrated, recorder.flow)
     stored = {cid: value for cid, value in expected.items()
-              if any(item[0] == cid for item in items)}
+              if any(item[0] == cid for item in items) and value != (None, None)}
     assert found == stored

@@ -1,4 +1,4 @@
-"""SLI counts from the flow_runs aggregates, against numbers worked out by hand.
+"""SLI counts from the flow rollups, against numbers worked out by hand.
 
 Each case stores the items of one flow's runs (one insert per item, in the order listed, so
 out-of-order arrival is real) and evaluates at AT. Expected counts are (good, bad) per window
@@ -225,30 +225,26 @@ def test_many_runs_add_up_per_window(runs: Recorder) -> None:
     assert hour.burn_rate == pytest.approx((1 / 7) / 0.01)
 
 
-class OnCluster:
-    """The migrated warehouse seen as a cluster member: queries take the GROUP BY form."""
-
-    def __init__(self, wh: Warehouse) -> None:
-        self.wh = wh
-        self.database = wh.database
-        self.cluster = "test_cluster"
-
-    def query(self, sql: str, parameters: dict[str, object]) -> list[tuple[object, ...]]:
-        assert " FINAL " not in sql
-        return self.wh.query(sql, parameters)
-
-
-def test_the_cluster_form_merges_partial_states_like_final(runs: Recorder) -> None:
-    runs.success("A", ago(20))  # separate inserts: separate partial states
+def test_a_run_stored_in_separate_inserts_counts_once_as_one_run(runs: Recorder) -> None:
+    runs.success("A", ago(20))  # separate inserts: separate parts until the engine merges
     runs.start("A", ago(21))
     runs.failure("B", ago(3))
     runs.start("B", ago(4))
-    flow = catalog_flow(runs.flow)
-    single = evaluate_flow(runs.wh, flow, AT)
-    clustered = evaluate_flow(OnCluster(runs.wh), flow, AT)  # type: ignore[arg-type]
-    for slo in ("success-rate", "posted-in-2m"):
-        assert table(clustered, slo) == table(single, slo)
-    assert table(single, "success-rate")[2] == (1, 1)
+    status = evaluate_flow(runs.wh, catalog_flow(runs.flow), AT)
+    assert table(status, "success-rate")[2] == (1, 1)
+
+
+def test_a_late_event_moves_a_run_instead_of_counting_it_twice(runs: Recorder) -> None:
+    runs.start("A", ago(30))
+    first = evaluate_flow(runs.wh, catalog_flow(runs.flow), AT)
+    # without a terminal item it counts in the latency SLO only, bad, at start + 2 minutes
+    assert table(first, "posted-in-2m")[2] == (0, 1)
+    assert table(first, "success-rate")[2] == (0, 0)
+    runs.success("A", ago(29))  # arrives late, stamped a minute after the start
+    second = evaluate_flow(runs.wh, catalog_flow(runs.flow), AT)
+    # the bad determination at start + 2 minutes is replaced by a good one at the success
+    assert table(second, "posted-in-2m")[2] == (1, 0)
+    assert table(second, "success-rate")[2] == (1, 0)
 
 
 def test_timeslice_budgeting_counts_good_slices(runs: Recorder) -> None:

@@ -36,6 +36,8 @@ def test_the_bundled_files_are_numbered_in_order() -> None:
         (5, "005_audit"),
         (6, "006_alerts"),
         (7, "007_cost_spend"),
+        (8, "008_run_ledger"),
+        (9, "009_drop_run_aggregates"),
         (10, "010_status_spelling"),
         (11, "011_untagged_spans"),
     ]
@@ -56,7 +58,7 @@ def test_every_rendered_statement_parses(
     for statement in statements:
         assert "{{" not in statement and "--" not in statement
         [(formatted,)] = engine.query("SELECT formatQuery({q:String})", {"q": statement})
-        assert formatted.startswith(("CREATE", "ALTER TABLE"))
+        assert formatted.startswith(("CREATE", "DROP", "ALTER TABLE"))
 
 
 def test_without_a_cluster_the_ddl_is_plain() -> None:
@@ -66,17 +68,20 @@ def test_without_a_cluster_the_ddl_is_plain() -> None:
     assert "Replicated" not in text
     assert "Distributed" not in text
     assert "_local" not in text
-    assert "TTL" not in text
+    # only the run changes keep a retention of their own (3 days) without FLOWSCOPE_TTL_DAYS
+    assert [s for s in statements if "TTL" in s] == [
+        s for s in statements if s.startswith("CREATE TABLE IF NOT EXISTS flows.run_changes ")]
     # 001: 2 tables + MV, 002: 1 table, 003: 2 tables + 4 MVs, 004: 2 tables + 2 MVs,
-    # 005: 1 table, 006: 2 tables, 007: 1 table, 010: 1 view changed, 011: 2 tables + 3 MVs
-    assert len(statements) == 3 + 1 + 6 + 4 + 1 + 2 + 1 + 1 + 5
+    # 005: 1 table, 006: 2 tables, 007: 1 table, 008: 8 tables + 2 MVs, 009: 4 + 6 drops,
+    # 010: 1 view changed, 011: 2 tables + 2 MVs
+    assert len(statements) == 3 + 1 + 6 + 4 + 1 + 2 + 1 + 10 + 10 + 1 + 4
 
 
 def test_with_a_cluster_every_create_runs_on_the_cluster() -> None:
     for statement in _all("main") + _ledger("main"):
         assert re.match(
-            r"(CREATE (TABLE|MATERIALIZED VIEW) IF NOT EXISTS|ALTER TABLE) flows\.\w+"
-            r" ON CLUSTER main",
+            r"(CREATE (TABLE|MATERIALIZED VIEW) IF NOT EXISTS|DROP (TABLE|VIEW) IF EXISTS|"
+            r"ALTER TABLE) flows\.\w+ ON CLUSTER main",
             statement,
         ), statement
 
@@ -101,6 +106,18 @@ def test_with_a_cluster_every_create_runs_on_the_cluster() -> None:
         pytest.param("alert_transitions", "cityHash64(Fingerprint)", id="alert history by alert"),
         pytest.param("alert_silences", "cityHash64(Id)", id="silences by id"),
         pytest.param("cost_spend", "cityHash64(Source, LineId)", id="spend lines by line"),
+        pytest.param("run_changes", "cityHash64(CorrelationId)", id="run changes by run"),
+        pytest.param("run_ledger", "cityHash64(CorrelationId)",
+                     id="the run ledger by run, so a run's rows replace each other on one shard"),
+        pytest.param("run_index", "cityHash64(CorrelationId)", id="the run index by run"),
+        pytest.param("flow_rollup_minutes", "cityHash64(Flow, Minute)",
+                     id="minute rollups by flow and minute, one row per key on one shard"),
+        pytest.param("flow_rollup_hours", "cityHash64(Flow, Minute)", id="hour rollups likewise"),
+        pytest.param("flow_rollup_failed_minutes", "cityHash64(Flow, Minute)",
+                     id="failed-run minutes likewise"),
+        pytest.param("flow_rollup_failed_hours", "cityHash64(Flow, Minute)",
+                     id="failed-run hours likewise"),
+        pytest.param("ledger_state", "cityHash64(Key)", id="ledger state by key"),
     ],
 )
 def test_with_a_cluster_each_table_is_local_and_replicated_under_a_distributed_one(
@@ -125,7 +142,7 @@ def test_with_a_cluster_each_table_is_local_and_replicated_under_a_distributed_o
 def test_with_a_cluster_views_read_and_write_the_local_tables() -> None:
     views = [s for s in _all("main") if s.startswith("CREATE MATERIALIZED VIEW")]
     changed = [s for s in _all("main") if "MODIFY QUERY" in s]
-    assert (len(views), len(changed)) == (10, 1)
+    assert (len(views), len(changed)) == (11, 1)
     for view in views:
         assert re.search(r"\bTO flows\.\w+_local\b", view), view
     for view in views + changed:

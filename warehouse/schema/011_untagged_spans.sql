@@ -1,9 +1,9 @@
 -- Spans that reach otel_traces without flowscope's collector (an OpenTelemetry Collector's
 -- ClickHouse exporter writing into the same database, a backfill, any other writer) carry no
 -- flowscope.* tags, so the views of 003 do not index them. Here a view tags them as they are
--- inserted, by the catalog's correlation rules, and feeds the same correlation_items and
--- correlations the tagged spans feed; the views of 004 (and every rollup built on
--- correlation_items) then count them like any other item. Spans flowscope already tagged
+-- inserted, by the catalog's correlation rules, and feeds the same correlation_items the
+-- tagged spans feed; the run ledger and the flow rollups (008), which follow correlation_items,
+-- then count them like any other item. Spans flowscope already tagged
 -- (SpanAttributes['flowscope.correlation_id'] set) are left to 003: nothing is indexed twice.
 --
 -- The rules are data, not SQL: flowscope writes the catalog it serves into correlation_rules at
@@ -100,15 +100,3 @@ AS SELECT
     CorrelationId, Flow, Timestamp, Kind, TraceId, SpanId, ParentSpanId, ServiceName, Name,
     DurationNs, Status, StatusMessage, EventSource, EventId, Outcome
 FROM {{TABLE:untagged_span_items}};
-
-CREATE MATERIALIZED VIEW IF NOT EXISTS {{DB}}.correlations_untagged_mv {{ON_CLUSTER}}
-TO {{TABLE:correlations}}
-AS SELECT
-    CorrelationId,
-    Flow,
-    min(Timestamp) AS FirstSeen,
-    max(Timestamp) AS LastSeen,
-    groupUniqArrayIf(TraceId, TraceId != '') AS TraceIds,
-    count() AS Items
-FROM {{TABLE:untagged_span_items}}
-GROUP BY CorrelationId, Flow;

@@ -1,0 +1,602 @@
+"""The follower that keeps the run ledger and the flow rollups current (adapter).
+
+``warehouse/schema/008_run_ledger.sql`` says what the tables hold; :mod:`slo.ledger_sql`
+computes a run's ledger rows and :mod:`slo.rollup_sql` sums them. :class:`RunLedger` moves
+them along, one flow catalog at a time:
+
+- **Build.** A flow whose ledger was built with other rules (its
+  :attr:`~slo.ledger_rules.LedgerRules.fingerprint` differs: a changed start, success, failure
+  rule, latency threshold or step) or never built is rebuilt: its rows are deleted, then its
+  runs are computed in chunks of correlation ids (about :data:`CHUNK_ITEMS` items each, read
+  by primary-key range), one ``INSERT ... SELECT`` per chunk, progress recorded after each in
+  ``ledger_state`` (a restart resumes at the next chunk) and logged; then its minute and hour
+  rollups are summed in one pass. Objectives, windows,
+  maintenance and prices are applied when reading and need no rebuild.
+- **Follow.** Runs that got items since the watermark (``run_changes``, filled by a view as
+  items are stored) are recomputed from all their items; their new rows replace the old ones
+  (stale minutes get a deleted row), and exactly the minutes and hours they touched are summed
+  again. The watermark trails the newest change by :data:`LAG_S` so an insert that commits
+  late is still seen; changes already applied are remembered and skipped.
+
+Every step is idempotent (rows replace by key and version), so a crash at any point is repaired
+by doing the step again. :meth:`RunLedger.sync` does both; the server calls it in a loop
+(:meth:`RunLedger.follow`), and every read calls :func:`ensure_current` first, which does the
+small remaining work at once (so a read sees what was stored before it) and leaves large work to
+the loop (the read then answers from what is built, and :meth:`RunLedger.status` says how far
+behind it is). One process follows a database (the embedded engine has only one; on a cluster,
+run the follower in one replica).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from catalog.model import Flow
+from slo.errors import RollupsNotReady
+from slo.ledger_rules import LedgerRules
+from slo.ledger_sql import (
+    LEDGER_COLUMNS,
+    OPERATIONS_SQL,
+    SELECT_IDS,
+    SELECT_RANGE,
+    ledger_parameters,
+    ledger_rows_sql,
+    operation_masks,
+)
+from slo.rollup_sql import MERGE, ROLLUP_COLUMNS, ledger_expressions, select_list, whole_minute
+from warehouse.port import Warehouse
+
+log = logging.getLogger("flowscope.ledger")
+
+CHUNK_ITEMS = 1_000_000
+"""Items per chunk of a rebuild (one INSERT ... SELECT and one progress step each)."""
+BUILD_WORKERS = 2
+"""Chunks of a rebuild computed at once (the engine runs such a query on about one core)."""
+MAX_CHUNKS = 64
+LAG_S = 10.0
+"""Seconds the watermark trails the newest change seen (a late-committing insert is still
+read; changes already applied are skipped)."""
+BATCH_RUNS = 20_000
+"""Most runs recomputed by one follow step."""
+SMALL_RUNS = 50_000
+"""A read does pending work itself when it is at most this many runs (else the loop does)."""
+SMALL_ITEMS = 500_000
+"""A read rebuilds a flow itself when the flow has at most this many items."""
+FOLLOW_INTERVAL_S = 15.0
+"""Seconds between the server's follow steps (reads catch up themselves before answering)."""
+KEEP_CHANGES_S = 2 * 86_400
+"""A watermark older than this (``run_changes`` keeps 3 days) means changes may have been
+dropped: every flow is rebuilt."""
+
+_UNREAD = object()
+_FAILED_COLUMNS = ("DeadLetters", "Replays", "Calls", "Spans", "CpuNs", "PartnerCalls")
+
+
+@dataclass(frozen=True)
+class FlowProgress:
+    """How far a flow's ledger is built: ``done`` of ``total`` steps (buckets, then the
+    rollups); ``fingerprint`` of the rules it is built with."""
+
+    flow: str
+    fingerprint: str
+    done: int
+    total: int
+
+    @property
+    def built(self) -> bool:
+        """True when every step is done."""
+        return self.total > 0 and self.done >= self.total
+
+
+@dataclass(frozen=True)
+class LedgerStatus:
+    """What :meth:`RunLedger.status` reports: flows not yet built (with progress), runs
+    waiting to be followed, and the newest change applied (``None`` before any)."""
+
+    building: tuple[FlowProgress, ...] = ()
+    pending_runs: int = 0
+    applied_until_ms: int | None = None
+
+    @property
+    def current(self) -> bool:
+        """True when nothing is waiting."""
+        return not self.building and self.pending_runs == 0
+
+    def describe(self) -> str:
+        """One line for logs, ``/readyz`` and warnings ("" when current)."""
+        parts = [f"rebuilding {p.flow} ({100 * p.done // max(p.total, 1)} %)"
+                 for p in self.building]
+        if self.pending_runs:
+            parts.append(f"{self.pending_runs} changed runs not yet applied")
+        return "; ".join(parts)
+
+
+def _names(keys: Iterable[str]) -> list[str]:
+    return sorted(set(keys))
+
+
+def _epoch_s(moment: datetime | int) -> int:
+    """Seconds since the epoch of a DateTime the driver returned: an int (Arrow), or a
+    datetime (naive means UTC)."""
+    if isinstance(moment, int):
+        return moment
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp())
+
+
+def _moment(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, tz=UTC)
+
+
+def chunk_bounds(sample: Sequence[str], chunks: int) -> list[str]:
+    """``chunks - 1`` increasing correlation ids splitting ``sample`` (sorted ids) into
+    ``chunks`` parts of about equal size (fewer when ids repeat). Pure."""
+    if chunks <= 1 or not sample:
+        return []
+    picked = [sample[len(sample) * i // chunks] for i in range(1, chunks)]
+    return sorted(set(picked))
+
+
+class RunLedger:
+    """Keeps ``run_ledger`` and the rollups of one warehouse current (module docstring).
+
+    ``clock`` gives nanoseconds since the epoch (row versions and the watermark);
+    ``chunk_items`` and ``small_items`` default to :data:`CHUNK_ITEMS` and :data:`SMALL_ITEMS`.
+    """
+
+    def __init__(self, wh: Warehouse, *, clock: Callable[[], int] = time.time_ns,
+                 chunk_items: int = CHUNK_ITEMS, small_items: int = SMALL_ITEMS) -> None:
+        self._wh = wh
+        self._clock = clock
+        self._chunk_items = chunk_items
+        self._small_items = small_items
+        self._lock = threading.RLock()
+        self._applied: dict[tuple[str, str], int] = {}
+        self._status = LedgerStatus()
+        self._version = 0
+        self._built: dict[str, str] = {}
+        self._known: dict[str, FlowProgress | None] = {}
+        self._names: dict[str, tuple[str, ...]] = {}
+        self._mark: object = _UNREAD
+
+    @classmethod
+    def of(cls, wh: Warehouse) -> RunLedger:
+        """The ledger follower attached to ``wh`` (made on first use)."""
+        found = wh.attachments.get("run_ledger")
+        if not isinstance(found, RunLedger):
+            found = cls(wh)
+            wh.attachments["run_ledger"] = found
+        return found
+
+    def check_built(self, flows: Sequence[Flow]) -> None:
+        """Learn from ``ledger_state`` which of ``flows`` are built with their current rules
+        (without waiting for, or doing, any work)."""
+        rules = {f.name: r for f in flows
+                 if self._built.get(f.name) != (r := LedgerRules.of(f)).fingerprint}
+        if not rules:
+            return
+        for name, progress in self._states(list(rules)).items():
+            if progress.built and progress.fingerprint == rules[name].fingerprint:
+                self._built[name] = progress.fingerprint
+
+    def knows_built(self, flows: Sequence[Flow]) -> bool:
+        """True when every flow of ``flows`` was seen built, with its current rules, by an
+        earlier sync."""
+        return all(self._built.get(f.name) == LedgerRules.of(f).fingerprint for f in flows)
+
+    def status(self) -> LedgerStatus:
+        """How current the ledger was after the last sync."""
+        return self._status
+
+    # -- the public steps ------------------------------------------------------------------
+
+    def sync(self, flows: Sequence[Flow], *, small: bool = False,
+             wait_s: float | None = None) -> LedgerStatus:
+        """Build what needs building and apply every change, for ``flows``.
+
+        ``small``: only do the work if it is small (:data:`SMALL_ITEMS` per rebuilt flow,
+        :data:`SMALL_RUNS` changed runs); ``wait_s``: give up (returning the last status) if
+        another sync holds the ledger longer than that. Raises
+        :class:`~warehouse.errors.WarehouseError` when the warehouse fails.
+        """
+        rules = {f.name: LedgerRules.of(f) for f in flows}
+        if not rules:
+            return self._status
+        acquired = self._lock.acquire(timeout=-1 if wait_s is None else wait_s)
+        if not acquired:
+            return self._status
+        try:
+            started_ms = self._clock() // 1_000_000
+            states = self._states(list(rules))
+            watermark = self._watermark()
+            if watermark is not None and started_ms - watermark > KEEP_CHANGES_S * 1000:
+                log.warning("the run ledger's watermark is %.1f days old: rebuilding every flow",
+                            (started_ms - watermark) / 86_400_000)
+                states = {}
+            stale = [r for name, r in rules.items()
+                     if (p := states.get(name)) is None or p.fingerprint != r.fingerprint
+                     or not p.built]
+            building: list[FlowProgress] = []
+            if stale:
+                if small and self._items(stale) > self._small_items:
+                    building = [states.get(r.name) or FlowProgress(r.name, r.fingerprint, 0, 1)
+                                for r in stale]
+                else:
+                    self._build(stale, states)
+                    watermark = self._watermark()
+            built = [r for r in rules.values() if r.name not in {p.flow for p in building}]
+            self._built.update({r.name: r.fingerprint for r in built})
+            for r in rules.values():
+                if self._names.get(r.name) != r.step_names:
+                    self._set_text(f"steps:{r.name}", json.dumps(list(r.step_names)))
+                    self._names[r.name] = r.step_names
+            pending = self._follow(built, watermark or 0, limit=SMALL_RUNS if small else None)
+            self._status = LedgerStatus(tuple(building), pending, self._watermark())
+            return self._status
+        finally:
+            self._lock.release()
+
+    def rebuild(self, flows: Sequence[Flow]) -> LedgerStatus:
+        """Rebuild the ledger of ``flows`` from their items whatever it holds (after items were
+        added in bulk, e.g. by ``flowscope reindex``), then apply the changes since."""
+        with self._lock:
+            self._build([LedgerRules.of(f) for f in flows], {})
+        return self.sync(flows)
+
+    def follow(self, flows: Callable[[], Sequence[Flow]], stop: threading.Event, *,
+               interval_s: float = FOLLOW_INTERVAL_S) -> None:
+        """Call :meth:`sync` for ``flows()`` until ``stop`` is set, every ``interval_s``
+        (longer after a slow sync); errors are logged and retried."""
+        while not stop.is_set():
+            started = time.monotonic()
+            try:
+                status = self.sync(flows())
+                if not status.current:
+                    log.info("run ledger: %s", status.describe())
+            except Exception:
+                log.exception("the run ledger could not be brought up to date; retrying")
+                stop.wait(5.0)
+            spent = time.monotonic() - started
+            stop.wait(max(interval_s, 2 * spent))
+
+    # -- state -----------------------------------------------------------------------------
+
+    def _next_version(self) -> int:
+        """A row version above every earlier one, even after a restart on a clock that went
+        back (the first call reads the highest version written to ``ledger_state``)."""
+        if self._version == 0:
+            rows = self._wh.query(
+                f"SELECT max(Version) FROM {self._wh.database}.ledger_state")  # noqa: S608
+            self._version = int(rows[0][0]) if rows else 0
+        self._version = max(self._version + 2, self._clock())
+        return self._version
+
+    def _states(self, names: Sequence[str]) -> dict[str, FlowProgress]:
+        """The flows' build states; read from ``ledger_state`` once, then kept as written (one
+        follower writes them)."""
+        missing = [n for n in names if n not in self._known]
+        if missing:
+            rows = self._wh.query(
+                f"SELECT Key, Text, Done, Total FROM {self._wh.database}.ledger_state FINAL "  # noqa: S608
+                "WHERE Key IN {keys:Array(String)}", {"keys": [f"flow:{n}" for n in missing]})
+            found = {str(k)[5:]: FlowProgress(str(k)[5:], str(t), int(d), int(n))
+                     for k, t, d, n in rows}
+            for name in missing:
+                self._known[name] = found.get(name)
+        return {n: p for n in names if (p := self._known[n]) is not None}
+
+    def _set_state(self, progress: FlowProgress) -> None:
+        self._wh.command(
+            f"INSERT INTO {self._wh.database}.ledger_state (Key, Version, Text, Done, Total) "  # noqa: S608
+            "VALUES ({key:String}, {version:UInt64}, {text:String}, {done:UInt32}, "
+            "{total:UInt32})",
+            {"key": f"flow:{progress.flow}", "version": self._next_version(),
+             "text": progress.fingerprint, "done": progress.done, "total": progress.total})
+        self._known[progress.flow] = progress
+
+    def _watermark(self) -> int | None:
+        if self._mark is _UNREAD:
+            rows = self._wh.query(
+                f"SELECT Number FROM {self._wh.database}.ledger_state FINAL "  # noqa: S608
+                "WHERE Key = 'watermark'")
+            self._mark = int(rows[0][0]) if rows else None
+        return None if self._mark is _UNREAD else cast(int | None, self._mark)
+
+    def _set_watermark(self, ms: int) -> None:
+        self._wh.command(
+            f"INSERT INTO {self._wh.database}.ledger_state (Key, Version, Number) "  # noqa: S608
+            "VALUES ('watermark', {version:UInt64}, {ms:Int64})",
+            {"version": self._next_version(), "ms": ms})
+        self._mark = ms
+
+    def _items(self, rules: Sequence[LedgerRules]) -> int:
+        rows = self._wh.query(
+            f"SELECT count() FROM {self._wh.database}.correlation_items "  # noqa: S608
+            "WHERE Flow IN {flows:Array(String)}", {"flows": [r.name for r in rules]})
+        return int(rows[0][0])
+
+    # -- build -----------------------------------------------------------------------------
+
+    def _build(self, rules: Sequence[LedgerRules], states: dict[str, FlowProgress]) -> None:
+        """Build the ledger of ``rules``' flows from their items (resuming a build of the same
+        rules), then their rollups; the first build also sets the watermark to its start."""
+        db = self._wh.database
+        began_ms = self._clock() // 1_000_000
+        names = [r.name for r in rules]
+        resumable = [r for r in rules if (p := states.get(r.name)) is not None
+                     and p.fingerprint == r.fingerprint and not p.built]
+        bounds = self._bounds(names) if len(resumable) == len(rules) else None
+        done = min((states[r.name].done for r in resumable), default=0) if bounds else 0
+        if bounds is None:
+            self._delete(names)
+            items = self._items(rules)
+            chunks = max(1, min(MAX_CHUNKS, -(-items // self._chunk_items)))
+            sample = [str(x) for x in self._wh.query(
+                f"SELECT arraySort(groupArraySample(4096, 7)(CorrelationId)) "  # noqa: S608
+                f"FROM {db}.correlation_items WHERE Flow IN {{flows:Array(String)}}",
+                {"flows": names})[0][0]]
+            bounds = chunk_bounds(sample, chunks)
+            self._set_bounds(names, bounds)
+        total = len(bounds) + 2
+        for r in rules:
+            self._set_state(FlowProgress(r.name, r.fingerprint, done, total))
+        params = ledger_parameters(rules)
+        ops = self._wh.query(OPERATIONS_SQL.format(table=f"{db}.correlation_items",
+                                                   selector="1"), params)
+        params.update(operation_masks(rules, ops))
+        sql = ledger_rows_sql(db, rules, selector=SELECT_RANGE)
+        edges = ["", *bounds]
+        began = time.monotonic()
+        version = self._next_version()
+
+        def build(chunk: int) -> int:
+            last = chunk == len(edges) - 1
+            self._wh.command(
+                f"INSERT INTO {db}.run_ledger ({', '.join(LEDGER_COLUMNS)})\n{sql}",
+                {**params, "version": version, "lo": edges[chunk],
+                 "hi": "" if last else edges[chunk + 1], "open_end": int(last)})
+            return chunk
+
+        # Chunks run BUILD_WORKERS at a time (each query uses about one core); progress is the
+        # prefix of chunks done, so a restart redoes at most the chunks then in flight.
+        finished: set[int] = set()
+        prefix = done
+        with ThreadPoolExecutor(max_workers=BUILD_WORKERS,
+                                thread_name_prefix="flowscope-ledger-build") as pool:
+            for chunk in pool.map(build, range(done, len(edges))):
+                finished.add(chunk)
+                while prefix in finished:
+                    prefix += 1
+                for r in rules:
+                    self._set_state(FlowProgress(r.name, r.fingerprint, prefix, total))
+                log.info("run ledger of %s: %d/%d chunks (%.0f s)", ", ".join(names),
+                         len(finished) + done, len(edges), time.monotonic() - began)
+        self._sum_flows(names)
+        for r in rules:
+            self._set_state(FlowProgress(r.name, r.fingerprint, total, total))
+        if self._watermark() is None:
+            self._set_watermark(max(began_ms - int(LAG_S * 1000), 0))
+        log.info("run ledger of %s built in %.1f s", ", ".join(names), time.monotonic() - began)
+
+    def _bounds(self, names: Sequence[str]) -> list[str] | None:
+        rows = self._wh.query(
+            f"SELECT Text FROM {self._wh.database}.ledger_state FINAL "  # noqa: S608
+            "WHERE Key = {key:String}", {"key": "bounds:" + json.dumps(sorted(names))})
+        return [str(b) for b in json.loads(str(rows[0][0]))] if rows else None
+
+    def _set_bounds(self, names: Sequence[str], bounds: Sequence[str]) -> None:
+        self._set_text("bounds:" + json.dumps(sorted(names)), json.dumps(list(bounds)))
+
+    def _set_text(self, key: str, text: str) -> None:
+        self._wh.command(
+            f"INSERT INTO {self._wh.database}.ledger_state (Key, Version, Text) "  # noqa: S608
+            "VALUES ({key:String}, {version:UInt64}, {text:String})",
+            {"key": key, "version": self._next_version(), "text": text})
+
+    def _delete(self, flows: Sequence[str]) -> None:
+        for table in ("run_ledger", "run_index", "flow_rollup_minutes", "flow_rollup_hours",
+                      "flow_rollup_failed_minutes", "flow_rollup_failed_hours"):
+            self._wh.command(
+                f"ALTER TABLE {self._wh.database}.{table} DELETE "
+                "WHERE Flow IN {flows:Array(String)}", {"flows": list(flows)},
+                settings={"mutations_sync": 2})
+
+    def _sum_flows(self, flows: Sequence[str]) -> None:
+        """Every minute and hour rollup of ``flows`` from their ledger rows, in whole-hour
+        stretches summed :data:`BUILD_WORKERS` at a time."""
+        rows = self._wh.query(
+            f"SELECT toInt64(toUnixTimestamp(min(Minute))), toInt64(toUnixTimestamp(max(Minute))) "  # noqa: S608
+            f"FROM {self._wh.database}.run_ledger WHERE Flow IN {{flows:Array(String)}} "
+            "HAVING count() > 0", {"flows": list(flows)})
+        if not rows:
+            return
+        first, last = int(rows[0][0]) // 3600 * 3600, int(rows[0][1]) // 3600 * 3600 + 3600
+        step = max(3600, -(-(last - first) // (4 * BUILD_WORKERS)) // 3600 * 3600 + 3600)
+        where = ("Flow IN {flows:Array(String)} AND Minute >= {lo:DateTime('UTC')} "
+                 "AND Minute < {hi:DateTime('UTC')}")
+
+        def stretch(lo: int) -> None:
+            params = {"flows": list(flows), "lo": _moment(lo), "hi": _moment(lo + step)}
+            self._sum_minutes(where, params)
+            self._sum_hours(where, params)
+
+        with ThreadPoolExecutor(max_workers=BUILD_WORKERS,
+                                thread_name_prefix="flowscope-ledger-sum") as pool:
+            list(pool.map(stretch, range(first, last, step)))
+
+    # -- follow ----------------------------------------------------------------------------
+
+    def _follow(self, rules: Sequence[LedgerRules], watermark: int, *,
+                limit: int | None) -> int:
+        """Apply the changes after ``watermark`` (ms); returns the runs left pending."""
+        if not rules:
+            return 0
+        db = self._wh.database
+        rows = self._wh.query(
+            f"SELECT Flow, CorrelationId, toUnixTimestamp64Milli(max(Changed)) "  # noqa: S608
+            f"FROM {db}.run_changes WHERE Changed > fromUnixTimestamp64Milli({{wm:Int64}}) "
+            "AND Flow IN {flows:Array(String)} GROUP BY Flow, CorrelationId",
+            {"wm": watermark, "flows": [r.name for r in rules]})
+        newest = max((int(r[2]) for r in rows), default=watermark)
+        todo = [(str(f), str(c), int(ms)) for f, c, ms in rows
+                if self._applied.get((str(f), str(c)), -1) < int(ms)]
+        if limit is not None and len(todo) > limit:
+            return len(todo)
+        for start in range(0, len(todo), BATCH_RUNS):
+            self._apply(rules, todo[start:start + BATCH_RUNS])
+        floor = max(newest - int(LAG_S * 1000), watermark)
+        self._applied = {k: ms for k, ms in self._applied.items() if ms > floor}
+        for flow, cid, ms in todo:
+            if ms > floor:
+                self._applied[(flow, cid)] = ms
+        if floor > watermark:
+            self._set_watermark(floor)
+        return 0
+
+    def _apply(self, rules: Sequence[LedgerRules], runs: Sequence[tuple[str, str, int]]) -> None:
+        """Recompute ``runs`` (flow, id, change): new rows, deleted stale rows, their sums."""
+        db = self._wh.database
+        used = [r for r in rules if any(f == r.name for f, _, _ in runs)]
+        ids = _names(c for _, c, _ in runs)
+        params = ledger_parameters(used)
+        params["ids"] = ids
+        ops = self._wh.query(OPERATIONS_SQL.format(table=f"{db}.correlation_items",
+                                                   selector=SELECT_IDS), params)
+        params.update(operation_masks(used, ops))
+        wanted = {(f, c) for f, c, _ in runs}
+        old = {(str(f), str(c)): {_epoch_s(m) for m in ms} for f, c, ms in self._wh.query(
+            f"SELECT Flow, CorrelationId, groupUniqArrayArray(Minutes) "  # noqa: S608
+            f"FROM {db}.run_index WHERE Flow IN {{flows:Array(String)}} "
+            "AND CorrelationId IN {ids:Array(String)} GROUP BY Flow, CorrelationId", params)}
+        version = self._next_version()
+        params["version"] = version
+        table = self._wh.query_arrow(ledger_rows_sql(db, used, selector=SELECT_IDS), params)
+        new: dict[tuple[str, str], set[int]] = {}
+        if table.num_rows:
+            minutes = [_epoch_s(m) for m in table.column("Minute").to_pylist()]
+            for f, c, m in zip(table.column("Flow").to_pylist(),
+                               table.column("CorrelationId").to_pylist(), minutes, strict=True):
+                new.setdefault((str(f), str(c)), set()).add(m)
+            self._wh.insert_arrow(f"{db}.run_ledger", table)
+        stale = [(f, m, c) for (f, c), ms in old.items() if (f, c) in wanted
+                 for m in ms - new.get((f, c), set())]
+        if stale:
+            self._wh.command(
+                f"INSERT INTO {db}.run_ledger (Flow, Minute, CorrelationId, Version, Deleted) "  # noqa: S608
+                "SELECT t.1, toDateTime(t.2, 'UTC'), t.3, {version:UInt64}, 1 "
+                "FROM (SELECT arrayJoin(arrayZip({f:Array(String)}, {m:Array(Int64)}, "
+                "{c:Array(String)})) AS t)",
+                {"f": [s[0] for s in stale], "m": [s[1] for s in stale],
+                 "c": [s[2] for s in stale], "version": version})
+        dirty: set[tuple[str, int]] = {(f, m) for (f, _), ms in new.items() for m in ms}
+        dirty |= {(f, m) for f, m, _ in stale}
+        if dirty:
+            self._sum_keys(dirty)
+
+    # -- sums ------------------------------------------------------------------------------
+
+    def _sum_keys(self, keys: set[tuple[str, int]]) -> None:
+        """Sum the minutes ``keys`` (flow, minute start in s) and their hours again."""
+        minutes = sorted({m for _, m in keys})
+        where = ("Minute IN {minutes:Array(DateTime('UTC'))} AND "
+                 "concat(Flow, '|', toString(toUnixTimestamp(Minute))) IN {keys:Array(String)}")
+        params = {"minutes": [_moment(m) for m in minutes],
+                  "keys": [f"{f}|{m}" for f, m in keys]}
+        self._tombstones("flow_rollup_minutes", keys)
+        self._tombstones_failed("flow_rollup_failed_minutes", where, params)
+        self._sum_minutes(where, params)
+        hours = {(f, m - m % 3600) for f, m in keys}
+        hour_where = ("toStartOfHour(Minute) IN {hours:Array(DateTime('UTC'))} AND "
+                      "concat(Flow, '|', toString(toUnixTimestamp(toStartOfHour(Minute)))) "
+                      "IN {keys:Array(String)}")
+        hour_params = {"hours": [_moment(h) for h in sorted({h for _, h in hours})],
+                       "keys": [f"{f}|{h}" for f, h in hours]}
+        self._tombstones("flow_rollup_hours", hours)
+        self._tombstones_failed("flow_rollup_failed_hours", hour_where.replace(
+            "toStartOfHour(Minute)", "Minute"), hour_params)
+        self._sum_hours(hour_where, hour_params)
+
+    def _tombstones(self, table: str, keys: Iterable[tuple[str, int]]) -> None:
+        chosen = sorted(keys)
+        self._wh.command(
+            f"INSERT INTO {self._wh.database}.{table} (Flow, Minute, Version, Deleted) "  # noqa: S608
+            "SELECT t.1, toDateTime(t.2, 'UTC'), {version:UInt64}, 1 "
+            "FROM (SELECT arrayJoin(arrayZip({f:Array(String)}, {m:Array(Int64)})) AS t)",
+            {"f": [k[0] for k in chosen], "m": [k[1] for k in chosen],
+             "version": self._next_version()})
+
+    def _tombstones_failed(self, table: str, where: str, params: dict[str, Any]) -> None:
+        db = self._wh.database
+        self._wh.command(
+            f"INSERT INTO {db}.{table} (Flow, Minute, FailDay, Version, Deleted) "  # noqa: S608
+            f"SELECT Flow, Minute, FailDay, {{version:UInt64}}, 1 FROM {db}.{table} FINAL "
+            f"WHERE {where}", {**params, "version": self._next_version()})
+
+    def _sum_minutes(self, where: str, params: dict[str, Any]) -> None:
+        db = self._wh.database
+        expressions = ledger_expressions(whole_minute, "1")
+        version = self._next_version()
+        self._wh.command(
+            f"INSERT INTO {db}.flow_rollup_minutes (Flow, Minute, Version, Deleted, "
+            f"{', '.join(ROLLUP_COLUMNS)})\nSELECT Flow, Minute, {version}, 0,\n    "
+            f"{select_list(expressions, ROLLUP_COLUMNS)}\nFROM {db}.run_ledger FINAL\n"
+            f"WHERE {where}\nGROUP BY Flow, Minute", params)
+        self._wh.command(
+            f"INSERT INTO {db}.flow_rollup_failed_minutes (Flow, Minute, FailDay, Version, "
+            f"Deleted, {', '.join(_FAILED_COLUMNS)})\n"
+            f"SELECT Flow, Minute, FailDay, {version}, 0,\n    "
+            f"{select_list(expressions, _FAILED_COLUMNS)}\n"
+            f"FROM {db}.run_ledger FINAL\nWHERE FailDay != toDate(0) AND {where}\n"
+            "GROUP BY Flow, Minute, FailDay", params)
+
+    def _sum_hours(self, where: str, params: dict[str, Any]) -> None:
+        db = self._wh.database
+        version = self._next_version()
+        self._wh.command(
+            f"INSERT INTO {db}.flow_rollup_hours (Flow, Minute, Version, Deleted, "  # noqa: S608
+            f"{', '.join(ROLLUP_COLUMNS)})\nSELECT Flow, Hour, {version}, 0,\n    "
+            f"{select_list(MERGE, ROLLUP_COLUMNS)}\nFROM (SELECT *, toStartOfHour(Minute) AS Hour "
+            f"FROM {db}.flow_rollup_minutes FINAL WHERE {where})\nGROUP BY Flow, Hour", params)
+        self._wh.command(
+            f"INSERT INTO {db}.flow_rollup_failed_hours (Flow, Minute, FailDay, Version, "  # noqa: S608
+            f"Deleted, {', '.join(_FAILED_COLUMNS)})\nSELECT Flow, Hour, FailDay, {version}, 0,"
+            f"\n    {select_list(MERGE, _FAILED_COLUMNS)}\n"
+            f"FROM (SELECT *, toStartOfHour(Minute) AS Hour "
+            f"FROM {db}.flow_rollup_failed_minutes FINAL WHERE {where})\n"
+            "GROUP BY Flow, Hour, FailDay", params)
+
+
+WAIT_S = 2.0
+"""Seconds a read waits for a sync in progress before answering from what is built."""
+FIRST_WAIT_S = 30.0
+"""Seconds a read of a flow never built before waits for the sync in progress (its build)."""
+
+
+def ensure_current(wh: Warehouse, flows: Sequence[Flow], *, catch_up: bool = True
+                   ) -> LedgerStatus:
+    """Before a read of ``flows``: bring their ledger up to date if that is quick (see the
+    module docstring; with ``catch_up`` False, e.g. for a metrics scrape, do no work and wait
+    for nothing). Raises :class:`~slo.errors.RollupsNotReady` when a flow's rollups are not
+    built yet, rather than answer from part of its data."""
+    ledger = RunLedger.of(wh)
+    if catch_up:
+        status = ledger.sync(flows, small=True, wait_s=WAIT_S if ledger.knows_built(flows)
+                             else FIRST_WAIT_S)
+    else:
+        status = ledger.status()
+        if not ledger.knows_built(flows):
+            ledger.check_built(flows)
+    if not ledger.knows_built(flows):
+        detail = status.describe() or "the follower has not built them yet"
+        raise RollupsNotReady(f"the rollups of {', '.join(sorted(f.name for f in flows))} are "
+                              f"being built: {detail}")
+    return status
