@@ -21,6 +21,7 @@ from bench import (
     ingest,
     ingest_grpc,
     lookup,
+    reads,
     run_meta,
     slo,
     write_result,
@@ -61,6 +62,11 @@ def main() -> None:
     dash = dashboards.run(WORK, **dashboards.sizes(quick))
     write_result("dashboards", meta, dash)
     print(json.dumps(dash, indent=2), f"({time.perf_counter() - started:.0f}s)", flush=True)
+    print("reads benchmark (two sizes) ...", flush=True)
+    started = time.perf_counter()
+    read = reads.run(reads.QUICK_SIZES if quick else reads.SIZES, samples=3 if quick else 5)
+    write_result("reads", meta, read)
+    print(json.dumps(read, indent=2), f"({time.perf_counter() - started:.0f}s)", flush=True)
     (RESULTS / "README.md").write_text(summary())
     print(summary())
 
@@ -89,10 +95,13 @@ def summary() -> str:
         )
     lines.append(
         f"| SLO status, {slos['flows']} flows x 2 SLOs, all windows, {slos['events']:,} events:"
-        f" p50 ms with {slos['flow_runs_parts_after_fill']} unmerged parts / merged |"
+        f" p50 ms with {slos.get('rollup_parts_after_build', '?')} rollup parts as built /"
+        f" merged |"
         f" {slos['as_merged']['full_p50_ms']} / {slos['after_optimize']['full_p50_ms']} | ≤ 100 |"
     )
     lines.extend(dashboards.readme_rows(dash))
+    if (RESULTS / "reads.json").exists():
+        lines.extend(reads.readme_rows(json.loads((RESULTS / "reads.json").read_text())))
     lines.extend(_otel_rows())
     return "\n".join(lines) + "\n"
 

@@ -4,9 +4,10 @@
 ``<dir>/clickhouse``, the DSN ``flowscope serve --data-dir <dir>`` opens) with ``spans`` spans
 in ``otel_traces``, tagged as ingest tags them (``flowscope.flow``,
 ``flowscope.correlation_id`` and the flow's correlation key), so the materialized views fill
-``correlation_items``, ``flow_runs`` and ``flow_minutes`` exactly as in production; then it
-writes ``<dir>/catalog.yaml`` describing those flows (SLOs, steps with partners, cost,
-baseline, investment, the release), so every figure of the executive page has data.
+``correlation_items`` exactly as in production; then it writes ``<dir>/catalog.yaml``
+describing those flows (SLOs, steps with partners, cost, baseline, investment, the release), so
+every figure of the executive page has data, and builds the run ledger and flow rollups of
+that catalog (:class:`slo.ledger.RunLedger`), as a server does at its first start.
 
 Shape (all from hashes of the span number, so a given size is always the same data):
 
@@ -25,7 +26,7 @@ Shape (all from hashes of the span number, so a given size is always the same da
 
 The directory is reused when ``<dir>/filled.json`` says it holds the same number of spans and
 was filled less than :data:`STALE_AFTER` ago (the SLO windows end at the server's now);
-otherwise it is removed and filled again. After filling, the aggregate tables are merged
+otherwise it is removed and filled again. After filling, ``correlation_items`` is merged
 (``OPTIMIZE ... FINAL``), the state a server reaches once background merges caught up.
 """
 
@@ -50,7 +51,7 @@ RELEASE_DAYS = 14
 """Runs started in the last this many days are on the new release (shorter spans)."""
 STALE_AFTER = timedelta(days=4)
 """A filled directory older than this is filled again (the 30-day windows would thin out)."""
-MERGED_TABLES = ("correlation_items", "correlations", "flow_runs", "flow_minutes")
+MERGED_TABLES = ("correlation_items",)
 
 
 @dataclass(frozen=True)
@@ -298,6 +299,8 @@ def prepare(work: Path, spans: int, *, now: datetime | None = None) -> Prepared:
     """The data directory for ``spans`` spans under ``work``, filled unless a fresh one is
     there (see the module docstring). Closes the engine before returning: the server opens
     the directory next (chDB allows one process per data directory)."""
+    from catalog.spec import load_catalog
+    from slo.ledger import RunLedger
     from warehouse.migrations import apply_migrations
     from warehouse.port import Warehouse
 
@@ -317,16 +320,17 @@ def prepare(work: Path, spans: int, *, now: datetime | None = None) -> Prepared:
     end = (now - END_MARGIN).replace(microsecond=0)
     prepared = Prepared(path, path / "catalog.yaml", spans, runs, end, 0.0, reused=False)
     started = time.perf_counter()
+    prepared.catalog.write_text(catalog_text(spans, end))
     with Warehouse.connect(prepared.dsn) as wh:
         apply_migrations(wh)
         lookup.fill(wh, spans, 0, sql=_FILL, params=fill_parameters(runs, end))
         for table in MERGED_TABLES:
             wh.command(f"OPTIMIZE TABLE {table} FINAL")
         stored = int(wh.query("SELECT count() FROM otel_traces")[0][0])
+        RunLedger(wh).sync(load_catalog(prepared.catalog).flows)
     if stored != spans:
         raise RuntimeError(f"expected {spans} spans stored, found {stored}")
     seconds = round(time.perf_counter() - started, 1)
-    prepared.catalog.write_text(catalog_text(spans, end))
     (path / "filled.json").write_text(json.dumps(
         {"spans": spans, "runs": runs, "end": end.isoformat(), "fill_seconds": seconds,
          "filled_on": date.today().isoformat()}, indent=2) + "\n")

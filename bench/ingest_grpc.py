@@ -25,7 +25,9 @@ from typing import Any
 
 import httpx
 
-from bench.ingest import CATALOG, _free_port, _sender, _spool_entries
+from bench.ingest import CATALOG, _sender
+from bench.ingest_light import pending_before
+from tests.ports import free_port
 
 TRACES = "/opentelemetry.proto.collector.trace.v1.TraceService/Export"
 
@@ -62,18 +64,24 @@ def _grpc_sender(target: str, requests: int, concurrency: int, first_seed: int,
 
 
 def _send(transport: str, url: str, grpc_port: int, requests: int, concurrency: int,
-          ctx: Any) -> dict[str, float]:
+          ctx: Any, spool: Path) -> dict[str, float]:
     queue = ctx.Queue()
     if transport == "http":
-        args: tuple[Any, ...] = (url, requests, concurrency, queue)
-        sender = ctx.Process(target=_sender, args=args)
+        start = ctx.Event()
+        sender = ctx.Process(target=_sender, args=(url, requests, concurrency, start, queue))
+        sender.start()
+        queue.get(timeout=600)  # the payloads are built: start the clock
+        start.set()
+        found = queue.get(timeout=1800)
+        sent = {"spans": found["spans"], "seconds": found["last_ack"] - found["first_send"],
+                "last_ack_wall": found["last_ack"]}
     else:
         args = (f"127.0.0.1:{grpc_port}", requests, concurrency, 1_000_000, queue)
         sender = ctx.Process(target=_grpc_sender, args=args)
-    sender.start()
-    sent = queue.get(timeout=1800)
+        sender.start()
+        sent = queue.get(timeout=1800)
     sender.join()
-    while _spool_entries(url) != 0:
+    while pending_before(spool, time.time()):
         time.sleep(0.02)
     return {"spans_per_s": sent["spans"] / sent["seconds"],
             "queryable_s": time.time() - sent["last_ack_wall"]}
@@ -83,7 +91,7 @@ def _round(work: Path, order: tuple[str, str], requests: int, concurrency: int,
            ctx: Any) -> dict[str, dict[str, float]]:
     data_dir = work / "ingest-grpc-server"
     subprocess.run(["rm", "-rf", str(data_dir)], check=True)
-    port, grpc_port = _free_port(), _free_port()
+    port, grpc_port = free_port(), free_port()
     url = f"http://127.0.0.1:{port}"
     with (work / "ingest-grpc-server.log").open("wb") as log:
         proc = subprocess.Popen(
@@ -101,7 +109,9 @@ def _round(work: Path, order: tuple[str, str], requests: int, concurrency: int,
                 if time.monotonic() > deadline or proc.poll() is not None:
                     raise RuntimeError("server did not become ready")
                 time.sleep(0.2)
-            return {t: _send(t, url, grpc_port, requests, concurrency, ctx) for t in order}
+            spool = data_dir / "spool" / "spool.sqlite"
+            return {t: _send(t, url, grpc_port, requests, concurrency, ctx, spool)
+                    for t in order}
         finally:
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=120)
