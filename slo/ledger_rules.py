@@ -25,7 +25,7 @@ from datetime import timedelta
 from catalog.model import Flow
 from slo.runs import OperationMatch, operation_key, span_match, step_match
 
-LEDGER_VERSION = 1
+LEDGER_VERSION = 2
 """Bumped when the ledger's own computation changes, so every flow is rebuilt once."""
 
 MAX_STEPS = 63

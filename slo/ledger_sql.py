@@ -113,17 +113,17 @@ GROUP BY Flow, CorrelationId
 # masks of the (few) groups of items sharing a step set.
 _ACTIVITY = """
 SELECT Flow, CorrelationId, m AS mm,
-    toUInt32(sum(c)) AS Items, toUInt32(sum(e)) AS ItemErrors,
+    toUInt32(sum(c)) AS a_items, toUInt32(sum(e)) AS a_errors,
     arrayMap(i -> toUInt32(arraySum(arrayMap((k, x) -> if(bitTest(k, i), x, 0),
-             groupArray(mask), groupArray(c)))), range(any(n))) AS Calls,
+             groupArray(mask), groupArray(c)))), range(any(n))) AS a_calls,
     arrayMap(i -> toUInt32(arraySum(arrayMap((k, x) -> if(bitTest(k, i), x, 0),
-             groupArray(mask), groupArray(sc)))), range(any(n))) AS Spans,
+             groupArray(mask), groupArray(sc)))), range(any(n))) AS a_spans,
     arrayMap(i -> toUInt64(arraySum(arrayMap((k, x) -> if(bitTest(k, i), x, 0),
-             groupArray(mask), groupArray(d)))), range(any(n))) AS CpuNs,
+             groupArray(mask), groupArray(d)))), range(any(n))) AS a_cpu,
     arrayMap(i -> toUInt32(arraySum(arrayMap((k, x) -> if(bitTest(k, i), x, 0),
-             groupArray(mask), groupArray(e)))), range(any(n))) AS StepErrors,
+             groupArray(mask), groupArray(e)))), range(any(n))) AS a_step_errors,
     arrayMap(i -> toUInt32(arraySum(arrayMap((k, x) -> if(bitTest(k, i), x, 0),
-             groupArray(pmask), groupArray(c)))), range(any(np))) AS PartnerCalls
+             groupArray(pmask), groupArray(c)))), range(any(np))) AS a_partners
 FROM (
     SELECT Flow, CorrelationId, m, mask, pmask, any(fi) AS fo,
         {{step_count:Array(UInt32)}}[fo] AS n, {{partner_count:Array(UInt32)}}[fo] AS np,
@@ -175,6 +175,12 @@ def _at(x: str) -> str:
     return f"if({_here(x)}, {_offset(x)}, toUInt32(0))"
 
 
+def _nonzero(values: str) -> str:
+    """SQL: ``values``, or an empty array when every element is 0 (readers sum arrays
+    element-wise and treat a missing element as 0; most rows have nothing per step)."""
+    return f"if(arrayExists(v -> v != 0, {values}), {values}, [])"
+
+
 def _bucket(x: str) -> str:
     """SQL: the log bucket of duration ``x`` (ns) plus one (:mod:`slo.sketch`)."""
     return f"toUInt16({BUCKET_SQL.format(v=x)} + 1)"
@@ -223,22 +229,26 @@ SELECT Flow, toDateTime(mm * 60, 'UTC') AS Minute, CorrelationId,
     if({entered}, arrayMap((w, x) -> if(w, x, toInt64(0)), waiting, firsts), []) AS WaitingSince,
     if({entered}, extras, []) AS Extras,
     {_at('s')} AS StartAt,
-    arrayMap(d -> {_at('d')}, det_all) AS Det,
-    arrayMap((d, ok) -> toUInt8({_here('d')} AND ok = 1), det_all, good_all) AS Good,
-    arrayMap((d, b) -> if({_here('d')}, b, toUInt16(0)), det_all, bad_all) AS BadStep,
+    if(det_here, arrayMap(d -> {_at('d')}, det_all), []) AS Det,
+    if(det_here, arrayMap((d, ok) -> toUInt8({_here('d')} AND ok = 1), det_all, good_all), [])
+        AS Good,
+    if(det_here, arrayMap((d, b) -> if({_here('d')}, b, toUInt16(0)), det_all, bad_all), [])
+        AS BadStep,
     if(succeeded, {_at('g')}, toUInt32(0)) AS SuccessAt,
     if(succeeded AND {_here('g')} AND s < {NEVER_NS}, {_bucket('greatest(g - s, 0)')},
        toUInt16(0)) AS FlowTime,
-    arrayMap(x -> {_at('x')}, firsts) AS StepFirst,
-    arrayMap((x, y) -> if({_here('x')}, {_bucket('greatest(y - x, 0)')}, toUInt16(0)),
-             firsts, lasts) AS StepTime,
-    arrayMap((x, p) -> if({_here('x')} AND p > 0, {_bucket('greatest(x - p, 0)')},
-             toUInt16(0)), firsts, previous_ends) AS StepWait,
+    if(step_here, arrayMap(x -> {_at('x')}, firsts), []) AS StepFirst,
+    if(step_here, arrayMap((x, y) -> if({_here('x')}, {_bucket('greatest(y - x, 0)')},
+                                       toUInt16(0)), firsts, lasts), []) AS StepTime,
+    if(step_here, arrayMap((x, p) -> if({_here('x')} AND p > 0, {_bucket('greatest(x - p, 0)')},
+                                       toUInt16(0)), firsts, previous_ends), []) AS StepWait,
     {_at('dl')} AS DeadAt,
     if(replay > 0, {_at('replay')}, toUInt32(0)) AS ReplayAt,
     toUInt8({_here('dl')} AND replay = 0) AS OpenDead,
     if(failed, toDate(fromUnixTimestamp64Nano(t, 'UTC')), toDate(0)) AS FailDay,
-    Items, ItemErrors, Calls, Spans, CpuNs, StepErrors, PartnerCalls"""
+    a_items AS Items, a_errors AS ItemErrors, {_nonzero('a_calls')} AS Calls,
+    {_nonzero('a_spans')} AS Spans, {_nonzero('a_cpu')} AS CpuNs,
+    {_nonzero('a_step_errors')} AS StepErrors, {_nonzero('a_partners')} AS PartnerCalls"""
 
 
 def ledger_rows_sql(database: str, rules: Sequence[LedgerRules], *, selector: str) -> str:
@@ -273,7 +283,10 @@ def ledger_rows_sql(database: str, rules: Sequence[LedgerRules], *, selector: st
     layer = (f"SELECT {_KEEP}, t, {_BAD} AS bad_all, {minutes} AS row_minutes\n"
              f"FROM ({layer})")
     activity = _ACTIVITY.format(items_sql=items)
-    return (f"{_row()}\nFROM (SELECT *, mm FROM ({layer}) ARRAY JOIN row_minutes AS mm) AS r\n"  # noqa: S608
+    here = (f"arrayExists(d -> {_here('d')}, det_all) AS det_here, "
+            f"arrayExists(x -> {_here('x')}, firsts) AS step_here")
+    return (f"{_row()}\nFROM (SELECT *, mm, {here} FROM ({layer}) ARRAY JOIN row_minutes AS mm) "  # noqa: S608
+            f"AS r\n"
             f"ANY LEFT JOIN ({activity}) AS a USING (Flow, CorrelationId, mm)")
 
 
