@@ -15,6 +15,7 @@ import time
 from bench import (
     RESULTS,
     WORK,
+    accuracy,
     append_history,
     dashboards,
     exporter_spans,
@@ -67,6 +68,10 @@ def main() -> None:
     read = reads.run(reads.QUICK_SIZES if quick else reads.SIZES, samples=3 if quick else 5)
     write_result("reads", meta, read)
     print(json.dumps(read, indent=2), f"({time.perf_counter() - started:.0f}s)", flush=True)
+    print("rollup accuracy against exact figures ...", flush=True)
+    exact = accuracy.measure(reads.QUICK_SIZES[1] if quick else reads.SIZES[1])
+    write_result("accuracy", meta, exact)
+    print(json.dumps(exact, indent=2), flush=True)
     (RESULTS / "README.md").write_text(summary())
     print(summary())
 
@@ -102,6 +107,8 @@ def summary() -> str:
     lines.extend(dashboards.readme_rows(dash))
     if (RESULTS / "reads.json").exists():
         lines.extend(reads.readme_rows(json.loads((RESULTS / "reads.json").read_text())))
+    if (RESULTS / "accuracy.json").exists():
+        lines.extend(accuracy.readme_rows(json.loads((RESULTS / "accuracy.json").read_text())))
     lines.extend(_otel_rows())
     return "\n".join(lines) + "\n"
 
