@@ -328,15 +328,26 @@ class RunLedger:
 
     def _build(self, rules: Sequence[LedgerRules], states: dict[str, FlowProgress]) -> None:
         """Build the ledger of ``rules``' flows from their items (resuming a build of the same
-        rules), then their rollups; the first build also sets the watermark to its start."""
+        rules), then their rollups. A fresh build marks the changes visible at its start as
+        applied (it reads every item after them) and, on a database never followed, sets the
+        watermark to its start."""
         db = self._wh.database
         began_ms = self._clock() // 1_000_000
+        # Changes already visible now are covered by this build (it reads the items after):
+        # remembered as applied, so the next follow step does not recompute those runs again.
+        covered = self._wh.query(
+            f"SELECT Flow, CorrelationId, toUnixTimestamp64Milli(max(Changed)) "  # noqa: S608
+            f"FROM {db}.run_changes WHERE Changed > fromUnixTimestamp64Milli({{since:Int64}}) "
+            "AND Flow IN {flows:Array(String)} GROUP BY Flow, CorrelationId",
+            {"since": max(began_ms - int(LAG_S * 1000) * 3, 0), "flows": [r.name for r in rules]})
         names = [r.name for r in rules]
         resumable = [r for r in rules if (p := states.get(r.name)) is not None
                      and p.fingerprint == r.fingerprint and not p.built]
         bounds = self._bounds(names) if len(resumable) == len(rules) else None
         done = min((states[r.name].done for r in resumable), default=0) if bounds else 0
         if bounds is None:
+            if self._watermark() is None:  # changes from now on are followed, even after a crash
+                self._set_watermark(max(began_ms - int(LAG_S * 1000), 0))
             self._delete(names)
             items = self._items(rules)
             chunks = max(1, min(MAX_CHUNKS, -(-items // self._chunk_items)))
@@ -383,8 +394,8 @@ class RunLedger:
         self._sum_flows(names)
         for r in rules:
             self._set_state(FlowProgress(r.name, r.fingerprint, total, total))
-        if self._watermark() is None:
-            self._set_watermark(max(began_ms - int(LAG_S * 1000), 0))
+        if not done:  # a build from the first chunk read every item after the snapshot
+            self._applied.update({(str(f), str(c)): int(ms) for f, c, ms in covered})
         log.info("run ledger of %s built in %.1f s", ", ".join(names), time.monotonic() - began)
 
     def _bounds(self, names: Sequence[str]) -> list[str] | None:
@@ -451,8 +462,11 @@ class RunLedger:
                 if self._applied.get((str(f), str(c)), -1) < int(ms)]
         if limit is not None and len(todo) > limit:
             return len(todo)
+        dirty: set[tuple[str, int]] = set()
         for start in range(0, len(todo), BATCH_RUNS):
-            self._apply(rules, todo[start:start + BATCH_RUNS])
+            dirty |= self._apply(rules, todo[start:start + BATCH_RUNS])
+        if dirty:
+            self._sum_keys(dirty)
         floor = max(newest - int(LAG_S * 1000), watermark)
         self._applied = {k: ms for k, ms in self._applied.items() if ms > floor}
         for flow, cid, ms in todo:
@@ -462,8 +476,10 @@ class RunLedger:
             self._set_watermark(floor)
         return 0
 
-    def _apply(self, rules: Sequence[LedgerRules], runs: Sequence[tuple[str, str, int]]) -> None:
-        """Recompute ``runs`` (flow, id, change): new rows, deleted stale rows, their sums."""
+    def _apply(self, rules: Sequence[LedgerRules], runs: Sequence[tuple[str, str, int]]
+               ) -> set[tuple[str, int]]:
+        """Recompute ``runs`` (flow, id, change): their new rows and deleted stale rows; returns
+        the (flow, minute) keys whose sums must be computed again."""
         db = self._wh.database
         used = [r for r in rules if any(f == r.name for f, _, _ in runs)]
         ids = _names(c for _, c, _ in runs)
@@ -499,8 +515,7 @@ class RunLedger:
                  "c": [s[2] for s in stale], "version": version})
         dirty: set[tuple[str, int]] = {(f, m) for (f, _), ms in new.items() for m in ms}
         dirty |= {(f, m) for f, m, _ in stale}
-        if dirty:
-            self._sum_keys(dirty)
+        return dirty
 
     # -- sums ------------------------------------------------------------------------------
 
