@@ -72,6 +72,8 @@ SMALL_ITEMS = 500_000
 """A read rebuilds a flow itself when the flow has at most this many items."""
 FOLLOW_INTERVAL_S = 15.0
 """Seconds between the server's follow steps (reads catch up themselves before answering)."""
+MANY_MINUTES = 2_000
+"""Above this many touched minutes, a follow step sums whole hours as stretches."""
 KEEP_CHANGES_S = 2 * 86_400
 """A watermark older than this (``run_changes`` keeps 3 days) means changes may have been
 dropped: every flow is rebuilt."""
@@ -150,15 +152,18 @@ class RunLedger:
     """Keeps ``run_ledger`` and the rollups of one warehouse current (module docstring).
 
     ``clock`` gives nanoseconds since the epoch (row versions and the watermark);
-    ``chunk_items`` and ``small_items`` default to :data:`CHUNK_ITEMS` and :data:`SMALL_ITEMS`.
+    ``chunk_items``, ``small_items`` and ``many_minutes`` default to :data:`CHUNK_ITEMS`,
+    :data:`SMALL_ITEMS` and :data:`MANY_MINUTES`.
     """
 
     def __init__(self, wh: Warehouse, *, clock: Callable[[], int] = time.time_ns,
-                 chunk_items: int = CHUNK_ITEMS, small_items: int = SMALL_ITEMS) -> None:
+                 chunk_items: int = CHUNK_ITEMS, small_items: int = SMALL_ITEMS,
+                 many_minutes: int = MANY_MINUTES) -> None:
         self._wh = wh
         self._clock = clock
         self._chunk_items = chunk_items
         self._small_items = small_items
+        self._many_minutes = many_minutes
         self._lock = threading.RLock()
         self._applied: dict[tuple[str, str], int] = {}
         self._status = LedgerStatus()
@@ -432,17 +437,35 @@ class RunLedger:
             return
         first, last = int(rows[0][0]) // 3600 * 3600, int(rows[0][1]) // 3600 * 3600 + 3600
         step = max(3600, -(-(last - first) // (4 * BUILD_WORKERS)) // 3600 * 3600 + 3600)
+        self._sum_stretches([(list(flows), lo, lo + step) for lo in range(first, last, step)],
+                            replace=False)
+
+    def _sum_stretches(self, stretches: Sequence[tuple[list[str], int, int]], *,
+                       replace: bool) -> None:
+        """Sum the minutes and hours of each ``(flows, lo, hi)`` stretch (whole hours, in s)
+        again, :data:`BUILD_WORKERS` at a time; with ``replace``, first delete the rollup rows
+        they held (a minute may have lost every run)."""
         where = ("Flow IN {flows:Array(String)} AND Minute >= {lo:DateTime('UTC')} "
                  "AND Minute < {hi:DateTime('UTC')}")
 
-        def stretch(lo: int) -> None:
-            params = {"flows": list(flows), "lo": _moment(lo), "hi": _moment(lo + step)}
+        def stretch(part: tuple[list[str], int, int]) -> None:
+            flows, lo, hi = part
+            params = {"flows": flows, "lo": _moment(lo), "hi": _moment(hi)}
+            if replace:
+                for table in ("flow_rollup_minutes", "flow_rollup_hours"):
+                    self._wh.command(
+                        f"INSERT INTO {self._wh.database}.{table} (Flow, Minute, Version, "  # noqa: S608
+                        f"Deleted) SELECT Flow, Minute, {{version:UInt64}}, 1 "
+                        f"FROM {self._wh.database}.{table} FINAL WHERE {where}",
+                        {**params, "version": self._next_version()})
+                for table in ("flow_rollup_failed_minutes", "flow_rollup_failed_hours"):
+                    self._tombstones_failed(table, where, params)
             self._sum_minutes(where, params)
             self._sum_hours(where, params)
 
         with ThreadPoolExecutor(max_workers=BUILD_WORKERS,
                                 thread_name_prefix="flowscope-ledger-sum") as pool:
-            list(pool.map(stretch, range(first, last, step)))
+            list(pool.map(stretch, stretches))
 
     # -- follow ----------------------------------------------------------------------------
 
@@ -520,7 +543,17 @@ class RunLedger:
     # -- sums ------------------------------------------------------------------------------
 
     def _sum_keys(self, keys: set[tuple[str, int]]) -> None:
-        """Sum the minutes ``keys`` (flow, minute start in s) and their hours again."""
+        """Sum the minutes ``keys`` (flow, minute start in s) and their hours again (many keys:
+        the whole hours holding them, as stretches)."""
+        if len(keys) > self._many_minutes:
+            stretches: list[tuple[list[str], int, int]] = []
+            for flow, hour in sorted({(f, m - m % 3600) for f, m in keys}):
+                if stretches and stretches[-1][0] == [flow] and stretches[-1][2] == hour:
+                    stretches[-1] = ([flow], stretches[-1][1], hour + 3600)
+                else:
+                    stretches.append(([flow], hour, hour + 3600))
+            self._sum_stretches(stretches, replace=True)
+            return
         minutes = sorted({m for _, m in keys})
         where = ("Minute IN {minutes:Array(DateTime('UTC'))} AND "
                  "concat(Flow, '|', toString(toUnixTimestamp(Minute))) IN {keys:Array(String)}")

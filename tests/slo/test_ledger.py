@@ -178,3 +178,26 @@ def test_runs_of_an_unknown_id_prefix_do_not_leak_between_flows(migrated: Wareho
     b.failure(cid, AT - 4 * M)
     assert counts(a, AT - H, AT) == (1, 1)
     assert counts(b, AT - H, AT) == (0, 1)
+
+
+@pytest.mark.parametrize("many", [10_000, 3], ids=["a few touched minutes are summed one by one",
+                                                   "many touched minutes are summed by hour"])
+def test_followed_changes_sum_like_a_fresh_build(migrated: Warehouse, many: int) -> None:
+    runs = Recorder(migrated, flow_name())
+    flow = catalog_flow(runs.flow)
+    runs.start("A", AT - 3 * H)
+    follower = RunLedger(migrated, many_minutes=many)
+    follower.sync([flow])
+    with runs.batch():
+        for i in range(12):  # twelve runs, each in its own minute across two hours
+            runs.start(f"R{i}", AT - 2 * H + i * 7 * M)
+            (runs.failure if i % 4 == 0 else runs.success)(f"R{i}", AT - 2 * H + i * 7 * M + S)
+    follower.sync([flow])
+    runs.success("A", AT - 3 * H + 30 * S)  # late: A moves out of its timeout minute
+    follower.sync([flow])
+    window = (to_ns(AT - 4 * H), to_ns(AT))
+    columns = ["Entered", "Valid", "GoodRuns", "FlowTimeHist", "Started"]
+    followed = read_window(migrated, flow.name, *window, columns)
+    RunLedger(migrated).rebuild([flow])
+    assert read_window(migrated, flow.name, *window, columns) == followed
+    assert (followed.entered, followed.valid_in(0), followed.good_in(0)) == (13, 13, 10)
