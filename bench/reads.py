@@ -132,8 +132,12 @@ def http_reads(base: str, prepared: Prepared, samples: int) -> dict[str, float]:
     import httpx
 
     end = datetime.now(UTC).replace(microsecond=0)
-    month = f"from={(end - timedelta(days=30)).isoformat()}&to={end.isoformat()}"
-    day = f"from={(end - timedelta(hours=24)).isoformat()}&to={end.isoformat()}"
+
+    def rfc3339(moment: datetime) -> str:
+        return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    month = f"from={rfc3339(end - timedelta(days=30))}&to={rfc3339(end)}"
+    day = f"from={rfc3339(end - timedelta(hours=24))}&to={rfc3339(end)}"
     days = f"from={(end - timedelta(days=30)).date()}&to={end.date()}"
     reads = {
         "slo status, all flows": "/api/v1/flows",
