@@ -299,6 +299,11 @@ class RunLedger:
                 self._known[name] = found.get(name)
         return {n: p for n in names if (p := self._known[n]) is not None}
 
+    def _report(self, building: Sequence[FlowProgress]) -> None:
+        """What :meth:`status` says while a build runs (``/readyz`` shows it)."""
+        self._status = LedgerStatus(tuple(building), self._status.pending_runs,
+                                    self._status.applied_until_ms)
+
     def _set_state(self, progress: FlowProgress) -> None:
         self._wh.command(
             f"INSERT INTO {self._wh.database}.ledger_state (Key, Version, Text, Done, Total) "  # noqa: S608
@@ -365,6 +370,7 @@ class RunLedger:
         total = len(bounds) + 2
         for r in rules:
             self._set_state(FlowProgress(r.name, r.fingerprint, done, total))
+        self._report([FlowProgress(r.name, r.fingerprint, done, total) for r in rules])
         params = ledger_parameters(rules)
         ops = self._wh.query(OPERATIONS_SQL.format(table=f"{db}.correlation_items",
                                                    selector="1"), params)
@@ -394,6 +400,8 @@ class RunLedger:
                     prefix += 1
                 for r in rules:
                     self._set_state(FlowProgress(r.name, r.fingerprint, prefix, total))
+                self._report([FlowProgress(r.name, r.fingerprint, len(finished) + done, total)
+                              for r in rules])
                 log.info("run ledger of %s: %d/%d chunks (%.0f s)", ", ".join(names),
                          len(finished) + done, len(edges), time.monotonic() - began)
         self._sum_flows(names)

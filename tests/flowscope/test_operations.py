@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -63,6 +64,11 @@ def test_health_and_readiness_answer(client: httpx.Client) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     ready = client.get("/readyz")
     assert ready.status_code == 200 and ready.json()["status"] == "ready"
+    deadline = time.monotonic() + 60
+    while not (rollups := client.get("/readyz").json()["rollups"])["current"]:
+        assert time.monotonic() < deadline, rollups  # the follower builds, then says so
+        time.sleep(0.5)
+    assert rollups["building"] == [] and rollups["detail"] == ""
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
