@@ -1,10 +1,11 @@
-"""``flowscope reindex``: the correlation index and flow aggregates from rows already stored.
+"""Reindexing: the collector's tagging applied to rows already stored, in SQL, day by day.
 
 Spans written to ``otel_traces`` by an OpenTelemetry Collector before flowscope was installed
 (or before the catalog gained a flow) carry no ``flowscope.*`` tags, so the materialized views
 never indexed them. Reindex applies the catalog's correlation rules (:mod:`collector.tagging`)
 in SQL at query time and copies the missing items into ``correlation_items``, from which the
-run ledger and the flow rollups are rebuilt when it is done (:class:`slo.ledger.RunLedger`):
+run ledger and the flow rollups are then rebuilt (by ``flowscope reindex``,
+:func:`flowscope.cli.reindex.reindex_all`):
 
 * spans: the correlation value of each flow is ``SpanAttributes[key]``, else
   ``ResourceAttributes[key]``, else ``baggage.<key>`` in either; among the flows with a value,
@@ -14,9 +15,10 @@ run ledger and the flow rollups are rebuilt when it is done (:class:`slo.ledger.
   attribute itself, or the data (``{"order": {"id": ...}}``); the flow listing the event type
   wins; the outcome follows the flow's start/success/failure.
 
-Work goes one UTC day at a time (bounded memory) through a staging table; a day is recorded
-in ``reindex_progress`` (with a fingerprint of the catalog's rules) once done, so an
-interrupted run resumes and a finished one is a no-op. Items already in ``correlation_items``
+Work goes one UTC day at a time (bounded memory) through the staging table ``reindex_stage``;
+a day is recorded in ``reindex_progress`` (with a fingerprint of the catalog's rules) once
+done, so an interrupted run resumes and a finished one is a no-op (both tables:
+``warehouse/schema/014_reindex.sql``). Items already in ``correlation_items``
 (same trace and span id, or event source and id) are never copied again, so even a forced
 rerun adds nothing, and the ledger counts each item once anyway.
 """
@@ -35,7 +37,6 @@ from typing import Any
 
 from catalog.model import Catalog
 from collector.cloudevents import extension_name
-from slo.ledger import RunLedger
 from warehouse.migrations import apply_migrations
 from warehouse.port import Warehouse
 
@@ -205,20 +206,6 @@ def engine_in_use(engine_dir: Path) -> bool:
     return False
 
 
-def prepare(wh: Warehouse) -> None:
-    """Apply pending migrations and create the progress and staging tables if missing."""
-    apply_migrations(wh)
-    db = wh.database
-    wh.command(
-        f"CREATE TABLE IF NOT EXISTS {db}.{PROGRESS_TABLE} (Rules String, Day Date, "
-        "Spans UInt64, Events UInt64, FinishedAt DateTime64(3, 'UTC') DEFAULT now64(3)) "
-        "ENGINE = ReplacingMergeTree(FinishedAt) ORDER BY (Rules, Day)"
-    )
-    wh.command(
-        f"CREATE TABLE IF NOT EXISTS {db}.{STAGE_TABLE} AS {db}.correlation_items ENGINE = Memory"
-    )
-
-
 def data_days(wh: Warehouse, start: date | None, end: date | None) -> list[date]:
     """UTC days holding spans or events, within ``[start, end]`` (inclusive; None = open)."""
     db = wh.database
@@ -266,7 +253,7 @@ def reindex_day(wh: Warehouse, rules: RulesSql, day: date, *, final: bool) -> Da
     return DayResult(day, int(spans), int(events), skipped=False)
 
 
-def reindex_all(
+def index_days(
     wh: Warehouse,
     catalog: Catalog,
     *,
@@ -277,14 +264,15 @@ def reindex_all(
     on_plan: Callable[[int], None] | None = None,
     on_day: Callable[[DayResult], None] | None = None,
 ) -> list[DayResult]:
-    """Index every day of ``[start, end]`` not yet done under ``catalog``'s rules.
+    """Index every day of ``[start, end]`` not yet done under ``catalog``'s rules (applying
+    pending migrations first, which create the progress and staging tables).
 
     ``force`` ignores the progress table (still safe: present items are never copied twice).
     Days from ``today`` (UTC, default the current date) on are processed but not recorded,
     since more data may still arrive for them. ``on_plan(n)`` gets the number of days,
     ``on_day`` each day's result.
     """
-    prepare(wh)
+    apply_migrations(wh)
     rules = rules_sql(catalog)
     days = data_days(wh, start, end)
     done = set() if force else finished_days(wh, rules.fingerprint())
@@ -300,6 +288,4 @@ def reindex_all(
         results.append(result)
         if on_day is not None:
             on_day(result)
-    if any(r.spans or r.events for r in results) or force:
-        RunLedger(wh).rebuild(catalog.flows)
     return results

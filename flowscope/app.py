@@ -10,8 +10,8 @@ still building or catching up. If the warehouse is unreachable the bootstrap ret
 and the spool keeps accepting up to its bound.
 
 Middleware, outermost first: :class:`~flowscope.page_security.SecurityHeaders`,
-:class:`~flowscope.audit_http.AuditTrail`, :class:`~flowscope.guard.AccessGuard` (keys,
-sessions, login; refusals aggregated by a :class:`~flowscope.denials.DenialLog`),
+:class:`~flowscope.access.audit_http.AuditTrail`, :class:`~flowscope.access.guard.AccessGuard`
+(keys, sessions, login; refusals aggregated by a :class:`~flowscope.access.denials.DenialLog`),
 :class:`~flowscope.request_limits.BodyLimit`; errors no route translated are answered by
 :mod:`flowscope.http_errors`.
 """
@@ -49,16 +49,16 @@ from collector.writer import BatchWriter
 from cost.routes import cost_router
 from dashboards.app import build_dash
 from dashboards.facade import ReadModel
-from flowscope.access import key_store
+from flowscope.access.audit import AuditLog, pending_path, record_catalog_load
+from flowscope.access.audit_http import AuditTrail, audit_router
+from flowscope.access.clients import TrustedProxies
+from flowscope.access.denials import DenialLog
+from flowscope.access.guard import AccessGuard
+from flowscope.access.keys import key_store
 from flowscope.api import query_router
-from flowscope.audit import AuditLog, pending_path, record_catalog_load
-from flowscope.audit_http import AuditTrail, audit_router
-from flowscope.clients import TrustedProxies
 from flowscope.csv_export import CsvExport
 from flowscope.data_dir import secure_data_dir, secure_file
-from flowscope.denials import DenialLog
 from flowscope.faults import writer_sink
-from flowscope.guard import AccessGuard
 from flowscope.http_errors import install_error_handlers
 from flowscope.otlp_grpc import otlp_grpc_server
 from flowscope.page_security import SecurityHeaders, dashboard_policy

@@ -2,7 +2,7 @@
 
 Recorded: API key creation (``key.create``), catalog loads at start (``catalog.load``), every
 call of an admin route (``api.call``; refused ones ``api.denied``, see
-:mod:`flowscope.audit_http`), and whatever other code passes to :meth:`AuditLog.record`
+:mod:`flowscope.access.audit_http`), and whatever other code passes to :meth:`AuditLog.record`
 (silences, manual replays). A record is ``time`` (UTC, milliseconds), ``actor`` (the API key's
 name; ``anonymous`` for a request without one; ``local`` for commands run on the host),
 ``action``, ``target``, ``detail`` (a JSON object) and ``remote`` (the client address).

@@ -1,14 +1,14 @@
 """HTTP side of the audit trail: the middleware that records admin calls, and ``GET /api/v1/audit``.
 
-:class:`AuditTrail` wraps the app outside :class:`flowscope.guard.AccessGuard`. Every request
+:class:`AuditTrail` wraps the app outside :class:`flowscope.access.guard.AccessGuard`. Every request
 whose route needs the ``admin`` scope (:func:`flowscope.access.required_scope`) and that the
 guard let through becomes one record once it is answered: action ``api.call``, target
 ``"<METHOD> <path>"`` (the path cut at 200 characters), actor the key's name, detail
 ``{"status": <code>, "query": "<query string>"}`` (the query string cut at 512 characters;
 headers and bodies are never recorded), remote the client address
-(:class:`flowscope.clients.TrustedProxies`). Refused requests are not recorded one by one: the
-guard aggregates them (:mod:`flowscope.denials`, action ``api.denied``). A record that cannot
-be written is logged (without its content) and the response stands.
+(:class:`flowscope.access.clients.TrustedProxies`). Refused requests are not recorded one by
+one: the guard aggregates them (:mod:`flowscope.access.denials`, action ``api.denied``). A
+record that cannot be written is logged (without its content) and the response stands.
 
 ``GET /api/v1/audit?from=&to=&limit=`` (admin) lists records, newest first: ``from`` and ``to``
 are RFC 3339 (default: the last 24 hours up to now; naive times are UTC), ``limit`` 1 to 10,000
@@ -25,11 +25,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 from fastapi import APIRouter, HTTPException, Query
 from fastapi.concurrency import run_in_threadpool
 
-from flowscope.access import required_scope
-from flowscope.audit import MAX_LIMIT, AuditLog, clamp, read_audit
-from flowscope.clients import TrustedProxies
-from flowscope.denials import MAX_PATH_CHARS, DenialLog
-from flowscope.guard import ASGIApp
+from flowscope.access.audit import MAX_LIMIT, AuditLog, clamp, read_audit
+from flowscope.access.clients import TrustedProxies
+from flowscope.access.denials import MAX_PATH_CHARS, DenialLog
+from flowscope.access.guard import ASGIApp
+from flowscope.access.keys import required_scope
 from warehouse.errors import WarehouseError
 
 if TYPE_CHECKING:

@@ -16,13 +16,11 @@ from collections.abc import Iterable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
+from flowscope.access.errors import ProxySettingError
+
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 MAX_FORWARDED_HOPS = 20
 """Most ``X-Forwarded-For`` entries read (from the right)."""
-
-
-class ProxySettingError(ValueError):
-    """``FLOWSCOPE_TRUSTED_PROXIES`` holds something that is not an address or a CIDR."""
 
 
 @dataclass(frozen=True)

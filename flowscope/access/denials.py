@@ -1,6 +1,6 @@
 """Refused requests, aggregated before they reach the audit trail, so that no flood fills it.
 
-The access guard (:mod:`flowscope.guard`) notes every refusal here — no or an invalid key, a
+The access guard (:mod:`flowscope.access.guard`) notes every refusal here — no or an invalid key, a
 key of the wrong scope, a failed, cross-site or throttled login, keys that cannot be read — in
 memory, without I/O. Notes are counted per **client, reason, actor and UTC minute**; each such
 bucket becomes one audit record (action ``api.denied``) once its minute is over (or when the
@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from flowscope.audit import AuditLog
+from flowscope.access.audit import AuditLog
 
 log = logging.getLogger("flowscope.audit")
 
@@ -50,7 +50,7 @@ _Key = tuple[str, str, str, int]
 
 
 class DenialLog:
-    """Aggregates refusals into :class:`~flowscope.audit.AuditLog` records (see the module
+    """Aggregates refusals into :class:`~flowscope.access.audit.AuditLog` records (see the module
     docstring). ``clock`` gives seconds since the epoch."""
 
     def __init__(self, audit: AuditLog, *, clock: Callable[[], float] = time.time,

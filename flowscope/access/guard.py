@@ -6,7 +6,7 @@ Order of checks for a request:
 2. A server that never had keys (:class:`~flowscope.access.KeysState` not ``protected``) is
    open; it binds loopback only.
 3. ``/dashboards/login`` and ``POST /dashboards/logout`` are answered here
-   (:mod:`flowscope.sessions`).
+   (:mod:`flowscope.access.sessions`).
 4. ``Authorization: Bearer KEY`` is checked; without one, a dashboards request may carry a
    session cookie, whose key is looked up again now (a session ends with its key or when its
    scope drops). A page (GET) without either is redirected to the login form.
@@ -14,8 +14,8 @@ Order of checks for a request:
    missing or broken and the presented key is not one of the keys still valid (the log says
    why, once).
 
-Every refusal is noted in a :class:`~flowscope.denials.DenialLog` (aggregated per client,
-reason and minute). The client address comes from :class:`~flowscope.clients.TrustedProxies`.
+Every refusal is noted in a :class:`~flowscope.access.denials.DenialLog` (aggregated per client,
+reason and minute). The client address comes from :class:`~flowscope.access.clients.TrustedProxies`.
 A request that passes carries ``state["api_key_name"]`` and ``state["api_key_sources"]`` (the
 CloudEvents sources its key is limited to; empty: any).
 """
@@ -25,10 +25,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from flowscope.access import SCOPE_RANKS, KeyStore, Scope, StoredKey, allows, required_scope
-from flowscope.clients import TrustedProxies
-from flowscope.denials import DenialLog
-from flowscope.sessions import (
+from flowscope.access.clients import TrustedProxies
+from flowscope.access.denials import DenialLog
+from flowscope.access.keys import SCOPE_RANKS, KeyStore, Scope, StoredKey, allows, required_scope
+from flowscope.access.sessions import (
     LOGIN_PATH,
     LOGOUT_PATH,
     MAX_FORM_BYTES,

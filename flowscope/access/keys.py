@@ -16,7 +16,7 @@ needs and every lower rank; ``ingest`` stands apart and is allowed only to inges
 keys. ``ingest`` may post spans and events; ``read`` may read every query route, ``/metrics``,
 the API docs and the dashboards; ``admin`` may do everything. A new scope between two others
 (an ``operate`` between read and admin) only needs a rank. ``sources`` limits an ingest key to
-those CloudEvents sources (see :mod:`flowscope.event_identity`); without it a key may send any.
+those CloudEvents sources (see :mod:`collector.sources`); without it a key may send any.
 
 Keys can also come from the environment, as hashes only: ``FLOWSCOPE_API_KEYS`` holds
 comma-separated entries ``scope:sha256:<64 hex>`` or ``name=scope:sha256:<64 hex>`` (unnamed
@@ -52,6 +52,8 @@ from typing import Any, Literal, cast
 
 import yaml
 
+from flowscope.access.errors import AccessError
+
 log = logging.getLogger("flowscope.access")
 
 Scope = Literal["ingest", "read", "admin"]
@@ -72,10 +74,6 @@ MAX_SOURCES = 100
 _ENV_ENTRY = re.compile(
     r"(?:([A-Za-z0-9_.@-]{1,64})=)?(ingest|read|admin):(sha256:[0-9a-fA-F]{64})"
 )
-
-
-class AccessError(Exception):
-    """Keys file unreadable or malformed, an unknown scope or key, or a bad source."""
 
 
 @dataclass(frozen=True)

@@ -23,14 +23,10 @@ from urllib.parse import quote
 import typer
 from rich.table import Table
 
-from flowscope.server_client import call_server
+from flowscope.cli.common import JsonOpt, UrlOpt, fail, out, server_url
+from flowscope.cli.server_client import call_server
 
 costs_app = typer.Typer(no_args_is_help=True, help="Imported spend lines.")
-
-UrlOpt = Annotated[
-    str | None, typer.Option("--url", help="flowscope server URL [env FLOWSCOPE_URL].")
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 BATCH = 5000
 """Lines posted per request."""
 
@@ -96,9 +92,7 @@ def cost_command(
     as_json: JsonOpt = False,
 ) -> None:
     """Cost per successful run of each flow, with the breakdown of one flow."""
-    from flowscope import cli
-
-    base = cli._server_url(url)
+    base = server_url(url)
     params = {k: v for k, v in (("from", start), ("to", end)) if v}
     names = [flow] if flow else [
         f["name"] for f in _call("GET", base, "/api/v1/flows")["flows"]]
@@ -110,10 +104,10 @@ def cost_command(
         sys.stdout.write(json.dumps(shown, indent=2) + "\n")
         return
     if not bodies:
-        cli._fail("no flow of the catalog has a cost model")
-    cli.out.print(summary_table(bodies))
+        fail("no flow of the catalog has a cost model")
+    out.print(summary_table(bodies))
     if flow:
-        cli.out.print(breakdown_table(bodies[0]))
+        out.print(breakdown_table(bodies[0]))
 
 
 @costs_app.command("import")
@@ -126,22 +120,21 @@ def import_command(
     id, whatever how often it is imported)."""
     from cost.errors import SpendInputError
     from cost.spend_lines import csv_items, parse_lines
-    from flowscope import cli
 
     try:
         items = csv_items(file.read_text(encoding="utf-8-sig"))
         parse_lines(items)
     except SpendInputError as exc:
         where = "header" if exc.field == "header" else f"row {exc.index + 2}"
-        cli._fail(f"{file}: {where}, field {exc.field!r}: {exc.reason}")
+        fail(f"{file}: {where}, field {exc.field!r}: {exc.reason}")
     except (OSError, UnicodeDecodeError) as exc:
-        cli._fail(f"cannot read {file}: {exc}")
-    base = cli._server_url(url)
+        fail(f"cannot read {file}: {exc}")
+    base = server_url(url)
     new = already = 0
     for offset in range(0, len(items), BATCH):
         answer = _call("POST", base, "/api/v1/costs",
                        body={"lines": items[offset:offset + BATCH]})
         new += int(answer["new"])
         already += int(answer["already_stored"])
-    cli.out.print(f"imported {len(items)} line(s) from {file}: {new} new, {already} already "
+    out.print(f"imported {len(items)} line(s) from {file}: {new} new, {already} already "
                   f"stored", highlight=False)

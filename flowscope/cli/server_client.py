@@ -1,8 +1,8 @@
 """How the command line talks to a running server: one request, errors said plainly.
 
 Sends ``FLOWSCOPE_API_KEY`` as a bearer key when set. Exits the command (through
-``flowscope.cli._fail``) when the server cannot be reached, refuses the key, or answers anything
-but 200 (or 404 when ``missing_ok``), quoting the server's ``detail``.
+:func:`flowscope.cli.common.fail`) when the server cannot be reached, refuses the key, or
+answers anything but 200 (or 404 when ``missing_ok``), quoting the server's ``detail``.
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+
+from flowscope.cli.common import auth_headers, fail
 
 
 def call_server(
@@ -23,16 +25,14 @@ def call_server(
     timeout_s: float = 120.0,
 ) -> Any:
     """The JSON answer of ``method base+path``; None for a 404 when ``missing_ok``."""
-    from flowscope import cli
-
     try:
         resp = httpx.request(method, f"{base}{path}", params=params, json=body,
-                             headers=cli._auth_headers(), timeout=timeout_s)
+                             headers=auth_headers(), timeout=timeout_s)
     except httpx.HTTPError as exc:
-        cli._fail(f"cannot reach flowscope at {base}: {exc}")
+        fail(f"cannot reach flowscope at {base}: {exc}")
     if resp.status_code in (401, 403):
         needed = "a read" if method == "GET" else "an admin"
-        cli._fail(f"{base} refused the request ({resp.status_code}): set FLOWSCOPE_API_KEY "
+        fail(f"{base} refused the request ({resp.status_code}): set FLOWSCOPE_API_KEY "
                   f"to {needed} key")
     if resp.status_code == 404 and missing_ok:
         return None
@@ -41,5 +41,5 @@ def call_server(
             detail = resp.json().get("detail", resp.text)
         except ValueError:
             detail = resp.text
-        cli._fail(f"{base}{path} answered {resp.status_code}: {str(detail)[:500]}")
+        fail(f"{base}{path} answered {resp.status_code}: {str(detail)[:500]}")
     return resp.json()

@@ -21,14 +21,10 @@ from urllib.parse import quote
 import typer
 from rich.table import Table
 
-from flowscope.server_client import call_server
+from flowscope.cli.common import JsonOpt, UrlOpt, err, fail, out, server_url
+from flowscope.cli.server_client import call_server
 
 slo_app = typer.Typer(no_args_is_help=True, help="SLO status and alert windows.")
-
-UrlOpt = Annotated[
-    str | None, typer.Option("--url", help="flowscope server URL [env FLOWSCOPE_URL].")
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
 def _number(value: Decimal) -> int | float:
@@ -91,16 +87,14 @@ def status(
     flow: Annotated[str | None, typer.Option("--flow", help="Only this flow.")] = None,
 ) -> None:
     """SLI, error budget, 1h burn rate and firing tiers of every SLO of every flow."""
-    from flowscope import cli
-
-    base = cli._server_url(url)
+    base = server_url(url)
     params = {"at": at} if at else {}
     names = [flow] if flow else [f["name"] for f in _get(base, "/api/v1/flows", params)["flows"]]
     bodies = [_get(base, f"/api/v1/flows/{quote(n, safe='')}/slos", params) for n in names]
     if as_json:
         sys.stdout.write(json.dumps({"flows": bodies}, indent=2) + "\n")
         return
-    cli.out.print(status_table(bodies))
+    out.print(status_table(bodies))
 
 
 def window_rows(windows: str, objective: str, period: str) -> tuple[list[dict[str, Any]],
@@ -143,14 +137,12 @@ def windows(
     as_json: JsonOpt = False,
 ) -> None:
     """Alert tiers of a window catalog with their burn-rate factors (no server needed)."""
-    from flowscope import cli
-
     try:
         rows, warnings = window_rows(windows_name, objective, period)
     except ValueError as exc:
-        cli._fail(str(exc))
+        fail(str(exc))
     for warning in warnings:
-        cli.err.print(f"[yellow]warning:[/] {warning}", highlight=False)
+        err.print(f"[yellow]warning:[/] {warning}", highlight=False)
     if as_json:
         keys = ("severity", "long_window", "short_window", "budget_percent", "factor")
         sys.stdout.write(json.dumps([{k: r[k] for k in keys} for r in rows]) + "\n")
@@ -162,4 +154,4 @@ def windows(
     for r in rows:
         table.add_row(r["severity"], r["long_window"], r["short_window"],
                       f"{r['budget_percent']:g}", f"{r['factor']:g}", f"{r['threshold']:.6g}")
-    cli.out.print(table)
+    out.print(table)

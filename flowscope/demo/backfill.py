@@ -1,8 +1,8 @@
 """The demo's history: weeks of planned runs sent through the real ingest API in large batches.
 
 Sending a month through the OpenTelemetry SDK at the real pace would take a month; instead the
-runs of each hour (:func:`flowscope.demo_plan.plan_hour`) are encoded into OTLP/HTTP protobuf
-bodies and CloudEvents batches with their historic timestamps (:mod:`flowscope.demo_wire`) and
+runs of each hour (:func:`flowscope.demo.plan.plan_hour`) are encoded into OTLP/HTTP protobuf
+bodies and CloudEvents batches with their historic timestamps (:mod:`flowscope.demo.wire`) and
 POSTed over loopback by an ordinary HTTP client, two requests in flight, so the server decodes,
 tags, spools and writes them exactly as live data. A 503 (spool full) is retried after its
 ``Retry-After``.
@@ -26,9 +26,9 @@ from pathlib import Path
 
 import httpx
 
-from flowscope.demo_flows import plan_hour
-from flowscope.demo_plan import NS, Run, Volume
-from flowscope.demo_wire import batches, events_body, otlp_body
+from flowscope.demo.flows import plan_hour
+from flowscope.demo.plan import NS, Run, Volume
+from flowscope.demo.wire import batches, events_body, otlp_body
 
 MARKER = "demo-history.json"
 """File in the data directory recording the backfilled history."""
@@ -138,7 +138,7 @@ def backfill(
 
     Runs keep their own timestamps: items of a run started just before ``end_ns`` may lie a
     little after it (they become visible to SLIs as that time comes). Runs starting before
-    ``release_ns`` behave as before the release (:func:`flowscope.demo_plan.behaviour_at`).
+    ``release_ns`` behave as before the release (:func:`flowscope.demo.plan.behaviour_at`).
     Raises :class:`BackfillError` when a request is refused for good.
     """
     began = time.monotonic()

@@ -1,6 +1,6 @@
 """The three demo flows as planners: one function per flow plans a whole run. Pure.
 
-See :mod:`flowscope.demo_plan` for the data types and what each flow does; :func:`plan_hour`
+See :mod:`flowscope.demo.plan` for the data types and what each flow does; :func:`plan_hour`
 plans every run starting in one hour, following the day's traffic curve.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 
-from flowscope.demo_plan import (
+from flowscope.demo.plan import (
     AFTER_RELEASE,
     CLIENT,
     CONSUMER,

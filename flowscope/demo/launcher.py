@@ -3,16 +3,16 @@
 1. Starts ``flowscope serve`` (a child process, so server and traffic use both cores) on the
    data directory with ``<data-dir>/demo-catalog.yaml`` (``examples/catalog.yaml`` plus a
    release of order-to-cash and of lead-to-demo about ten days before the end of the first
-   backfill, :mod:`flowscope.demo_catalog`; the day is kept in the marker file) unless given a
+   backfill, :mod:`flowscope.demo.releases`; the day is kept in the marker file) unless given a
    catalog; its log goes to ``<data-dir>/server.log``.
 2. Backfills ``days`` (30) of history through the real ingest API in large OTLP/CloudEvents
-   batches (:mod:`flowscope.demo_backfill`) with a progress bar. A second run finds the marker
+   batches (:mod:`flowscope.demo.backfill`) with a progress bar. A second run finds the marker
    file and only fills the gap since the last one.
 3. Keeps live traffic going through the OpenTelemetry SDK and CloudEvents
-   (:mod:`flowscope.demo_traffic`): all three flows, lognormal hop latencies, retries, dead
+   (:mod:`flowscope.demo.traffic`): all three flows, lognormal hop latencies, retries, dead
    letters with manual replays, and a Stripe outage from 30 minutes before the start to 20
    minutes after it (plus an older one 12 days back), so the order-to-cash page fires. Runs
-   before the release behave worse (:data:`flowscope.demo_plan.BEFORE_RELEASE`), so the
+   before the release behave worse (:data:`flowscope.demo.plan.BEFORE_RELEASE`), so the
    executive page's before/after comparison has something to show.
 4. Prints where to look and one order id to trace. Ctrl-C stops everything cleanly.
 """
@@ -34,7 +34,7 @@ import httpx
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from flowscope.demo_backfill import (
+from flowscope.demo.backfill import (
     BackfillReport,
     backfill,
     read_marker,
@@ -42,12 +42,12 @@ from flowscope.demo_backfill import (
     record_release,
     write_marker,
 )
-from flowscope.demo_catalog import demo_releases, release_day, release_instant_ns, with_releases
-from flowscope.demo_plan import NS, Run, Volume
-from flowscope.demo_traffic import LiveTraffic
+from flowscope.demo.plan import NS, Run, Volume
+from flowscope.demo.releases import demo_releases, release_day, release_instant_ns, with_releases
+from flowscope.demo.traffic import LiveTraffic
 from flowscope.settings import Settings
 
-EXAMPLE_CATALOG = Path(__file__).resolve().parent.parent / "examples" / "catalog.yaml"
+EXAMPLE_CATALOG = Path(__file__).resolve().parents[2] / "examples" / "catalog.yaml"
 DEMO_CATALOG = "demo-catalog.yaml"
 """The catalog the demo serves when given none: a file in the data directory."""
 MINUTE_NS = 60 * NS
@@ -74,7 +74,7 @@ def outages_around(now_ns: int) -> tuple[tuple[int, int], ...]:
 
 def demo_release(data_dir: Path, now_ns: int, days: int) -> date:
     """The day of the demo's release: the one the data directory's marker records, else
-    :func:`~flowscope.demo_catalog.release_day` of a history of ``days`` ending at ``now_ns``,
+    :func:`~flowscope.demo.releases.release_day` of a history of ``days`` ending at ``now_ns``,
     recorded at once (a marker written before releases existed gains one)."""
     day = read_release(data_dir)
     if day is None:

@@ -3,8 +3,8 @@
 A :class:`Run` is one business run planned in advance: every span (service, name, start and
 end in Unix nanoseconds, ids, status) and every CloudEvent it will produce. The backfill
 encodes runs into OTLP and CloudEvents batches with their historic timestamps
-(:mod:`flowscope.demo_wire`); the live traffic replays them through the OpenTelemetry SDK as
-their moments come (:mod:`flowscope.demo_traffic`). Both therefore show the same behaviour:
+(:mod:`flowscope.demo.wire`); the live traffic replays them through the OpenTelemetry SDK as
+their moments come (:mod:`flowscope.demo.traffic`). Both therefore show the same behaviour:
 
 * **order-to-cash** (``order.id``): ``OrderPlaced`` → storefront ``checkout`` → payments charges
   the card at Stripe (retried up to 3 times) → erp-sync posts the invoice to NetSuite after a

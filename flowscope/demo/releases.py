@@ -6,7 +6,7 @@ releases of :func:`demo_releases` (any releases those flows declare in the examp
 replaced). The day comes from :func:`release_day`, relative to the end of the first backfill of
 the data directory, and is kept in the demo's marker file so every rerun declares the same day;
 the traffic simulates the change from midnight UTC of that day on
-(:func:`flowscope.demo_plan.behaviour_at`, :func:`release_instant_ns`).
+(:func:`flowscope.demo.plan.behaviour_at`, :func:`release_instant_ns`).
 
 :func:`with_releases` edits the YAML text in place of the flow's ``releases:`` (or after the
 flow's last line), so comments, anchors and layout of the rest of the file stay as written.

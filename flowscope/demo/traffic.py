@@ -1,7 +1,7 @@
 """Live demo traffic: planned runs played through the OpenTelemetry SDK as their moments come.
 
 New runs of all three flows start at ``rate`` per second (a Poisson process); each is planned
-(:mod:`flowscope.demo_plan`) and its items are queued by the time they happen: a span is
+(:mod:`flowscope.demo.plan`) and its items are queued by the time they happen: a span is
 exported when it ends (through the SDK's ``BatchSpanProcessor`` and OTLP/HTTP exporter, one
 ``TracerProvider`` per service so each has its own ``service.name``), an event is POSTed as a
 structured CloudEvent at its time. Span ids are the planned ones (a small ``IdGenerator``), so
@@ -34,8 +34,8 @@ from opentelemetry.trace import (
     set_span_in_context,
 )
 
-from flowscope.demo_flows import plan_lead, plan_order, plan_refund
-from flowscope.demo_plan import (
+from flowscope.demo.flows import plan_lead, plan_order, plan_refund
+from flowscope.demo.plan import (
     NS,
     SERVICES,
     PlannedEvent,
@@ -45,7 +45,7 @@ from flowscope.demo_plan import (
     behaviour_at,
     in_outage,
 )
-from flowscope.demo_wire import cloudevent
+from flowscope.demo.wire import cloudevent
 
 _KINDS = {
     1: SpanKind.INTERNAL,

@@ -17,7 +17,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, Span, Status
 
-from flowscope.demo_plan import NS, PlannedEvent, PlannedSpan, Run
+from flowscope.demo.plan import NS, PlannedEvent, PlannedSpan, Run
 
 SCOPE = "flowscope.demo"
 """Instrumentation scope name of every demo span."""

@@ -32,7 +32,7 @@ from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 from flowscope.access import digest, new_key
 from tests.collector.otlp_builders import span, trace_request
 from tests.flowscope.conftest import Server
-from tests.flowscope.test_alerts_end_to_end import eventually, rfc3339
+from tests.flowscope.orders import eventually, rfc3339
 
 CATALOG = """\
 apiVersion: flowscope/v1

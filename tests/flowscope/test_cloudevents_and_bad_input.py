@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.flowscope.test_ingest_and_lookup import lookup, otlp_request
+from tests.flowscope.orders import lookup, otlp_request
 
 STRUCTURED = {"content-type": "application/cloudevents+json"}
 BATCH = {"content-type": "application/cloudevents-batch+json"}

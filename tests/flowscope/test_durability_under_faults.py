@@ -23,9 +23,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.files import immutable
 from tests.flowscope.conftest import Server
-from tests.flowscope.test_crash import SPANS_PER_REQUEST, Load, count
-from tests.flowscope.test_ingest_and_lookup import otlp_request
+from tests.flowscope.load import SPANS_PER_REQUEST, Load, count
+from tests.flowscope.orders import otlp_request
 
 
 @contextmanager
@@ -236,21 +237,6 @@ def test_a_full_disk_gets_503_and_what_was_acknowledged_lands_once_space_is_free
             server.stop()
 
 
-@contextmanager
-def _immutable(*paths: Path) -> Iterator[None]:
-    """``chattr +i`` (even root cannot write) on ``paths``; fails when that is not possible."""
-    done: list[Path] = []
-    try:
-        for path in paths:
-            if shutil.which("chattr") is None or not _run("chattr", "+i", str(path)):
-                pytest.fail("chattr +i is not available here (needs root on ext4 or similar)")
-            done.append(path)
-        yield
-    finally:
-        for path in done:
-            _run("chattr", "-i", str(path))
-
-
 def test_an_unwritable_spool_gets_503_and_recovers_when_writable_again(tmp_path: Path) -> None:
     data = tmp_path / "readonly"
     server = Server(data, env={"FLOWSCOPE_FAULT_INSERT_FAILURES": "1"}).start()
@@ -258,7 +244,7 @@ def test_an_unwritable_spool_gets_503_and_recovers_when_writable_again(tmp_path:
         with sending(server) as sent:
             assert sent.spans() == 200
             spool = data / "spool"
-            with _immutable(spool, spool / "spool.sqlite", spool / "spool.sqlite-wal"):
+            with immutable(spool, spool / "spool.sqlite", spool / "spool.sqlite-wal"):
                 sent.until_refused(refusals=4)
             assert set(sent.summary()) == {200, 503} and sent.retry_after == {"5"}
             assert "the spool cannot persist data" in sent.refusal, sent.refusal
@@ -272,7 +258,7 @@ def test_an_unwritable_spool_gets_503_and_recovers_when_writable_again(tmp_path:
 def test_a_spool_that_cannot_be_created_stops_the_server_with_the_reason(tmp_path: Path) -> None:
     spool = tmp_path / "data" / "spool"
     spool.mkdir(parents=True)
-    with _immutable(spool):
+    with immutable(spool):
         run = subprocess.run(
             [
                 sys.executable,

@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
 import sys
 from pathlib import Path
 
-import httpx
 import pytest
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import PlainTextResponse
-from starlette.routing import Route
 
 from flowscope.access import (
     AccessError,
@@ -21,7 +15,7 @@ from flowscope.access import (
     refuse_open_bind,
     required_scope,
 )
-from flowscope.guard import AccessGuard
+from tests.flowscope.access.guarded import ORIGIN, guarded_client
 
 
 @pytest.mark.parametrize(
@@ -145,57 +139,8 @@ def test_serve_on_a_public_address_without_keys_exits_with_the_message(tmp_path:
     assert "flowscope keys create --scope ingest" in run.stderr
 
 
-class GuardedClient:
-    """Synchronous calls into the guarded ASGI app through httpx's ASGI transport."""
-
-    def __init__(self, app: object) -> None:
-        self.app = app
-
-    def request(
-        self,
-        method: str,
-        path: str,
-        headers: dict[str, str] | None = None,
-        data: dict[str, str] | None = None,
-    ) -> httpx.Response:
-        async def call() -> httpx.Response:
-            transport = httpx.ASGITransport(app=self.app)  # type: ignore[arg-type]
-            async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
-                return await client.request(method, path, headers=headers, data=data)
-
-        return asyncio.run(call())
-
-    def get(self, path: str) -> httpx.Response:
-        return self.request("GET", path)
-
-    def post(self, path: str) -> httpx.Response:
-        return self.request("POST", path)
-
-
-ORIGIN = {"origin": "http://t"}
-"""The Origin a browser sends with a form posted from the dashboards' own pages."""
-
-
-def _app(store: KeyStore) -> GuardedClient:
-    async def ok(request: Request) -> PlainTextResponse:
-        return PlainTextResponse("ok")
-
-    inner = Starlette(
-        routes=[
-            Route("/v1/traces", ok, methods=["POST"]),
-            Route("/api/v1/correlations/{cid}", ok),
-            Route("/api/v1/audit", ok),
-            Route("/healthz", ok),
-            Route("/dashboards/executive", ok),
-            Route("/dashboards/_dash-update-component", ok, methods=["POST"]),
-        ]
-    )
-    guarded = AccessGuard(inner, store)
-    return GuardedClient(guarded)
-
-
 def test_without_any_key_every_route_is_open(tmp_path: Path) -> None:
-    client = _app(KeyStore(tmp_path / "keys.yaml"))
+    client = guarded_client(KeyStore(tmp_path / "keys.yaml"))
     assert client.get("/api/v1/correlations/A").status_code == 200
     assert client.post("/v1/traces").status_code == 200
 
@@ -214,7 +159,7 @@ def test_with_keys_the_guard_answers_401_and_403_by_scope(tmp_path: Path) -> Non
         ("GET", "/api/v1/audit", f"Bearer {admin}", 200),
         ("GET", "/healthz", None, 200),
     ]
-    client = _app(store)
+    client = guarded_client(store)
     for method, path, auth, status in cases:
         headers = {"authorization": auth} if auth else {}
         resp = client.request(method, path, headers=headers)
@@ -227,7 +172,7 @@ def test_with_keys_the_guard_answers_401_and_403_by_scope(tmp_path: Path) -> Non
 def test_a_browser_signs_in_with_a_read_key_and_gets_a_session_cookie(tmp_path: Path) -> None:
     store = KeyStore(tmp_path / "keys.yaml")
     read, ingest = store.create("read", name="exec"), store.create("ingest")
-    client = _app(store)
+    client = guarded_client(store)
     first = client.get("/dashboards/executive")
     assert (first.status_code, first.headers["location"]) == (303, "/dashboards/login")
     assert "<form" in client.get("/dashboards/login").text

@@ -9,19 +9,16 @@ from pathlib import Path
 import pytest
 import yaml
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from flowscope.access import KeyStore, allows, digest
-from flowscope.audit import AuditLog
-from flowscope.clients import TrustedProxies
-from flowscope.denials import MAX_PATH_CHARS, DenialLog
-from flowscope.guard import AccessGuard
-from flowscope.sessions import LoginThrottle, SessionStore
-from tests.flowscope.test_access import GuardedClient
-
-ORIGIN = {"origin": "http://t"}
+from flowscope.access.audit import AuditLog
+from flowscope.access.clients import TrustedProxies
+from flowscope.access.denials import MAX_PATH_CHARS, DenialLog
+from flowscope.access.guard import AccessGuard
+from flowscope.access.sessions import LoginThrottle, SessionStore
+from tests.asgi import InProcessClient
+from tests.flowscope.access.guarded import BASE_URL, ORIGIN, ok
 
 
 class Clock:
@@ -36,9 +33,6 @@ class Guarded:
     """A guarded Starlette app, its key store, its audit log (in memory) and a client."""
 
     def __init__(self, path: Path, *, proxies: str = "") -> None:
-        async def ok(request: Request) -> PlainTextResponse:
-            return PlainTextResponse("ok")
-
         inner = Starlette(routes=[
             Route("/api/v1/audit", ok),
             Route("/api/v1/silences", ok, methods=["POST"]),
@@ -57,7 +51,7 @@ class Guarded:
         self.guard = AccessGuard(inner, self.store, self.sessions,
                                  proxies=TrustedProxies.parse(proxies), denials=self.denials,
                                  throttle=self.throttle)
-        self.client = GuardedClient(self.guard)
+        self.client = InProcessClient(self.guard, base_url=BASE_URL)
 
     def get(self, path: str, key: str | None = None, **headers: str) -> int:
         if key:

@@ -15,7 +15,14 @@ import httpx
 import pytest
 
 from flowscope.access import digest, new_key
-from flowscope.audit import AuditLog, AuditRecord, clamp, parse_line, pending_path, read_audit
+from flowscope.access.audit import (
+    AuditLog,
+    AuditRecord,
+    clamp,
+    parse_line,
+    pending_path,
+    read_audit,
+)
 from flowscope.faults import FailingInserts
 from tests.flowscope.conftest import Server
 from warehouse.migrations import apply_migrations, bundled_migrations

@@ -18,7 +18,8 @@ from flowscope.access import (
     new_key,
     refuse_open_bind,
 )
-from tests.flowscope.test_access import GuardedClient, _app
+from tests.asgi import InProcessClient
+from tests.flowscope.access.guarded import guarded_client
 
 H1 = digest("one")
 H2 = digest("two")
@@ -82,7 +83,7 @@ def test_environment_keys_open_the_guard_beside_the_keys_file(tmp_path: Path) ->
         tmp_path / "keys.yaml", {"FLOWSCOPE_API_KEYS": f"dash=read:{digest(from_env)}"}
     )
     from_file = store.create("ingest", name="svc")
-    client: GuardedClient = _app(store)
+    client: InProcessClient = guarded_client(store)
     assert client.request("GET", "/api/v1/correlations/A").status_code == 401
     ok = client.request(
         "GET", "/api/v1/correlations/A", headers={"authorization": f"Bearer {from_env}"}

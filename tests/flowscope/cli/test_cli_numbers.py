@@ -8,9 +8,9 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from flowscope.cli import render_timeline
-from flowscope.cost_cli import breakdown_table, summary_table
-from flowscope.slo_cli import status_table
+from flowscope.cli.cost import breakdown_table, summary_table
+from flowscope.cli.slo import status_table
+from flowscope.cli.trace import render_timeline
 
 
 def _text(table: Table) -> str:

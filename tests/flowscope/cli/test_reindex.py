@@ -12,10 +12,10 @@ import pytest
 from typer.testing import CliRunner
 
 from catalog.spec import load_catalog
+from collector.reindex import engine_in_use
 from flowscope.cli import app
-from flowscope.demo import EXAMPLE_CATALOG
-from flowscope.reindex import engine_in_use
-from flowscope.reindex import reindex_all as reindex
+from flowscope.cli.reindex import reindex_all as reindex
+from flowscope.demo.launcher import EXAMPLE_CATALOG
 from tests.flowscope.conftest import Server
 from warehouse.correlations import lookup_correlation
 from warehouse.migrations import apply_migrations

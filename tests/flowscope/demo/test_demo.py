@@ -15,19 +15,19 @@ import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from catalog.spec import load_catalog
-from flowscope.demo import EXAMPLE_CATALOG, banner, outages_around
-from flowscope.demo_backfill import (
+from flowscope.demo.backfill import (
     BackfillReport,
     backfill,
     plan_history,
     read_marker,
     write_marker,
 )
-from flowscope.demo_catalog import release_instant_ns
-from flowscope.demo_flows import plan_lead, plan_order, plan_refund
-from flowscope.demo_plan import NS, Run, Volume, hour_weight
-from flowscope.demo_traffic import LiveTraffic
-from flowscope.demo_wire import otlp_body
+from flowscope.demo.flows import plan_lead, plan_order, plan_refund
+from flowscope.demo.launcher import EXAMPLE_CATALOG, banner, outages_around
+from flowscope.demo.plan import NS, Run, Volume, hour_weight
+from flowscope.demo.releases import release_instant_ns
+from flowscope.demo.traffic import LiveTraffic
+from flowscope.demo.wire import otlp_body
 from tests.flowscope.conftest import Server
 
 CATALOG = load_catalog(EXAMPLE_CATALOG)

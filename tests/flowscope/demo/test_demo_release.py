@@ -13,8 +13,7 @@ import pytest
 
 from catalog.model import Release
 from catalog.spec import load_catalog, parse_catalog
-from flowscope.demo import EXAMPLE_CATALOG, demo_release, write_demo_catalog
-from flowscope.demo_backfill import (
+from flowscope.demo.backfill import (
     MARKER,
     BackfillReport,
     plan_history,
@@ -23,14 +22,9 @@ from flowscope.demo_backfill import (
     record_release,
     write_marker,
 )
-from flowscope.demo_catalog import (
-    demo_releases,
-    release_day,
-    release_instant_ns,
-    with_releases,
-)
-from flowscope.demo_flows import plan_hour, plan_lead, plan_order
-from flowscope.demo_plan import (
+from flowscope.demo.flows import plan_hour, plan_lead, plan_order
+from flowscope.demo.launcher import EXAMPLE_CATALOG, demo_release, write_demo_catalog
+from flowscope.demo.plan import (
     AFTER_RELEASE,
     BEFORE_RELEASE,
     NS,
@@ -38,6 +32,12 @@ from flowscope.demo_plan import (
     Run,
     Volume,
     behaviour_at,
+)
+from flowscope.demo.releases import (
+    demo_releases,
+    release_day,
+    release_instant_ns,
+    with_releases,
 )
 
 MIDNIGHT = int(datetime(2026, 3, 4, tzinfo=UTC).timestamp()) * NS  # a Wednesday
