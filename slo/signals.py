@@ -33,8 +33,7 @@ from slo.rollup_read import oldest_open_dead_letter, read_window
 from slo.sli import Counts
 from slo.sli_query import FlowRules, count_rings
 from slo.status import alert_windows
-from warehouse.errors import WarehouseUnavailable
-from warehouse.port import Warehouse
+from warehouse.port import Warehouse, ready_warehouse
 
 
 @dataclass(frozen=True)
@@ -72,10 +71,7 @@ class WarehouseSignals:
         self._lock = threading.Lock()
 
     def _wh(self) -> Warehouse:
-        wh = self._warehouse()
-        if wh is None:
-            raise WarehouseUnavailable("the warehouse is not ready yet")
-        return wh
+        return ready_warehouse(self._warehouse)
 
     def _flow(self, name: str) -> Flow:
         flow = self._catalog.flow(name)

@@ -11,8 +11,11 @@ one: the guard aggregates them (:mod:`flowscope.access.denials`, action ``api.de
 record that cannot be written is logged (without its content) and the response stands.
 
 ``GET /api/v1/audit?from=&to=&limit=`` (admin) lists records, newest first: ``from`` and ``to``
-are RFC 3339 (default: the last 24 hours up to now; naive times are UTC), ``limit`` 1 to 10,000
-(default 100). It imports waiting records first, so a record made just before is listed.
+are RFC 3339 with a time zone (default: the last 24 hours up to now; times before 1970 or from
+2200 on are held at those bounds), ``limit`` 1 to 10,000 (default 100). It imports waiting
+records first, so a record made just before is listed. A pending file that cannot be read is
+:class:`~flowscope.access.errors.AuditUnavailable`; the app's error boundary answers it, and
+warehouse failures, like on every route.
 """
 
 from __future__ import annotations
@@ -20,20 +23,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 
-from flowscope.access.audit import MAX_LIMIT, AuditLog, clamp, read_audit
+from catalog import parameters
+from flowscope.access.audit import MAX_LIMIT, AuditLog, read_audit
 from flowscope.access.clients import TrustedProxies
 from flowscope.access.denials import MAX_PATH_CHARS, DenialLog
+from flowscope.access.errors import AuditUnavailable
 from flowscope.access.guard import ASGIApp
 from flowscope.access.keys import required_scope
-from warehouse.errors import WarehouseError
-
-if TYPE_CHECKING:
-    from flowscope.app import Runtime
+from warehouse.port import Warehouse, ready_warehouse
 
 log = logging.getLogger("flowscope.audit")
 
@@ -93,9 +95,11 @@ class AuditTrail:
             log.error("cannot write an audit record: %s", exc.strerror or type(exc).__name__)
 
 
-def audit_router(runtime: Runtime, denials: DenialLog | None = None) -> APIRouter:
-    """``GET /api/v1/audit`` over the runtime's warehouse and audit log; refusals still being
-    aggregated by ``denials`` are written first."""
+def audit_router(warehouse: Callable[[], Warehouse | None], trail: AuditLog,
+                 denials: DenialLog | None = None, *,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> APIRouter:
+    """``GET /api/v1/audit`` over ``warehouse()`` (``None`` until it is ready) and ``trail``;
+    refusals still being aggregated by ``denials`` are written first. ``clock`` gives "now"."""
     router = APIRouter(tags=["operations"])
 
     @router.get(
@@ -107,30 +111,24 @@ def audit_router(runtime: Runtime, denials: DenialLog | None = None) -> APIRoute
         },
     )
     async def audit(
-        start: Annotated[datetime | None, Query(alias="from", description=FROM_HELP)] = None,
-        end: Annotated[datetime | None, Query(alias="to", description="RFC 3339; now")] = None,
+        start: Annotated[str | None, Query(alias="from", description=FROM_HELP)] = None,
+        end: Annotated[str | None, Query(alias="to", description="RFC 3339; default now")] = None,
         limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
     ) -> dict[str, Any]:
         if denials is not None:  # before "now" is taken, so that they are listed
             await run_in_threadpool(lambda: denials.flush(everything=True))
-        upper = clamp(end) if end is not None else datetime.now(UTC)
-        lower = clamp(start) if start is not None else clamp(upper - DEFAULT_WINDOW)
-        if lower >= upper:
-            raise HTTPException(400, "'from' must be before 'to'")
-        wh = runtime.warehouse
-        if wh is None or not runtime.ready.is_set():
-            raise HTTPException(503, "the warehouse is not ready yet", {"Retry-After": "5"})
+        upper = parameters.instant("to", end, clock(), clamp=True)
+        lower = parameters.instant("from", start, max(upper - DEFAULT_WINDOW,
+                                                      parameters.EARLIEST), clamp=True)
+        parameters.ordered(lower, upper)
+        wh = ready_warehouse(warehouse)
         try:
-            await run_in_threadpool(runtime.audit.flush)
-            records = await run_in_threadpool(read_audit, wh, lower, upper, limit)
-        except (WarehouseError, OSError) as exc:
-            raise HTTPException(
-                503, "the audit trail cannot be read now", {"Retry-After": "5"}
-            ) from exc
-        return {
-            "from": lower.isoformat().replace("+00:00", "Z"),
-            "to": upper.isoformat().replace("+00:00", "Z"),
-            "items": [r.to_json() for r in records],
-        }
+            await run_in_threadpool(trail.flush)
+        except OSError as exc:
+            raise AuditUnavailable("the audit trail cannot be read now: its pending records "
+                                   "cannot be imported") from exc
+        records = await run_in_threadpool(read_audit, wh, lower, upper, limit)
+        return {"from": parameters.rfc3339(lower), "to": parameters.rfc3339(upper),
+                "items": [r.to_json() for r in records]}
 
     return router

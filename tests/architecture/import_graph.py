@@ -3,7 +3,8 @@
 Every ``import`` and ``from ... import`` of every module counts, at module level, inside
 functions and under ``if TYPE_CHECKING:`` alike: a lazy import is still an arrow between rooms.
 A module's room is the longest name in :data:`ROOMS` it starts with (``flowscope.cli.slo`` is
-in ``flowscope.cli``; ``flowscope.app`` in ``flowscope``).
+in ``flowscope.cli``; ``flowscope.app`` in ``flowscope``), except the entry points of
+:data:`MODULE_ROOMS`.
 
 Run it to print the graph, the module cycles and the line count of every room::
 
@@ -29,6 +30,8 @@ ROOMS = (
     "catalog", "collector", "warehouse", "slo", "cost", "alerts", "dashboards", "bench",
 )
 """Rooms (top-level packages) and the sub-rooms of ``flowscope`` that are packages."""
+MODULE_ROOMS = {"flowscope.__main__": "flowscope.cli"}
+"""Modules in another room than their folder's: ``python -m flowscope`` runs the command line."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,8 @@ def modules() -> dict[str, Path]:
 def room_of(module: str) -> str | None:
     """The room of ``module`` (the longest matching name of :data:`ROOMS`), or None when it is
     not ours (the standard library, a dependency)."""
+    if module in MODULE_ROOMS and MODULE_ROOMS[module] in ROOMS:
+        return MODULE_ROOMS[module]
     matches = [r for r in ROOMS if module == r or module.startswith(r + ".")]
     return max(matches, key=len) if matches else None
 
