@@ -1,11 +1,11 @@
-"""The outside probe's findings, replayed against a real ``flowscope serve`` over HTTP.
+"""A real ``flowscope serve`` over HTTP holds against abuse a hostile or careless client tries.
 
-Each test repeats what the probe did (a regex silence, a huge Dash value, a hot order id,
-nested secrets, a revoked key, a keys file moved away, a flood of refused requests, a planted
-event id, out-of-range parameters, file modes, a cross-site login, trickled headers) and checks
-what a user may now rely on. The server runs with keys of every scope, a catalog with an alert
-rule that fires on one failed run, alert evaluation every half second, a 1 s header deadline and
-a cap of 40 connections.
+Each test does what such a client would (a backtracking regex silence, a huge Dash value, a
+hot order id, nested secrets, a revoked key, a keys file moved away, a flood of refused
+requests, a planted event id, out-of-range parameters, a look at file modes, a cross-site
+login, trickled headers) and checks what a user may rely on. The server runs with keys of every
+scope, a catalog with an alert rule that fires on one failed run, alert evaluation every half
+second, a 1 s header deadline and a cap of 40 connections.
 """
 
 from __future__ import annotations
@@ -136,7 +136,7 @@ def evaluations(probed: Probed) -> float:
 
 # 1 -----------------------------------------------------------------------------------------
 
-def test_1_a_backtracking_silence_neither_freezes_the_server_nor_the_evaluator(
+def test_a_backtracking_silence_neither_freezes_the_server_nor_the_evaluator(
         probed: Probed) -> None:
     order = f"F-{uuid.uuid4().hex[:6]}"
     sent = post_events(probed, [event(order, "OrderPlaced"), event(order, "PaymentFailed")],
@@ -166,7 +166,7 @@ def dash_trace(probed: Probed, value: Any, **kwargs: Any) -> httpx.Response:
     return probed.call("POST", "/dashboards/_dash-update-component", READ, json=body, **kwargs)
 
 
-def test_2_a_huge_dash_value_is_refused_before_any_work_and_never_echoed(probed: Probed) -> None:
+def test_a_huge_dash_value_is_refused_before_any_work_and_never_echoed(probed: Probed) -> None:
     marker = "Q" * 5_000_000
     started = time.monotonic()
     huge = dash_trace(probed, marker)
@@ -198,7 +198,7 @@ def hot_request(order: str, first: int, count: int) -> bytes:
     return request.SerializeToString()
 
 
-def test_3_a_hot_order_id_is_served_in_bounded_pages(probed: Probed) -> None:
+def test_a_hot_order_id_is_served_in_bounded_pages(probed: Probed) -> None:
     order = f"HOT-{uuid.uuid4().hex[:6]}"
     for first in range(0, HOT_ITEMS, 10_000):
         sent = probed.call("POST", "/v1/traces", INGEST, content=hot_request(order, first, 10_000),
@@ -231,7 +231,7 @@ def test_3_a_hot_order_id_is_served_in_bounded_pages(probed: Probed) -> None:
 
 # 4 -----------------------------------------------------------------------------------------
 
-def test_4_nested_and_baggage_secrets_never_reach_the_tables(
+def test_nested_and_baggage_secrets_never_reach_the_tables(
         tmp_path_factory: pytest.TempPathFactory) -> None:
     root = tmp_path_factory.mktemp("nested")
     catalog = root / "catalog.yaml"
@@ -269,11 +269,11 @@ def login(probed: Probed, key: str, **headers: str) -> httpx.Response:
                       timeout=30)
 
 
-def test_5_a_dashboard_session_ends_with_its_key_and_at_logout(probed: Probed) -> None:
+def test_a_dashboard_session_ends_with_its_key_and_at_logout(probed: Probed) -> None:
     cookies = {"flowscope_session": login(probed, probed.viewer).cookies["flowscope_session"]}
     page = httpx.get(f"{probed.url}/dashboards/executive", cookies=cookies, timeout=30)
     assert page.status_code == 200
-    keys = probed.server.data_dir / "keys.yaml"  # the key removed by hand, as the probe did
+    keys = probed.server.data_dir / "keys.yaml"  # the key removed by hand
     doc = yaml.safe_load(keys.read_text())
     doc["keys"] = [k for k in doc["keys"] if k["name"] != "viewer"]
     keys.write_text(yaml.safe_dump(doc))
@@ -306,7 +306,7 @@ def test_keys_are_listed_and_revoked_by_name_or_id_and_the_revocation_audited(
 
 # 7 -----------------------------------------------------------------------------------------
 
-def test_7_a_flood_of_refused_requests_is_a_few_short_audit_records(probed: Probed) -> None:
+def test_a_flood_of_refused_requests_is_a_few_short_audit_records(probed: Probed) -> None:
     long_path = "/api/v1/flood/" + "p" * 8000
     with httpx.Client(base_url=probed.url, timeout=30) as client:
         for _ in range(300):
@@ -324,7 +324,7 @@ def test_7_a_flood_of_refused_requests_is_a_few_short_audit_records(probed: Prob
 
 # 8 -----------------------------------------------------------------------------------------
 
-def test_8_a_key_limited_to_its_sources_cannot_plant_another_sources_event(
+def test_a_key_limited_to_its_sources_cannot_plant_another_sources_event(
         probed: Probed) -> None:
     data = probed.server.data_dir
     erp = cli(data, "keys", "create", "--scope", "ingest", "--name", "erp", "--source", "/erp")
@@ -375,7 +375,7 @@ YEAR_ONE = "0001-01-01T00:00:00Z"
          "a step of 99999999999 days", "a silence of 99999999999 days",
          "a cost line dated 9999-12-31", "a limit that is not a number"],
 )
-def test_9_out_of_range_parameters_are_400_naming_the_parameter(
+def test_out_of_range_parameters_are_400_naming_the_parameter(
         probed: Probed, method: str, path: str, params: dict[str, str] | None,
         body: dict[str, Any] | None, parameter: str) -> None:
     resp = probed.call(method, path, params=params, json=body)
@@ -384,7 +384,7 @@ def test_9_out_of_range_parameters_are_400_naming_the_parameter(
     assert "DB::Exception" not in resp.text and "/tmp" not in resp.text
 
 
-def test_9_a_bogus_dash_period_is_a_notice_not_a_500(probed: Probed) -> None:
+def test_a_bogus_dash_period_is_a_notice_not_a_500(probed: Probed) -> None:
     body = {"output": "exec-body.children",
             "outputs": {"id": "exec-body", "property": "children"},
             "inputs": [{"id": "exec-period", "property": "value", "value": "bogus"}],
@@ -395,7 +395,7 @@ def test_9_a_bogus_dash_period_is_a_notice_not_a_500(probed: Probed) -> None:
 
 # 10 ----------------------------------------------------------------------------------------
 
-def test_10_the_data_directory_is_private(probed: Probed) -> None:
+def test_the_data_directory_is_private(probed: Probed) -> None:
     data = probed.server.data_dir
 
     def mode(path: Path) -> int:
@@ -412,7 +412,7 @@ def test_10_the_data_directory_is_private(probed: Probed) -> None:
 
 # 11 ----------------------------------------------------------------------------------------
 
-def test_11_the_login_form_resists_cross_site_posts_guessing_and_framing(probed: Probed) -> None:
+def test_the_login_form_resists_cross_site_posts_guessing_and_framing(probed: Probed) -> None:
     page = httpx.get(f"{probed.url}/dashboards/login", timeout=30)
     assert page.headers["x-frame-options"] == "DENY"
     assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
@@ -428,7 +428,7 @@ def test_11_the_login_form_resists_cross_site_posts_guessing_and_framing(probed:
 
 # 12 ----------------------------------------------------------------------------------------
 
-def test_12_connections_trickling_headers_are_closed_and_capped(probed: Probed) -> None:
+def test_connections_trickling_headers_are_closed_and_capped(probed: Probed) -> None:
     port = probed.server.port
     trickling = []
     for _ in range(60):
@@ -475,11 +475,11 @@ def test_12_connections_trickling_headers_are_closed_and_capped(probed: Probed) 
 
 # 6 (last: it breaks the keys file) -----------------------------------------------------------
 
-def test_6_a_keys_file_moved_away_emptied_or_broken_refuses_access(
+def test_a_keys_file_moved_away_emptied_or_broken_refuses_access(
         tmp_path_factory: pytest.TempPathFactory) -> None:
     data = tmp_path_factory.mktemp("closed") / "data"
     admin = cli(data, "keys", "create", "--scope", "admin", "--name", "ops")
-    server = Server(data).start()  # keys from the file only, as the probe's server had
+    server = Server(data).start()  # keys from the file only
     keys = data / "keys.yaml"
 
     def call(method: str, path: str, key: str | None = None, **kwargs: Any) -> int:
