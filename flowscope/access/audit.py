@@ -42,6 +42,7 @@ from typing import Any, Protocol
 import pyarrow as pa
 
 from catalog.model import Catalog
+from catalog.parameters import rfc3339
 from warehouse.port import Warehouse
 
 log = logging.getLogger("flowscope.audit")
@@ -81,9 +82,8 @@ class AuditRecord:
 
     def to_json(self) -> dict[str, Any]:
         """The JSON shape of ``GET /api/v1/audit`` items (time in RFC 3339, UTC, ms)."""
-        moment = self.time.astimezone(UTC).isoformat(timespec="milliseconds")
         return {
-            "time": moment.replace("+00:00", "Z"),
+            "time": rfc3339(self.time, "milliseconds"),
             "id": self.record_id,
             "actor": self.actor,
             "action": self.action,

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from catalog.parameters import rfc3339
 from flowscope.access.audit import AuditLog
 
 log = logging.getLogger("flowscope.audit")
@@ -103,7 +104,7 @@ class DenialLog:
             return len(due)
 
     def _write(self, client: str, reason: str, actor: str, minute: int, bucket: _Bucket) -> None:
-        stamp = datetime.fromtimestamp(minute * 60, UTC).isoformat().replace("+00:00", "Z")
+        stamp = rfc3339(datetime.fromtimestamp(minute * 60, UTC))
         try:
             self.audit.record(
                 "api.denied",

@@ -52,6 +52,7 @@ from typing import Any, Literal, cast
 
 import yaml
 
+from catalog.parameters import rfc3339
 from flowscope.access.errors import AccessError
 
 log = logging.getLogger("flowscope.access")
@@ -245,7 +246,7 @@ class KeyStore:
             raise AccessError("--source limits what a key may ingest: give it to an ingest key")
         chosen = next(s for s in SCOPES if s == scope)
         key = new_key(chosen)
-        when = (now or datetime.now(UTC)).isoformat(timespec="seconds").replace("+00:00", "Z")
+        when = rfc3339(now or datetime.now(UTC), "seconds")
         existing = self._file_keys()
         label = name or f"{scope}-{len(existing) + 1}"
         if any(k.name == label for k in existing):
