@@ -3,20 +3,26 @@
 Pure modules (no clock, no I/O):
 
 - :mod:`alerts.model` — labels, observations, alerts, transitions, notifications.
-- :mod:`alerts.rules` — burn-rate tiers and catalog outcome rules → observations, with plain
-  summaries (:mod:`alerts.wording`).
+- :mod:`alerts.rules` — burn-rate tiers and catalog outcome rules → observations.
+- :mod:`alerts.wording` — alert summaries in plain words, with numbers.
 - :mod:`alerts.lifecycle` — inactive → pending → firing → resolved, deduplicated by
   fingerprint, every transition recorded.
-- :mod:`alerts.silences` — label matchers (``=``, ``!=``, ``=~``, ``!~``) with expiry;
-  :mod:`alerts.maintenance` — catalog maintenance windows.
+- :mod:`alerts.silences` — label matchers (``=``, ``!=``, ``=~``, ``!~``) with expiry.
+- :mod:`alerts.maintenance` — catalog maintenance windows: is a flow in planned downtime?
 - :mod:`alerts.dispatch` — which notifications each channel gets; Alertmanager and webhook
   encodings; HMAC signatures.
 - :mod:`alerts.prometheus_rules` — the Prometheus rule file (``flowscope rules prometheus``).
 
-Adapters: :mod:`alerts.signals` (the port the SLI queries satisfy, and an in-memory double),
-:mod:`alerts.facts` (reads the counts the rules need), :mod:`alerts.store` (history and
-silences in ClickHouse), :mod:`alerts.notifiers` (HTTP channels and their delivery threads),
-:mod:`alerts.evaluator` (the loop), :mod:`alerts.exposition` (scrape-time Prometheus
-collector), :mod:`alerts.routes` (HTTP), :mod:`alerts.service` (assembly for the server).
-Errors: :mod:`alerts.errors`.
+Adapters:
+
+- :mod:`alerts.signals` — the port the SLI queries satisfy, and an in-memory double.
+- :mod:`alerts.facts` — reads the counts the rules need and evaluates them.
+- :mod:`alerts.store` — alert history and silences in ClickHouse.
+- :mod:`alerts.notifiers` — HTTP channels and their delivery threads.
+- :mod:`alerts.evaluator` — the loop evaluating every rule every interval.
+- :mod:`alerts.exposition` — the scrape-time Prometheus collector of SLO and alert figures.
+- :mod:`alerts.metrics` — the room's counters, on the registry passed in.
+- :mod:`alerts.routes` — ``/api/v1/alerts`` and ``/api/v1/silences``.
+- :mod:`alerts.service` — the room assembled for a server.
+- :mod:`alerts.errors` — the exception tree.
 """

@@ -18,7 +18,7 @@ Encoding: :func:`alertmanager_payload` is the body of Alertmanager's ``POST /api
 (a list of postable alerts); :func:`webhook_body` the generic webhook's JSON document (shaped
 like Alertmanager's own webhook payload); :func:`signature` its
 ``X-Flowscope-Signature`` header value, ``sha256=<hex HMAC-SHA256 of the exact body bytes>``.
-Pure: standard library only.
+Pure: the standard library, :mod:`alerts.model` and :mod:`catalog.parameters`.
 """
 
 from __future__ import annotations
@@ -28,10 +28,11 @@ import hmac
 import json
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from alerts.model import Alert, Notification
+from catalog import parameters
 
 SIGNATURE_HEADER = "X-Flowscope-Signature"
 
@@ -80,8 +81,9 @@ def plan_notifications(alerts: Iterable[Alert], *, muted: Collection[str], at: d
 
 
 def rfc3339(moment: datetime) -> str:
-    """``2026-11-27T10:00:00.123Z`` (milliseconds, UTC)."""
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """``2026-11-27T10:00:00.123Z``: :func:`catalog.parameters.rfc3339` in milliseconds, as
+    Alertmanager and the alert routes write times."""
+    return parameters.rfc3339(moment, "milliseconds")
 
 
 def alertmanager_payload(notes: Sequence[Notification], *, generator_url: str = ""

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from alerts.dispatch import plan_notifications
-from alerts.errors import AlertsError
+from alerts.errors import AlertsError, AlertStoreError
 from alerts.facts import RuleSet, observe
 from alerts.lifecycle import Evaluation, advance
 from alerts.maintenance import active_window, maintenance_problems
@@ -110,23 +110,25 @@ class AlertEvaluator:
 
     def add_silence(self, silence: Silence) -> None:
         """Store ``silence`` and mute with it from the next evaluation on."""
-        store = self._require_store()
+        store = self.require_store()
         store.add_silence(silence)
         with self._lock:
             self._silences = (*[s for s in self._silences if s.id != silence.id], silence)
 
     def delete_silence(self, silence_id: str, at: datetime) -> bool:
         """Delete silence ``silence_id``; False when it does not exist."""
-        store = self._require_store()
+        store = self.require_store()
         deleted = store.delete_silence(silence_id, at=at)
         with self._lock:
             self._silences = tuple(s for s in self._silences if s.id != silence_id)
         return deleted
 
-    def _require_store(self) -> AlertStore:
+    def require_store(self) -> AlertStore:
+        """The alert store; :class:`~alerts.errors.AlertStoreError` while the warehouse is not
+        ready."""
         store = self._store()
         if store is None:
-            raise AlertsError("the warehouse is not ready yet")
+            raise AlertStoreError("the warehouse is not ready yet")
         return store
 
     # -- evaluating ------------------------------------------------------------------------

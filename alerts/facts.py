@@ -25,7 +25,7 @@ from alerts.rules import (
     slo_rule_key,
     windows_name,
 )
-from alerts.signals import FlowSignals, RunCounts
+from alerts.signals import FlowSignals
 from catalog.model import (
     AbsenceCondition,
     AlertRule,
@@ -39,7 +39,7 @@ from catalog.model import (
 from slo.burn import WindowCatalog
 from slo.errors import WindowCatalogError
 from slo.periods import slo_period
-from slo.sli import Counts
+from slo.sli import Counts, RunCounts
 from slo.window_loader import load_window_catalog
 
 log = logging.getLogger("flowscope.alerts")

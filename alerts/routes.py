@@ -4,8 +4,12 @@
 is muted), the recently resolved ones and the history of transitions (newest first; filters
 ``flow``, ``since``, ``limit``). ``POST /api/v1/silences`` creates a silence,
 ``GET /api/v1/silences`` lists them with their state, ``DELETE /api/v1/silences/{id}`` deletes
-one. Writes need the ``admin`` scope (see :mod:`flowscope.access`). Thin adapters: storage is
-:mod:`alerts.store`, validation :mod:`alerts.silences`. Times are RFC 3339 in UTC.
+one. Writes need the ``admin`` scope (see :mod:`flowscope.access.keys`). Thin adapters: storage
+is :mod:`alerts.store`, validation :mod:`alerts.silences`; what goes wrong is raised and
+answered by the app's error boundary (``flowscope.http_errors``): 400 for a silence or a
+parameter that cannot be used, 404 for an unknown silence, the status of the warehouse failure
+behind an :class:`~alerts.errors.AlertStoreError` (503 while it is not ready). Times are
+RFC 3339 in UTC, with milliseconds (``2026-03-02T12:00:00.000Z``).
 """
 
 from __future__ import annotations
@@ -15,17 +19,17 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import AwareDatetime, BaseModel, Field
 
 from alerts.dispatch import rfc3339
-from alerts.errors import AlertsError, AlertStoreError, SilenceError
+from alerts.errors import SilenceError
 from alerts.evaluator import AlertEvaluator
 from alerts.model import Alert, Transition
 from alerts.silences import Silence, new_silence, parse_matcher
-from alerts.store import AlertStore, HistoryEntry
+from alerts.store import HistoryEntry
 from catalog import parameters
-from catalog.errors import ParameterError
+from catalog.errors import NotFound
 
 MAX_HISTORY = 1000
 DEFAULT_HISTORY_WINDOW = timedelta(days=7)
@@ -102,29 +106,17 @@ def alerts_router(evaluator: AlertEvaluator, *, clock: Callable[[], datetime]) -
     """The routes of the module docstring over ``evaluator`` and its store."""
     router = APIRouter(tags=["alerts"])
 
-    def store() -> AlertStore:
-        found = evaluator.store()
-        if found is None:
-            raise HTTPException(503, "the warehouse is not ready yet", {"Retry-After": "5"})
-        return found
-
-    def failed(exc: AlertsError) -> HTTPException:
-        text = exc.public if isinstance(exc, AlertStoreError) else str(exc)
-        return HTTPException(503, text, {"Retry-After": "5"})
-
     @router.get("/api/v1/alerts", summary="Active alerts and the history of transitions")
     def list_alerts(
         flow: str | None = Query(default=None, max_length=200),
-        since: AwareDatetime | None = None,
+        since: str | None = Query(default=None, description="RFC 3339; default 7 days ago "
+                                                            "(earlier than 1970: from the start)"),
         limit: int = Query(default=100, ge=0, le=MAX_HISTORY),
     ) -> dict[str, Any]:
         at = clock()
+        start = parameters.instant("since", since, at - DEFAULT_HISTORY_WINDOW, clamp=True)
         snapshot = evaluator.snapshot()
-        try:
-            history = store().history(since=since or at - DEFAULT_HISTORY_WINDOW, flow=flow,
-                                      limit=limit)
-        except AlertsError as exc:
-            raise failed(exc) from exc
+        history = evaluator.require_store().history(since=start, flow=flow, limit=limit)
         alerts = [a for a in snapshot.alerts if flow is None or a.label("flow") == flow]
         return {
             "evaluated_at": _time(snapshot.at),
@@ -139,47 +131,32 @@ def alerts_router(evaluator: AlertEvaluator, *, clock: Callable[[], datetime]) -
     @router.post("/api/v1/silences", status_code=201, summary="Mute alerts matching labels")
     def create_silence(body: SilenceIn) -> dict[str, Any]:
         at = clock()
-        try:
-            starts = parameters.within("starts_at", body.starts_at) if body.starts_at else at
-            if (body.ends_at is None) == (body.duration is None):
-                raise SilenceError("give ends_at or duration (like \"2h\"), not both")
-            if body.ends_at is not None:
-                ends = body.ends_at
-            else:
-                length = parameters.duration("duration", body.duration or "")
-                ends = parameters.ends("duration", starts, length)
-            matchers = [parse_matcher(m.name, m.op, m.value) for m in body.matchers]
-            silence = new_silence(id=str(uuid.uuid4()), matchers=matchers, starts_at=starts,
-                                  ends_at=ends, now=at, created_by=body.created_by,
-                                  comment=body.comment)
-        except (SilenceError, ParameterError) as exc:
-            raise HTTPException(400, str(exc)) from exc
-        store()
-        try:
-            evaluator.add_silence(silence)
-        except AlertsError as exc:
-            raise failed(exc) from exc
+        starts = parameters.within("starts_at", body.starts_at) if body.starts_at else at
+        if (body.ends_at is None) == (body.duration is None):
+            raise SilenceError("give ends_at or duration (like \"2h\"), not both")
+        if body.ends_at is not None:
+            ends = body.ends_at
+        else:
+            length = parameters.duration("duration", body.duration or "")
+            ends = parameters.ends("duration", starts, length)
+        matchers = [parse_matcher(m.name, m.op, m.value) for m in body.matchers]
+        silence = new_silence(id=str(uuid.uuid4()), matchers=matchers, starts_at=starts,
+                              ends_at=ends, now=at, created_by=body.created_by,
+                              comment=body.comment)
+        evaluator.add_silence(silence)
         return silence_json(silence, at)
 
     @router.get("/api/v1/silences", summary="Silences (pending, active, recently expired)")
     def list_silences() -> dict[str, Any]:
         at = clock()
-        try:
-            silences = store().silences(ended_after=at - timedelta(days=7))
-        except AlertsError as exc:
-            raise failed(exc) from exc
+        silences = evaluator.require_store().silences(ended_after=at - timedelta(days=7))
         return {"silences": [silence_json(s, at) for s in silences]}
 
     @router.delete("/api/v1/silences/{silence_id}", status_code=204,
                    summary="Delete a silence", responses={404: {"description": "unknown id"}})
     def delete_silence(silence_id: str) -> Response:
-        store()
-        try:
-            deleted = evaluator.delete_silence(silence_id, clock())
-        except AlertsError as exc:
-            raise failed(exc) from exc
-        if not deleted:
-            raise HTTPException(404, f"no silence with id {silence_id!r}")
+        if not evaluator.delete_silence(silence_id, clock()):
+            raise NotFound(f"no silence with id {parameters.shown(silence_id)}")
         return Response(status_code=204)
 
     return router

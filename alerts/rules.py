@@ -36,7 +36,6 @@ from decimal import Decimal
 
 from alerts import wording
 from alerts.model import Labels, Observation, labels_of
-from alerts.signals import RunCounts
 from catalog.model import (
     AbsenceCondition,
     AlertRule,
@@ -49,7 +48,7 @@ from catalog.model import (
 from slo.budget import budget_status
 from slo.burn import SEVERITIES, TierResult, WindowCatalog, evaluate_tiers
 from slo.objective import objective_from_percent
-from slo.sli import Counts
+from slo.sli import Counts, RunCounts
 
 BURN_ALERT = "FlowSLOBudgetBurn"
 OUTCOME_ALERTS = {

@@ -1,8 +1,9 @@
 """What the evaluator reads about flows: the :class:`FlowSignals` port and an in-memory double.
 
 The SLI queries of the ``slo`` room satisfy :class:`FlowSignals` (the composition root passes
-them in); tests and demos use :class:`InMemorySignals`, shipped as product code like
-OpenTelemetry's in-memory exporters. Intervals are half-open ``[start, end)`` of aware UTC
+them in), with its values (:class:`slo.sli.Counts`, :class:`slo.sli.RunCounts`); tests and
+demos use :class:`InMemorySignals`, shipped as product code like OpenTelemetry's in-memory
+exporters. Intervals are half-open ``[start, end)`` of aware UTC
 datetimes. A run is counted at the moment it became determinate (succeeded, failed, or outlived
 a latency threshold), as the design's semantics say.
 
@@ -18,22 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
-from slo.sli import Counts
-
-
-@dataclass(frozen=True)
-class RunCounts:
-    """Runs of one flow over an interval: ``started`` (first start seen in it), ``succeeded``
-    and ``failed`` (became determinate in it with that outcome). Non-negative integers."""
-
-    started: int = 0
-    succeeded: int = 0
-    failed: int = 0
-
-    @property
-    def determinate(self) -> int:
-        """``succeeded + failed``."""
-        return self.succeeded + self.failed
+from slo.sli import Counts, RunCounts
 
 
 class FlowSignals(Protocol):

@@ -1,5 +1,5 @@
 """Dashboard benchmark: with 10M spans stored, time until the executive page has rendered its
-figures in headless Chromium (goal ≤ 1.5 s, GitHub issue #6).
+figures in headless Chromium (goal: at most 1.5 s).
 
 Data: :mod:`bench.dashboard_data` (three flows, ten spans per run, 35 days ending about now,
 SLOs, partners, cost, baseline and investment in the catalog), kept in

@@ -18,7 +18,7 @@ directory, with the example catalog, so every span is tagged and feeds every vie
    SELECT`` (every materialized view firing, as for ingest, with the writer's insert
    settings), median of three, rows/s.
 
-The ratio end to end / ceiling is the figure issue #16 sets a goal for (≥ 0.5, floor 0.25).
+The goal is the ratio end to end / ceiling: at least 0.5, never below 0.25.
 
 Light load (:mod:`bench.ingest_light`): the server's CPU at 10 spans/s over a minute with alert
 evaluation on and off, and the time from ack to queryable.

@@ -15,6 +15,8 @@ Apart from the catalog file, :mod:`catalog.parameters` checks what users type in
 :mod:`catalog.patterns` compiles the patterns they write::
 
     ParameterError (also a ValueError)  .name is the parameter, the message says what is wrong
+    NotFound       (also a LookupError) what a request names does not exist: a flow, a silence,
+                                        a correlation id; the message says which
     PatternError   (also a ValueError)  a regular expression or glob refused (too long, not RE2)
 """
 
@@ -74,6 +76,12 @@ class ParameterError(ValueError):
     def __init__(self, name: str, message: str) -> None:
         super().__init__(message)
         self.name = name
+
+
+class NotFound(LookupError):
+    """What a request names does not exist (a flow of the catalog, a silence, a correlation
+    id); the message says which, quoting at most :data:`catalog.parameters.ECHO_CHARS`
+    characters of what was sent."""
 
 
 class PatternError(ValueError):

@@ -13,8 +13,11 @@ Thin adapters over :class:`collector.ingest.IngestService`. Status codes:
   listed in ``errors`` (OTLP: ``partial_success``) like any invalid item;
 - 503 with ``Retry-After`` when the spool is full or cannot persist: nothing was acknowledged.
 
-OTLP error bodies are ``google.rpc.Status`` messages in the request's encoding, as the OTLP/HTTP
-specification asks. Decoding runs in a worker thread so the event loop stays responsive.
+Refusals are raised as :class:`collector.errors.CollectorError` (each carries its ``status``)
+and answered by the app's error boundary (``flowscope.http_errors``): ``{"detail": ...}``, or
+for the OTLP routes a ``google.rpc.Status`` in the request's encoding, as the OTLP/HTTP
+specification asks (the routes put that encoding in ``request.state.otlp_reply``). Decoding
+runs in a worker thread so the event loop stays responsive.
 """
 
 from __future__ import annotations
@@ -24,49 +27,17 @@ from collections.abc import Callable
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from google.protobuf import json_format
-from google.protobuf.message import Message
-from google.rpc import status_pb2
 
 from collector.body import decompress, otlp_format, parse_media_type
-from collector.errors import (
-    CollectorError,
-    PayloadTooLarge,
-    SpoolFull,
-    SpoolUnavailable,
-    UnsupportedMediaType,
-)
+from collector.errors import PayloadTooLarge, UnsupportedMediaType
 from collector.ingest import IngestResult, IngestService
-from collector.otlp_response import Signal, export_response
+from collector.otlp_response import Encoding, Signal, encode, export_response, status_reply
 
-RETRY_AFTER_S = 5
-"""Seconds a client is asked to wait after a 503."""
+OTLP_REPLY = "otlp_reply"
+"""``request.state`` attribute naming the encoding of an OTLP route's error body."""
 
 _CE_STRUCTURED = "application/cloudevents+json"
 _CE_BATCH = "application/cloudevents-batch+json"
-
-
-def _status_of(exc: CollectorError) -> int:
-    if isinstance(exc, PayloadTooLarge):
-        return 413
-    if isinstance(exc, UnsupportedMediaType):
-        return 415
-    if isinstance(exc, SpoolFull | SpoolUnavailable):
-        return 503
-    return 400
-
-
-def _encode(message: Message, fmt: str) -> tuple[bytes, str]:
-    if fmt == "json":
-        return json_format.MessageToJson(message, indent=None).encode(), "application/json"
-    return message.SerializeToString(), "application/x-protobuf"
-
-
-def _otlp_error(exc: CollectorError, fmt: str) -> Response:
-    code = _status_of(exc)
-    body, media = _encode(status_pb2.Status(code=code, message=str(exc)), fmt)
-    headers = {"Retry-After": str(RETRY_AFTER_S)} if code == 503 else None
-    return Response(body, status_code=code, media_type=media, headers=headers)
 
 
 def key_sources(request: Request) -> tuple[str, ...]:
@@ -102,19 +73,16 @@ def ingest_router(service: IngestService, *, max_body_bytes: int) -> APIRouter:
         request: Request, call: Callable[[bytes, str], IngestResult], signal: Signal
     ) -> Response:
         essence = parse_media_type(request.headers.get("content-type")).essence
-        fmt = "json" if essence.endswith("json") else "protobuf"  # encoding of an error reply
-        try:
-            fmt = otlp_format(request.headers.get("content-type"))
-            raw = await _read(request, max_body_bytes)
-            body = decompress(raw, request.headers.get("content-encoding"), limit=max_body_bytes)
-            result = await run_in_threadpool(call, body, fmt)
-        except CollectorError as exc:
-            return _otlp_error(exc, fmt)
+        reply: Encoding = "json" if essence.endswith("json") else "protobuf"
+        setattr(request.state, OTLP_REPLY, reply)  # the encoding of an error answer
+        fmt = otlp_format(request.headers.get("content-type"))
+        raw = await _read(request, max_body_bytes)
+        body = decompress(raw, request.headers.get("content-encoding"), limit=max_body_bytes)
+        result = await run_in_threadpool(call, body, fmt)
         if _forbidden(result):
-            status = status_pb2.Status(code=403, message=str(result.errors[0]))
-            denied, media = _encode(status, fmt)
+            denied, media = status_reply(403, str(result.errors[0]), reply)
             return Response(denied, status_code=403, media_type=media)
-        body_out, media = _encode(export_response(signal, result), fmt)
+        body_out, media = encode(export_response(signal, result), reply)
         return Response(body_out, status_code=200, media_type=media)
 
     @router.post("/v1/traces", summary="OTLP/HTTP trace export")
@@ -131,35 +99,30 @@ def ingest_router(service: IngestService, *, max_body_bytes: int) -> APIRouter:
     async def events(request: Request) -> Response:
         media = parse_media_type(request.headers.get("content-type")).essence
         sources = key_sources(request)
-        try:
-            raw = await _read(request, max_body_bytes)
-            body = decompress(raw, request.headers.get("content-encoding"), limit=max_body_bytes)
-            if media == _CE_STRUCTURED:
-                result = await run_in_threadpool(
-                    lambda: service.cloudevents("structured", body, sources=sources))
-            elif media == _CE_BATCH:
-                result = await run_in_threadpool(
-                    lambda: service.cloudevents("batch", body, sources=sources))
-            elif "ce-specversion" in request.headers:
-                headers = {k.lower(): v for k, v in request.headers.items()}
-                result = await run_in_threadpool(
-                    lambda: service.cloudevents(
-                        "binary",
-                        body,
-                        headers=headers,
-                        content_type=request.headers.get("content-type"),
-                        sources=sources,
-                    )
+        raw = await _read(request, max_body_bytes)
+        body = decompress(raw, request.headers.get("content-encoding"), limit=max_body_bytes)
+        if media == _CE_STRUCTURED:
+            result = await run_in_threadpool(
+                lambda: service.cloudevents("structured", body, sources=sources))
+        elif media == _CE_BATCH:
+            result = await run_in_threadpool(
+                lambda: service.cloudevents("batch", body, sources=sources))
+        elif "ce-specversion" in request.headers:
+            headers = {k.lower(): v for k, v in request.headers.items()}
+            result = await run_in_threadpool(
+                lambda: service.cloudevents(
+                    "binary",
+                    body,
+                    headers=headers,
+                    content_type=request.headers.get("content-type"),
+                    sources=sources,
                 )
-            else:
-                raise UnsupportedMediaType(
-                    f"unsupported content type {media or '(none)'!r}: send"
-                    f" {_CE_STRUCTURED}, {_CE_BATCH}, or binary mode with ce-* headers"
-                )
-        except CollectorError as exc:
-            code = _status_of(exc)
-            headers_out = {"Retry-After": str(RETRY_AFTER_S)} if code == 503 else None
-            return JSONResponse({"detail": str(exc)}, status_code=code, headers=headers_out)
+            )
+        else:
+            raise UnsupportedMediaType(
+                f"unsupported content type {media or '(none)'!r}: send"
+                f" {_CE_STRUCTURED}, {_CE_BATCH}, or binary mode with ce-* headers"
+            )
         payload = {
             "accepted": result.accepted,
             "duplicates": result.duplicates,

@@ -26,7 +26,7 @@ from catalog.model import Catalog, Flow, Release
 from cost.allocation import allocate, allocate_daily
 from cost.breakdown import CostBreakdown, combine
 from cost.currency import catalog_currency
-from cost.errors import CurrencyMismatchError
+from cost.errors import CostValueError, CurrencyMismatchError
 from cost.money import exact
 from cost.queries import FlowUsage, flow_usage
 from cost.release import ReleaseComparison, compare_release
@@ -113,8 +113,8 @@ def release_days(release: date, last: date, *, span_days: int = RELEASE_SPAN_DAY
     ``span_days``) and as many days just before it. Raises :class:`ValueError` when ``last``
     is before ``release``."""
     if last < release:
-        raise ValueError(f"the release of {release.isoformat()} is after the last day "
-                         f"{last.isoformat()}")
+        raise CostValueError(f"the release of {release.isoformat()} is after the last day "
+                             f"{last.isoformat()}")
     span = min(span_days, (last - release).days + 1)
     return DateRange(release - timedelta(days=span), release + timedelta(days=span - 1))
 
@@ -132,8 +132,8 @@ def roi_report(wh: Warehouse, catalog: Catalog, period: DateRange, *,
     """
     until = period.last if compare_until is None else compare_until
     if until > period.last:
-        raise ValueError(f"comparisons end by {period.last.isoformat()}, the period's last "
-                         f"day, not {until.isoformat()}")
+        raise CostValueError(f"comparisons end by {period.last.isoformat()}, the period's last "
+                             f"day, not {until.isoformat()}")
     costed = costed_flows(catalog)
     starts = [f.investment.since for f in costed
               if f.baseline is not None and f.investment is not None

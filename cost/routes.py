@@ -21,42 +21,37 @@ is excluded and defaults to tomorrow (UTC), ``from`` to 30 days before ``to``.
 
 Days lie between 1970 and 2200 (:mod:`catalog.parameters`).
 
-Errors: 400 for a bad parameter (a :class:`catalog.errors.ParameterError` naming it, answered
-by the app) or a refused line (naming the line's index and field), 404 for a flow the catalog
-does not have or that has no cost model, 503 (with ``Retry-After``) while the warehouse is not
-ready or unreachable or a query was stopped by its limits, 500 when a query fails (the engine's
-text goes to the log, never to the client).
+Handlers raise what goes wrong and the app's error boundary (``flowscope.http_errors``) answers
+it: 400 for a bad parameter (naming it) or a refused line (naming the line's index and field),
+404 for a flow the catalog does not have or that has no cost model, 503 (with ``Retry-After``)
+while the warehouse is not ready or unreachable or a query was stopped by its limits, 500 when
+a query fails (the engine's text goes to the log, never to the client).
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, HTTPException, Query
+from fastapi import APIRouter, Body, Query
 
 from catalog import parameters
 from catalog.errors import ParameterError
 from catalog.model import Catalog, Flow
 from cost.documents import cost_json, range_json, releases_json, roi_json
-from cost.errors import CostValueError, NoCostModelError, SpendInputError
+from cost.errors import NoCostModelError
 from cost.reports import flow_cost, release_report, roi_report
 from cost.spend_lines import check_against_catalog, line_json, parse_lines
 from cost.spend_store import load_spend, store_spend, stored_keys
 from cost.usage import DateRange
-from warehouse.errors import WarehouseError, WarehouseUnavailable, public_message
-from warehouse.port import Warehouse
-
-log = logging.getLogger("flowscope.cost")
+from warehouse.port import Warehouse, ready_warehouse
 
 DEFAULT_DAYS = 30
 """Days covered when ``from`` is not given."""
 MAX_DAYS = 3660
 """Longest range a request may ask for (about ten years)."""
 
-_RETRY = {"Retry-After": "5"}
 _EXAMPLE = {"lines": [{"id": "inv-1", "date": "2026-03-01", "partner": "stripe",
                        "category": "fees", "amount": "12.50", "currency": "USD",
                        "source": "stripe-invoices"}]}
@@ -66,19 +61,12 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def parse_day(name: str, text: str | None, default: date) -> date:
-    """A day query parameter (``YYYY-MM-DD``, or an RFC 3339 instant at midnight UTC), or
-    ``default`` when absent; ParameterError (400) when malformed or outside 1970 to 2200."""
-    return parameters.day(name, text, default)
-
-
 def parse_range(start: str | None, end: str | None, today: date) -> DateRange:
     """The days ``[from, to)`` of the query parameters (see the module docstring)."""
-    stop = parse_day("to", end, today + timedelta(days=1))
-    begin = parse_day("from", start, max(stop - timedelta(days=DEFAULT_DAYS),
-                                         parameters.EARLIEST.date()))
-    if stop <= begin:
-        raise ParameterError("to", f"to ({stop}) must be after from ({begin})")
+    stop = parameters.day("to", end, today + timedelta(days=1))
+    begin = parameters.day("from", start, max(stop - timedelta(days=DEFAULT_DAYS),
+                                              parameters.EARLIEST.date()))
+    parameters.ordered(begin, stop)
     if (stop - begin).days > MAX_DAYS:
         raise ParameterError("from", f"from {begin} to {stop}: a range may cover at most "
                                      f"{MAX_DAYS} days, got {(stop - begin).days}")
@@ -94,38 +82,13 @@ def cost_router(catalog: Catalog, warehouse: Callable[[], Warehouse | None], *,
                                               503: {"description": "warehouse not ready"}}
 
     def ready() -> Warehouse:
-        wh = warehouse()
-        if wh is None:
-            raise HTTPException(503, "the warehouse is not ready yet", _RETRY)
-        return wh
-
-    def run(action: str, call: Callable[[], Any]) -> Any:
-        try:
-            return call()
-        except WarehouseUnavailable as exc:
-            log.warning("%s failed: %s", action, exc)
-            raise HTTPException(503, f"{action} failed: {public_message(exc)}", _RETRY) from exc
-        except WarehouseError as exc:
-            log.error("%s failed: %s", action, exc)
-            raise HTTPException(500, f"{action} failed: {public_message(exc)}") from exc
-        except NoCostModelError as exc:
-            raise HTTPException(404, str(exc)) from exc
-        except CostValueError as exc:
-            raise HTTPException(400, f"{action} failed: {exc}") from exc
-
-    def find(name: str) -> Flow:
-        flow = catalog.flow(name)
-        if flow is None:
-            known = ", ".join(f.name for f in catalog.flows) or "none"
-            raise HTTPException(404, f"no flow named {parameters.shown(name)} in the catalog "
-                                     f"(flows: {known})")
-        return flow
+        return ready_warehouse(warehouse)
 
     def costed(name: str) -> Flow:
-        flow = find(name)
+        flow = parameters.flow(catalog, name)
         if flow.cost is None:
-            raise HTTPException(404, f"flow {name!r} declares no cost model (a cost section "
-                                     f"with a currency)")
+            raise NoCostModelError(f"flow {name!r} declares no cost model (a cost section "
+                                   f"with a currency)")
         return flow
 
     @router.get("/api/v1/flows/{flow}/cost", responses=errors,
@@ -138,7 +101,7 @@ def cost_router(catalog: Catalog, warehouse: Callable[[], Warehouse | None], *,
         chosen = costed(flow)
         period = parse_range(start, end, clock().astimezone(UTC).date())
         wh = ready()
-        return cost_json(run("cost query", lambda: flow_cost(wh, catalog, chosen, period)))
+        return cost_json(flow_cost(wh, catalog, chosen, period))
 
     @router.get("/api/v1/flows/{flow}/releases", responses=errors,
                 summary="Success rate and cost per success before and after each release")
@@ -147,11 +110,11 @@ def cost_router(catalog: Catalog, warehouse: Callable[[], Warehouse | None], *,
         end: str | None = Query(None, alias="to", description="day after the last day "
                                 "compared, YYYY-MM-DD; default today"),
     ) -> dict[str, Any]:
-        chosen = find(flow)
+        chosen = parameters.flow(catalog, flow)
         today = clock().astimezone(UTC).date()
-        last = parse_day("to", end, today) - timedelta(days=1)
+        last = parameters.day("to", end, today) - timedelta(days=1)
         wh = ready()
-        found = run("release query", lambda: release_report(wh, catalog, chosen, last))
+        found = release_report(wh, catalog, chosen, last)
         return releases_json(chosen.name, None if chosen.cost is None else chosen.cost.currency,
                              last, found)
 
@@ -163,28 +126,20 @@ def cost_router(catalog: Catalog, warehouse: Callable[[], Warehouse | None], *,
     ) -> dict[str, Any]:
         period = parse_range(start, end, clock().astimezone(UTC).date())
         wh = ready()
-        return roi_json(run("ROI query", lambda: roi_report(wh, catalog, period)))
+        return roi_json(roi_report(wh, catalog, period))
 
     @router.post("/api/v1/costs", responses={400: {"description": "a refused line"},
                                              503: errors[503]},
                  summary="Import spend lines (idempotent on source and id)")
     def import_costs(body: Annotated[Any, Body(examples=[_EXAMPLE])]) -> dict[str, Any]:
         if not isinstance(body, dict) or "lines" not in body:
-            raise HTTPException(400, 'the body must be a JSON object {"lines": [...]}')
-        try:
-            lines = parse_lines(body["lines"])
-            check_against_catalog(lines, catalog)
-        except SpendInputError as exc:
-            raise HTTPException(400, str(exc)) from exc
+            raise ParameterError("body", 'the body must be a JSON object {"lines": [...]}')
+        lines = parse_lines(body["lines"])
+        check_against_catalog(lines, catalog)
         wh = ready()
         stamp = int(clock().timestamp() * 1000)
-
-        def store() -> int:
-            known = stored_keys(wh, lines)
-            store_spend(wh, lines, stamp)
-            return len(known)
-
-        already = run("storing spend", store)
+        already = len(stored_keys(wh, lines))
+        store_spend(wh, lines, stamp)
         return {"received": len(lines), "new": len(lines) - already, "already_stored": already}
 
     @router.get("/api/v1/costs", responses={503: errors[503]},
@@ -195,7 +150,7 @@ def cost_router(catalog: Catalog, warehouse: Callable[[], Warehouse | None], *,
     ) -> dict[str, Any]:
         period = parse_range(start, end, clock().astimezone(UTC).date())
         wh = ready()
-        found = run("spend query", lambda: load_spend(wh, period))
+        found = load_spend(wh, period)
         return {**range_json(period), "lines": [line_json(line) for line in found]}
 
     return router

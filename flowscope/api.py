@@ -1,9 +1,9 @@
-"""Query and operations routes: correlation lookup, ``/metrics``, ``/healthz``, ``/readyz``.
+"""Operations routes (``/healthz``, ``/readyz``, ``/metrics``) and the correlation lookup.
 
 The flow routes (``/api/v1/flows...``) live in :mod:`slo.routes`.
 
-Thin adapters: SQL lives in :mod:`warehouse.correlations`; these handlers only translate to HTTP.
-Times are RFC 3339 in UTC.
+Thin adapters: SQL lives in :mod:`warehouse.correlations`; what goes wrong is raised and
+answered by the error boundary (:mod:`flowscope.http_errors`). Times are RFC 3339 in UTC.
 
 The correlation lookup answers in pages: ``limit`` items (1 to 10,000, default 10,000) after
 ``cursor`` (the ``next_cursor`` of the previous page, opaque), with ``total`` (items the id
@@ -13,34 +13,25 @@ read (``correlation_id``, ``flow``, ``items``).
 
 from __future__ import annotations
 
-import logging
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, Path, Query
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-from catalog.errors import ParameterError
-from catalog.parameters import MAX_ID_CHARS, shown
+from catalog.errors import NotFound, ParameterError
+from catalog.parameters import MAX_ID_CHARS, rfc3339, shown
 from warehouse.correlations import MAX_CURSOR_CHARS, MAX_PAGE, Timeline, lookup_correlation
-from warehouse.errors import InvalidCursor, WarehouseError, public_message
-
-if TYPE_CHECKING:
-    from flowscope.app import Runtime
-
-log = logging.getLogger("flowscope")
+from warehouse.errors import InvalidCursor
+from warehouse.port import Warehouse, ready_warehouse
 
 MAX_ID_LENGTH = MAX_ID_CHARS
 """Longest correlation id the lookup accepts, in characters."""
 
-
-def rfc3339(moment: datetime) -> str:
-    """``2026-11-27T10:00:00.123456Z`` for an aware datetime (naive ones are taken as UTC)."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+Readiness = Callable[[], tuple[bool, dict[str, Any]]]
+"""Whether the server is ready, and the body of ``/readyz`` that says so."""
 
 
 def timeline_json(timeline: Timeline) -> dict[str, Any]:
@@ -71,39 +62,33 @@ def timeline_json(timeline: Timeline) -> dict[str, Any]:
     }
 
 
-def query_router(runtime: Runtime) -> APIRouter:
-    """Routes that read the warehouse or report on the process."""
-    router = APIRouter()
+def operations_router(readiness: Readiness, registry: CollectorRegistry) -> APIRouter:
+    """``/healthz`` (the process answers), ``/readyz`` (200 once ``readiness()`` says so, else
+    503, with its body either way) and ``/metrics`` (``registry``, collected at scrape time)."""
+    router = APIRouter(tags=["operations"])
 
-    @router.get("/healthz", tags=["operations"], summary="Liveness: the process answers")
+    @router.get("/healthz", summary="Liveness: the process answers")
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @router.get("/readyz", tags=["operations"], summary="Readiness: migrated and writing")
+    @router.get("/readyz", summary="Readiness: migrated and writing")
     def readyz() -> JSONResponse:
-        writer = runtime.writer
-        ready = runtime.ready.is_set() and writer is not None and writer.running
-        body: dict[str, Any] = {"status": "ready" if ready else "starting"}
-        if runtime.startup_error:
-            body["error"] = runtime.startup_error
-        if writer is not None and writer.last_error:
-            body["writer_error"] = "the writer cannot deliver to the warehouse; retrying"
-        if runtime.ledger is not None:
-            status = runtime.ledger.status()
-            body["rollups"] = {
-                "current": status.current, "detail": status.describe(),
-                "building": [{"flow": p.flow, "done": p.done, "total": p.total}
-                             for p in status.building],
-                "pending_runs": status.pending_runs}
+        ready, body = readiness()
         return JSONResponse(body, status_code=200 if ready else 503)
 
-    @router.get("/metrics", tags=["operations"], summary="Prometheus metrics")
+    @router.get("/metrics", summary="Prometheus metrics")
     def metrics() -> Response:
-        return Response(generate_latest(runtime.registry), media_type=CONTENT_TYPE_LATEST)
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+def lookup_router(warehouse: Callable[[], Warehouse | None]) -> APIRouter:
+    """``GET /api/v1/correlations/{id}`` over ``warehouse()`` (``None`` until it is ready)."""
+    router = APIRouter(tags=["lookup"])
 
     @router.get(
         "/api/v1/correlations/{correlation_id}",
-        tags=["lookup"],
         summary="Every hop of one business id (order, lead, refund...) in time order, by pages",
         responses={400: {"description": "a bad limit or cursor"},
                    404: {"description": "unknown id"},
@@ -115,21 +100,14 @@ def query_router(runtime: Runtime) -> APIRouter:
         cursor: str | None = Query(None, max_length=MAX_CURSOR_CHARS,
                                    description="next_cursor of the previous page"),
     ) -> dict[str, Any]:
-        wh = runtime.warehouse
-        if wh is None or not runtime.ready.is_set():
-            raise HTTPException(503, "the warehouse is not ready yet", {"Retry-After": "5"})
+        wh = ready_warehouse(warehouse)
         try:
             timeline = await run_in_threadpool(
                 lambda: lookup_correlation(wh, correlation_id, limit=limit, cursor=cursor))
         except InvalidCursor as exc:
             raise ParameterError("cursor", str(exc)) from exc
-        except WarehouseError as exc:
-            log.warning("correlation lookup failed: %s", exc)
-            raise HTTPException(503, f"lookup failed: {public_message(exc)}",
-                                {"Retry-After": "5"}) from exc
         if timeline is None:
-            raise HTTPException(
-                404, f"no spans or events carry the correlation id {shown(correlation_id)}")
+            raise NotFound(f"no spans or events carry the correlation id {shown(correlation_id)}")
         return timeline_json(timeline)
 
     return router

@@ -10,10 +10,12 @@ still building or catching up. If the warehouse is unreachable the bootstrap ret
 and the spool keeps accepting up to its bound.
 
 Middleware, outermost first: :class:`~flowscope.page_security.SecurityHeaders`,
-:class:`~flowscope.audit_http.AuditTrail`, :class:`~flowscope.guard.AccessGuard` (keys,
-sessions, login; refusals aggregated by a :class:`~flowscope.denials.DenialLog`),
-:class:`~flowscope.request_limits.BodyLimit`; errors no route translated are answered by
-:mod:`flowscope.http_errors`.
+:class:`~flowscope.access.audit_http.AuditTrail`, :class:`~flowscope.access.guard.AccessGuard`
+(keys, sessions, login; refusals aggregated by a :class:`~flowscope.access.denials.DenialLog`),
+:class:`~flowscope.request_limits.BodyLimit`. What a route raises is answered by the error
+boundary, :mod:`flowscope.http_errors`, the same way on every route. Each router gets the parts
+it uses (the catalog, the warehouse once it is ready, a clock...), never the whole
+:class:`Runtime`.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
 import pyarrow as pa
 from a2wsgi import WSGIMiddleware
@@ -49,16 +51,16 @@ from collector.writer import BatchWriter
 from cost.routes import cost_router
 from dashboards.app import build_dash
 from dashboards.facade import ReadModel
-from flowscope.access import key_store
-from flowscope.api import query_router
-from flowscope.audit import AuditLog, pending_path, record_catalog_load
-from flowscope.audit_http import AuditTrail, audit_router
-from flowscope.clients import TrustedProxies
+from flowscope.access.audit import AuditLog, pending_path, record_catalog_load
+from flowscope.access.audit_http import AuditTrail, audit_router
+from flowscope.access.clients import TrustedProxies
+from flowscope.access.denials import DenialLog
+from flowscope.access.guard import AccessGuard
+from flowscope.access.keys import key_store
+from flowscope.api import lookup_router, operations_router
 from flowscope.csv_export import CsvExport
 from flowscope.data_dir import secure_data_dir, secure_file
-from flowscope.denials import DenialLog
 from flowscope.faults import writer_sink
-from flowscope.guard import AccessGuard
 from flowscope.http_errors import install_error_handlers
 from flowscope.otlp_grpc import otlp_grpc_server
 from flowscope.page_security import SecurityHeaders, dashboard_policy
@@ -98,6 +100,31 @@ class Runtime:
     audit: AuditLog = field(default_factory=AuditLog)
     alerting: AlertEvaluator | None = None
     ledger: RunLedger | None = None
+
+    def ready_warehouse(self) -> Warehouse | None:
+        """The warehouse once it is connected and migrated, else ``None``: what every reader
+        is given."""
+        return self.warehouse if self.ready.is_set() else None
+
+    def readiness(self) -> tuple[bool, dict[str, Any]]:
+        """Whether the server is ready (migrated and writing), and the body of ``/readyz``:
+        ``status``, ``error`` (why the warehouse is not ready, in public words),
+        ``writer_error``, and ``rollups`` (the follower building or catching up)."""
+        writer = self.writer
+        ready = self.ready.is_set() and writer is not None and writer.running
+        body: dict[str, Any] = {"status": "ready" if ready else "starting"}
+        if self.startup_error:
+            body["error"] = self.startup_error
+        if writer is not None and writer.last_error:
+            body["writer_error"] = "the writer cannot deliver to the warehouse; retrying"
+        if self.ledger is not None:
+            status = self.ledger.status()
+            body["rollups"] = {
+                "current": status.current, "detail": status.describe(),
+                "building": [{"flow": p.flow, "done": p.done, "total": p.total}
+                             for p in status.building],
+                "pending_runs": status.pending_runs}
+        return ready, body
 
     def bootstrap(self) -> None:
         """Connect, migrate and start the writer; retry every 5 s until it works or we stop."""
@@ -193,17 +220,13 @@ def build_runtime(
     runtime = Runtime(settings, catalog, registry, metrics, spool, ingest, audit=audit)
     holder.append(runtime)
     secret = settings.webhook_secret
-
-    def warehouse_if_ready() -> Warehouse | None:
-        return runtime.warehouse if runtime.ready.is_set() else None
-
-    signals = AlertSignals(WarehouseSignals(catalog, warehouse_if_ready))
+    signals = AlertSignals(WarehouseSignals(catalog, runtime.ready_warehouse))
     # a scrape reads the rollups as they stand: it never waits for the follower
-    scraped = AlertSignals(WarehouseSignals(catalog, warehouse_if_ready, catch_up=False))
+    scraped = AlertSignals(WarehouseSignals(catalog, runtime.ready_warehouse, catch_up=False))
     runtime.alerting = build_alerting(
         catalog,
         registry=registry,
-        warehouse=warehouse_if_ready,
+        warehouse=runtime.ready_warehouse,
         signals=lambda: signals if runtime.ready.is_set() else None,
         metrics_signals=lambda: scraped if runtime.ready.is_set() else None,
         alertmanager_url=settings.alertmanager_url,
@@ -218,10 +241,8 @@ def build_runtime(
 def dashboards_asgi(runtime: Runtime, clock: Callable[[], datetime]) -> tuple[ASGIApp, str]:
     """The Dash dashboards over ``runtime``, as an ASGI app to mount at ``/dashboards``, and
     their Content-Security-Policy (allowing the renderer's inline scripts by hash)."""
-    model = ReadModel(runtime.catalog,
-                      lambda: runtime.warehouse if runtime.ready.is_set() else None,
-                      alerting=runtime.alerting, clock=clock,
-                      catalog_path=runtime.settings.catalog,
+    model = ReadModel(runtime.catalog, runtime.ready_warehouse, alerting=runtime.alerting,
+                      clock=clock, catalog_path=runtime.settings.catalog,
                       scorecard_max_age=timedelta(seconds=runtime.settings.dashboard_cache))
     dash = build_dash(model)
     return cast(ASGIApp, WSGIMiddleware(dash.server)), dashboard_policy(dash.csp_hashes())
@@ -248,6 +269,9 @@ def create_app(
     denials = DenialLog(runtime.audit, clock=clock)
     store = key_store(settings.keys_path())
     grpc = otlp_grpc_server(runtime.ingest, settings, store) if settings.grpc_port else None
+
+    def now() -> datetime:
+        return datetime.fromtimestamp(clock(), UTC)
 
     async def flush_denials() -> None:
         while True:
@@ -281,33 +305,21 @@ def create_app(
     )
     app.state.runtime = runtime
     install_error_handlers(app)
-    dashboards, dashboard_csp = dashboards_asgi(
-        runtime, lambda: datetime.fromtimestamp(clock(), UTC))
+    dashboards, dashboard_csp = dashboards_asgi(runtime, now)
     app.add_middleware(CsvExport)  # innermost: CSV of the tabular read routes
     app.add_middleware(BodyLimit, import_bytes=settings.max_body_bytes)
     app.add_middleware(AccessGuard, store=store, proxies=proxies, denials=denials)
     app.add_middleware(AuditTrail, audit=runtime.audit, proxies=proxies)
     app.add_middleware(SecurityHeaders, dashboard_csp=dashboard_csp)
+    warehouse = runtime.ready_warehouse
     app.include_router(ingest_router(runtime.ingest, max_body_bytes=settings.max_body_bytes))
-    app.include_router(query_router(runtime))
-    app.include_router(
-        slo_router(
-            runtime.catalog,
-            lambda: runtime.warehouse if runtime.ready.is_set() else None,
-            catalog_path=settings.catalog,
-        )
-    )
-    app.include_router(
-        cost_router(
-            runtime.catalog,
-            lambda: runtime.warehouse if runtime.ready.is_set() else None,
-            clock=lambda: datetime.fromtimestamp(clock(), UTC),
-        )
-    )
-    app.include_router(audit_router(runtime, denials))
+    app.include_router(operations_router(runtime.readiness, runtime.registry))
+    app.include_router(lookup_router(warehouse))
+    app.include_router(slo_router(runtime.catalog, warehouse, catalog_path=settings.catalog,
+                                  clock=now))
+    app.include_router(cost_router(runtime.catalog, warehouse, clock=now))
+    app.include_router(audit_router(warehouse, runtime.audit, denials, clock=now))
     app.mount("/dashboards", dashboards)
     if runtime.alerting is not None:
-        app.include_router(
-            alerts_router(runtime.alerting, clock=lambda: datetime.fromtimestamp(clock(), UTC))
-        )
+        app.include_router(alerts_router(runtime.alerting, clock=now))
     return app

@@ -1,6 +1,6 @@
 """OTLP/gRPC in the server process: its key check and its server, beside uvicorn.
 
-Keys work as on HTTP (:mod:`flowscope.access`): with no key at all every call is admitted
+Keys work as on HTTP (:mod:`flowscope.access.keys`): with no key at all every call is admitted
 (the server then only listens on loopback addresses); once one key exists, a call needs
 ``authorization: Bearer KEY`` metadata with a key of scope ``ingest`` (or ``admin``):
 ``UNAUTHENTICATED`` without a valid key, ``PERMISSION_DENIED`` with another scope. Keys added
@@ -16,7 +16,7 @@ import grpc
 
 from collector.grpc_ingest import Authorize, Denial, grpc_server
 from collector.ingest import IngestService
-from flowscope.access import KeyStore, allows
+from flowscope.access.keys import KeyStore, allows
 from flowscope.settings import Settings
 
 

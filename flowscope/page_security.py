@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from flowscope.guard import ASGIApp, Receive, Send
+from flowscope.access.guard import ASGIApp, Receive, Send
 
 FRAME_ONLY = "frame-ancestors 'none'"
 """The policy of responses outside the dashboards."""

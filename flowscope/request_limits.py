@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flowscope.access import INGEST_PATHS
-from flowscope.guard import ASGIApp, Receive, Send
+from flowscope.access.guard import ASGIApp, Receive, Send
+from flowscope.access.keys import INGEST_PATHS
 
 DEFAULT_BODY_BYTES = 1024 * 1024
 """Body limit of routes without their own, in bytes."""

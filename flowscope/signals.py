@@ -10,9 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from alerts.signals import RunCounts
 from slo.signals import WarehouseSignals
-from slo.sli import Counts
+from slo.sli import Counts, RunCounts
 
 
 class AlertSignals:
@@ -29,8 +28,7 @@ class AlertSignals:
 
     def run_counts(self, flow: str, start: datetime, end: datetime) -> RunCounts:
         """Runs of ``flow`` started, succeeded and failed in ``[start, end)``."""
-        tally = self._inner.run_counts(flow, start, end)
-        return RunCounts(started=tally.started, succeeded=tally.succeeded, failed=tally.failed)
+        return self._inner.run_counts(flow, start, end)
 
     def oldest_dead_letter(self, flow: str, at: datetime) -> datetime | None:
         """When the oldest still dead-lettered run of ``flow`` was dead-lettered."""

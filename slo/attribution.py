@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from catalog.model import Step
+from slo.errors import SLOValueError
 
 IN_HOUSE = "in-house steps"
 """The group of steps that name no partner."""
@@ -59,14 +60,14 @@ def _checked(steps: Sequence[Step], bad_by_step: Mapping[int, int], valid: int,
     """The bad runs the budget allows (``valid x (1 - objective)``), once the arguments are
     checked (see :func:`partner_budgets`)."""
     if not 0 < objective < 1:
-        raise ValueError(f"the objective must be a fraction in (0, 1), got {objective}")
+        raise SLOValueError(f"the objective must be a fraction in (0, 1), got {objective}")
     for position, bad in bad_by_step.items():
         if not 0 <= position <= len(steps):
-            raise ValueError(f"no step at position {position}; the flow has {len(steps)}")
+            raise SLOValueError(f"no step at position {position}; the flow has {len(steps)}")
         if bad < 0:
-            raise ValueError(f"bad runs cannot be negative, got {bad}")
+            raise SLOValueError(f"bad runs cannot be negative, got {bad}")
     if sum(bad_by_step.values()) > valid:
-        raise ValueError(f"more bad runs than the {valid} valid ones")
+        raise SLOValueError(f"more bad runs than the {valid} valid ones")
     return valid * (1 - objective)
 
 

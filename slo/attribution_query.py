@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from catalog.model import Flow, SLOSpec
+from slo.errors import SLOValueError
 from slo.ledger import ensure_current
 from slo.maintenance import excluded_intervals
 from slo.rings import to_ns
@@ -56,7 +57,7 @@ def bad_runs_by_step(wh: Warehouse, flows: Sequence[Flow], periods: Sequence[Slo
     names = {f.name for f in used}
     unknown = sorted({p.flow for p in periods} - names)
     if unknown:
-        raise ValueError(f"no flow named {', '.join(unknown)} among the flows given")
+        raise SLOValueError(f"no flow named {', '.join(unknown)} among the flows given")
     ensure_current(wh, used)
     rules = {f.name: _rules(f, periods) for f in used}
     windows: dict[str, list[tuple[int, int]]] = {}

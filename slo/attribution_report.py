@@ -16,6 +16,7 @@ from datetime import datetime
 from catalog.model import Catalog, Flow, SLOSpec
 from slo.attribution import PartnerBudget, StepBudget, partner_budgets, step_budgets
 from slo.attribution_query import SloPeriod, bad_runs_by_step
+from slo.errors import SLOValueError
 from slo.objective import objective_from_percent
 from slo.periods import slo_period
 from slo.signals import WarehouseSignals
@@ -64,8 +65,8 @@ def attribute_budget(wh: Warehouse, flow: Flow, end: datetime,
     :class:`~warehouse.errors.WarehouseError` when a query fails.
     """
     if start is not None and start >= end:
-        raise ValueError(f"the range must end after it starts ({start.isoformat()} to "
-                         f"{end.isoformat()})")
+        raise SLOValueError(f"the range must end after it starts ({start.isoformat()} to "
+                            f"{end.isoformat()})")
     counted = [s for s in flow.slos if s.budgeting == "occurrences"]
     skipped = tuple((s.name, "counted by time slices: no runs to attribute")
                     for s in flow.slos if s.budgeting != "occurrences")

@@ -8,22 +8,16 @@ same objective as a fraction. Unknown values (an empty window) are ``null``.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from catalog.durations import format_duration
 from catalog.model import Flow, Matcher, SLOSpec
+from catalog.parameters import rfc3339
 from slo.attribution_report import FlowAttribution, SloAttribution
 from slo.health_query import FlowHealth
 from slo.latency_query import FlowLatency, LatencySummary
 from slo.status import FlowStatus, SLOStatus, WindowResult
-
-
-def rfc3339(moment: datetime) -> str:
-    """``2026-11-27T10:00:00.123456Z`` for an aware datetime (naive ones are taken as UTC)."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def duration_text(value: timedelta) -> str:

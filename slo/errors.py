@@ -59,7 +59,10 @@ class MaintenanceError(SLOValueError):
 
 class RollupsNotReady(SLOError, WarehouseUnavailable):
     """The rollups of a flow asked for are not built yet (a first start, a catalog change):
-    its figures would be incomplete. The message says how far the build is."""
+    its figures would be incomplete. The message says how far the build is (flow names and
+    counts only, so a client may be shown it)."""
+
+    public = True
 
 
 class WindowCatalogError(SLOError):

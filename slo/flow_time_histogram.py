@@ -19,6 +19,7 @@ from typing import Literal
 
 from catalog.model import Flow
 from slo import sketch
+from slo.errors import SLOValueError
 from slo.histogram import Buckets, choose_buckets
 from slo.ledger import ensure_current
 from slo.ledger_sql import NEVER_NS
@@ -106,8 +107,8 @@ def flow_time_histogram(wh: Warehouse, flow: Flow, start: datetime, end: datetim
     ``correlation_id`` placed in it when given. Raises :class:`ValueError` when ``end`` is not
     after ``start``, :class:`~warehouse.errors.WarehouseError` when the warehouse fails."""
     if end <= start:
-        raise ValueError(f"the range must end after it starts, got {start.isoformat()} to "
-                         f"{end.isoformat()}")
+        raise SLOValueError(f"the range must end after it starts, got {start.isoformat()} to "
+                            f"{end.isoformat()}")
     run = None if correlation_id is None else run_flow_time(wh, flow, correlation_id)
     mine = None if run is None else run.flow_time_ns
     ensure_current(wh, [flow])

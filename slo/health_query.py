@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from catalog.model import Flow
+from slo.errors import SLOValueError
 from slo.ledger import ensure_current
 from slo.rings import duration_ns, from_ns, to_ns
 from slo.rollup_read import oldest_open_dead_letter, read_rollups, read_window
@@ -95,8 +96,8 @@ def flow_health(wh: Warehouse, flow: Flow, start: datetime, end: datetime) -> Fl
     ``end`` is not after ``start``, :class:`~warehouse.errors.WarehouseError` when the
     warehouse fails."""
     if end <= start:
-        raise ValueError(f"the range must end after it starts, got {start.isoformat()} to "
-                         f"{end.isoformat()}")
+        raise SLOValueError(f"the range must end after it starts, got {start.isoformat()} to "
+                            f"{end.isoformat()}")
     ensure_current(wh, [flow])
     end_ns = to_ns(end)
     r = read_window(wh, flow.name, to_ns(start), end_ns, _COLUMNS)
@@ -144,11 +145,11 @@ def dead_letter_series(wh: Warehouse, flow: Flow, start: datetime, end: datetime
     range or a step giving more than :data:`MAX_BUCKETS` buckets,
     :class:`~warehouse.errors.WarehouseError` when the warehouse fails."""
     if end <= start:
-        raise ValueError(f"the range must end after it starts, got {start.isoformat()} to "
-                         f"{end.isoformat()}")
+        raise SLOValueError(f"the range must end after it starts, got {start.isoformat()} to "
+                            f"{end.isoformat()}")
     if step <= timedelta(0) or (end - start) / step > MAX_BUCKETS:
-        raise ValueError(f"step must be positive and give at most {MAX_BUCKETS} buckets, got "
-                         f"{step} over {end - start}")
+        raise SLOValueError(f"step must be positive and give at most {MAX_BUCKETS} buckets, got "
+                            f"{step} over {end - start}")
     ensure_current(wh, [flow])
     count = -(-(end - start) // step)
     found = read_rollups(wh, {flow.name: series(to_ns(start), duration_ns(step), count,

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from slo.errors import SLOValueError
+
 NS_PER_MS = 1_000_000
 DAY_NS = 86_400_000 * NS_PER_MS
 NICE_WIDTHS_MS = (1, 2, 5, 10, 20, 50, 100, 200, 500,
@@ -76,11 +78,11 @@ def choose_buckets(*, runs: int, low_ns: int, high_ns: int, p99_ns: int,
     is ``p99_ns`` (see the module docstring); ``None`` without values. Raises
     :class:`ValueError` for a target below 1 or a minimum above the maximum."""
     if target < 1:
-        raise ValueError(f"a histogram needs at least one bucket, got {target}")
+        raise SLOValueError(f"a histogram needs at least one bucket, got {target}")
     if runs <= 0:
         return None
     if low_ns > high_ns:
-        raise ValueError(f"the minimum {low_ns} ns lies above the maximum {high_ns} ns")
+        raise SLOValueError(f"the minimum {low_ns} ns lies above the maximum {high_ns} ns")
     top = max(min(p99_ns, high_ns), low_ns) if runs >= OVERFLOW_MIN_RUNS else high_ns
     width = nice_width_ns(max(-(-(top - low_ns) // target), 1))
     return Buckets(first_ns=low_ns // width * width, width_ns=width,

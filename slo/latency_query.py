@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 
 from catalog.model import Flow
 from slo import sketch
+from slo.errors import SLOValueError
 from slo.ledger import ensure_current
 from slo.rings import duration_ns, from_ns, to_ns
 from slo.rollup_read import read_rollups, read_window
@@ -128,11 +129,11 @@ def flow_latency(wh: Warehouse, flow: Flow, start: datetime, end: datetime, *,
     :class:`~warehouse.errors.WarehouseError` when the warehouse fails.
     """
     if end <= start:
-        raise ValueError(f"the range must end after it starts, got {start.isoformat()} to "
-                         f"{end.isoformat()}")
+        raise SLOValueError(f"the range must end after it starts, got {start.isoformat()} to "
+                            f"{end.isoformat()}")
     if step is not None and (step <= timedelta(0) or (end - start) / step > MAX_BUCKETS):
-        raise ValueError(f"step must be positive and give at most {MAX_BUCKETS} buckets, got "
-                         f"{step} over {end - start}")
+        raise SLOValueError(f"step must be positive and give at most {MAX_BUCKETS} buckets, got "
+                            f"{step} over {end - start}")
     ensure_current(wh, [flow])
     overall, series_ = _flow_time(wh, flow, start, end, step)
     return FlowLatency(flow.name, from_ns(to_ns(start)), from_ns(to_ns(end)), overall,

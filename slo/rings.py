@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from slo.errors import PeriodError
+from slo.errors import PeriodError, SLOValueError
 from slo.sli import Counts
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -94,7 +94,7 @@ class Rings:
         instant that is not one of the starts."""
         position = bisect_right(self.starts, start)
         if position == 0 or self.starts[position - 1] != start:
-            raise ValueError(f"{start.isoformat()} is not a window start of these rings")
+            raise SLOValueError(f"{start.isoformat()} is not a window start of these rings")
         return position
 
 

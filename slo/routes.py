@@ -2,33 +2,30 @@
 adapters.
 
 Queries live in :mod:`slo.evaluation`, :mod:`slo.latency_query`, :mod:`slo.health_query` and
-:mod:`slo.attribution_report`; bodies in :mod:`slo.documents`. Handlers parse parameters, call
-them in the thread pool and translate errors: 400 for a bad parameter (a
-:class:`catalog.errors.ParameterError` naming it, answered by the app), 404 for a flow the
-catalog does not have, 503 (with ``Retry-After``) while the warehouse is not ready or is
-unreachable, a flow's rollups are being built, or a query was stopped by its limits, 500 when a
-query fails (the engine's text goes to the log, never to the client). ``GET /api/v1/flows``
-answers from the catalog even before the warehouse is ready (each flow's ``status`` is then
-``null``).
+:mod:`slo.attribution_report`; bodies in :mod:`slo.documents`. Handlers parse parameters
+(:mod:`catalog.parameters`), call the queries (FastAPI runs these handlers in its thread pool)
+and raise what goes wrong; the app's error boundary (``flowscope.http_errors``) answers it: 400
+for a bad parameter, 404 for a flow the catalog does not have, 503 (with ``Retry-After``) while
+the warehouse is not ready or is unreachable, a flow's rollups are being built, or a query was
+stopped by its limits, 500 when a query fails (the engine's text goes to the log, never to the
+client). ``GET /api/v1/flows`` answers from the catalog even before the warehouse is ready
+(each flow's ``status`` is then ``null``).
 
-Times are RFC 3339 with a time zone (``2026-11-27T10:00:00Z``) between 1970 and 2200
-(:mod:`catalog.parameters`); ``at`` defaults to now, ``to`` to now and ``from`` to one hour
-before ``to`` (for ``/attribution``: to each SLO's own period); ``step`` is a catalog duration
-(``5m``).
+Times are RFC 3339 with a time zone (``2026-11-27T10:00:00Z``) between 1970 and 2200; ``at``
+defaults to now, ``to`` to now and ``from`` to one hour before ``to`` (for ``/attribution``: to
+each SLO's own period); ``step`` is a catalog duration (``5m``).
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
 
 from catalog import parameters
-from catalog.errors import ParameterError
 from catalog.model import Catalog, Flow
 from catalog.sources import catalog_dir
 from slo.attribution_report import attribute_budget
@@ -41,30 +38,19 @@ from slo.documents import (
     slos_json,
     status_summary_json,
 )
-from slo.errors import SLOError
 from slo.evaluation import WindowCatalogs, evaluate_flows
 from slo.health_query import flow_health
 from slo.latency_query import flow_latency
 from slo.status import FlowStatus
-from warehouse.errors import WarehouseError, WarehouseUnavailable, public_message
-from warehouse.port import Warehouse
-
-log = logging.getLogger("flowscope.slo")
+from warehouse.errors import WarehouseError
+from warehouse.port import Warehouse, ready_warehouse
 
 DEFAULT_RANGE = timedelta(hours=1)
 """The range of latency and health when ``from`` is not given."""
 
-_RETRY = {"Retry-After": "5"}
-
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def parse_instant(name: str, text: str | None, default: datetime) -> datetime:
-    """An RFC 3339 query parameter, or ``default`` when absent; ParameterError (400) when
-    malformed or outside 1970 to 2200."""
-    return parameters.instant(name, text, default)
 
 
 def parse_step(text: str | None) -> timedelta | None:
@@ -78,12 +64,9 @@ def parse_step(text: str | None) -> timedelta | None:
 def parse_range(start: str | None, end: str | None, now: datetime) -> tuple[datetime, datetime]:
     """``from`` and ``to``: ``to`` defaults to ``now``, ``from`` to :data:`DEFAULT_RANGE`
     before ``to``; ParameterError unless ``from`` is before ``to``."""
-    stop = parse_instant("to", end, now)
-    begin = parse_instant("from", start, max(stop - DEFAULT_RANGE, parameters.EARLIEST))
-    if begin >= stop:
-        raise ParameterError("from", f"the range must end after it starts: from "
-                                     f"({begin.isoformat()}) is not before to "
-                                     f"({stop.isoformat()})")
+    stop = parameters.instant("to", end, now)
+    begin = parameters.instant("from", start, max(stop - DEFAULT_RANGE, parameters.EARLIEST))
+    parameters.ordered(begin, stop)
     return begin, stop
 
 
@@ -102,30 +85,7 @@ def slo_router(catalog: Catalog, warehouse: Callable[[], Warehouse | None], *,
     catalogs = WindowCatalogs(search_dirs=dirs)
 
     def find(name: str) -> Flow:
-        flow = catalog.flow(name)
-        if flow is None:
-            known = ", ".join(f.name for f in catalog.flows) or "none"
-            raise HTTPException(404, f"no flow named {parameters.shown(name)} in the catalog "
-                                     f"(flows: {known})")
-        return flow
-
-    def ready() -> Warehouse:
-        wh = warehouse()
-        if wh is None:
-            raise HTTPException(503, "the warehouse is not ready yet", _RETRY)
-        return wh
-
-    def run(action: str, call: Callable[[], Any]) -> Any:
-        try:
-            return call()
-        except WarehouseUnavailable as exc:
-            log.warning("%s failed: %s", action, exc)
-            raise HTTPException(503, f"{action} failed: {public_message(exc)}", _RETRY) from exc
-        except WarehouseError as exc:
-            log.error("%s failed: %s", action, exc)
-            raise HTTPException(500, f"{action} failed: {public_message(exc)}") from exc
-        except (SLOError, ValueError) as exc:
-            raise HTTPException(400, str(exc)) from exc
+        return parameters.flow(catalog, name)
 
     def statuses(flows: list[Flow], at: datetime) -> dict[str, FlowStatus]:
         wh = warehouse()
@@ -140,7 +100,7 @@ def slo_router(catalog: Catalog, warehouse: Callable[[], Warehouse | None], *,
     @router.get("/api/v1/flows", summary="Flows in the catalog, with their SLO status")
     def flows(at: str | None = Query(None, description="RFC 3339; default now")
               ) -> dict[str, Any]:
-        moment = parse_instant("at", at, clock())
+        moment = parameters.instant("at", at, clock())
         found = statuses(list(catalog.flows), moment)
         return {"flows": [{**flow_json(f), "status": status_summary_json(found.get(f.name))}
                           for f in catalog.flows]}
@@ -150,7 +110,7 @@ def slo_router(catalog: Catalog, warehouse: Callable[[], Warehouse | None], *,
     def flow_detail(flow: str, at: str | None = Query(None, description="RFC 3339; default now")
                     ) -> dict[str, Any]:
         chosen = find(flow)
-        moment = parse_instant("at", at, clock())
+        moment = parameters.instant("at", at, clock())
         return flow_detail_json(chosen, statuses([chosen], moment).get(chosen.name))
 
     @router.get("/api/v1/flows/{flow}/slos",
@@ -160,10 +120,9 @@ def slo_router(catalog: Catalog, warehouse: Callable[[], Warehouse | None], *,
     def slos(flow: str, at: str | None = Query(None, description="RFC 3339; default now")
              ) -> dict[str, Any]:
         chosen = find(flow)
-        moment = parse_instant("at", at, clock())
-        wh = ready()
-        found = run("SLO evaluation",
-                    lambda: evaluate_flows(wh, [chosen], moment, catalogs=catalogs))
+        moment = parameters.instant("at", at, clock())
+        wh = ready_warehouse(warehouse)
+        found = evaluate_flows(wh, [chosen], moment, catalogs=catalogs)
         return slos_json(chosen, found[0])
 
     @router.get("/api/v1/flows/{flow}/latency",
@@ -178,10 +137,8 @@ def slo_router(catalog: Catalog, warehouse: Callable[[], Warehouse | None], *,
         chosen = find(flow)
         begin, stop = parse_range(start, end, clock())
         width = parse_step(step)
-        wh = ready()
-        result = run("latency query",
-                     lambda: flow_latency(wh, chosen, begin, stop, step=width))
-        return latency_json(result, width)
+        wh = ready_warehouse(warehouse)
+        return latency_json(flow_latency(wh, chosen, begin, stop, step=width), width)
 
     @router.get("/api/v1/flows/{flow}/health",
                 summary="Flow in and out per step, lag, retries, dead letters, first-pass yield",
@@ -193,8 +150,8 @@ def slo_router(catalog: Catalog, warehouse: Callable[[], Warehouse | None], *,
                ) -> dict[str, Any]:
         chosen = find(flow)
         begin, stop = parse_range(start, end, clock())
-        wh = ready()
-        return health_json(run("health query", lambda: flow_health(wh, chosen, begin, stop)))
+        wh = ready_warehouse(warehouse)
+        return health_json(flow_health(wh, chosen, begin, stop))
 
     @router.get("/api/v1/flows/{flow}/attribution",
                 summary="Error budget used by partner and by step, per SLO",
@@ -206,14 +163,11 @@ def slo_router(catalog: Catalog, warehouse: Callable[[], Warehouse | None], *,
                     end: str | None = Query(None, alias="to", description="RFC 3339; default now")
                     ) -> dict[str, Any]:
         chosen = find(flow)
-        stop = parse_instant("to", end, clock())
-        begin = None if start is None or start == "" else parse_instant("from", start, stop)
-        if begin is not None and begin >= stop:
-            raise ParameterError("from", f"the range must end after it starts: from "
-                                         f"({begin.isoformat()}) is not before to "
-                                         f"({stop.isoformat()})")
-        wh = ready()
-        return attribution_json(run("attribution query",
-                                    lambda: attribute_budget(wh, chosen, stop, begin)))
+        stop = parameters.instant("to", end, clock())
+        begin = None if start is None or start == "" else parameters.instant("from", start, stop)
+        if begin is not None:
+            parameters.ordered(begin, stop)
+        wh = ready_warehouse(warehouse)
+        return attribution_json(attribute_budget(wh, chosen, stop, begin))
 
     return router

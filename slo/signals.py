@@ -1,9 +1,8 @@
 """Counts about flows for the alert evaluator, read from the flow rollups.
 
 :class:`WarehouseSignals` has the methods of ``alerts.signals.FlowSignals`` (``slo_counts``,
-``run_counts``, ``oldest_dead_letter``); ``run_counts`` returns a :class:`RunTally` with the
-same fields as ``alerts.signals.RunCounts`` (the slo room cannot import alerts, so the
-composition root converts it). Every method raises
+``run_counts``, ``oldest_dead_letter``); ``run_counts`` returns a
+:class:`~slo.sli.RunCounts`, the value the alert rules read. Every method raises
 :class:`~warehouse.errors.WarehouseUnavailable` while the warehouse is not ready, and
 :class:`KeyError` for a flow or SLO the catalog does not have.
 
@@ -19,7 +18,6 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 
 from catalog.model import Catalog, Flow, SLOSpec
@@ -30,27 +28,10 @@ from slo.maintenance import excluded_intervals
 from slo.periods import slo_period
 from slo.rings import RingCount, Rings, counts_since, from_ns, to_ns
 from slo.rollup_read import oldest_open_dead_letter, read_window
-from slo.sli import Counts
+from slo.sli import Counts, RunCounts
 from slo.sli_query import FlowRules, count_rings
 from slo.status import alert_windows
-from warehouse.errors import WarehouseUnavailable
-from warehouse.port import Warehouse
-
-
-@dataclass(frozen=True)
-class RunTally:
-    """Runs of one flow over an interval: ``started`` (their start lies in it), ``succeeded``
-    and ``failed`` (became determinate in it with that outcome)."""
-
-    started: int = 0
-    succeeded: int = 0
-    failed: int = 0
-
-    @property
-    def determinate(self) -> int:
-        """``succeeded + failed``."""
-        return self.succeeded + self.failed
-
+from warehouse.port import Warehouse, ready_warehouse
 
 _Cached = tuple[Rings, dict[tuple[str, int], tuple[RingCount, ...]]]
 
@@ -72,10 +53,7 @@ class WarehouseSignals:
         self._lock = threading.Lock()
 
     def _wh(self) -> Warehouse:
-        wh = self._warehouse()
-        if wh is None:
-            raise WarehouseUnavailable("the warehouse is not ready yet")
-        return wh
+        return ready_warehouse(self._warehouse)
 
     def _flow(self, name: str) -> Flow:
         flow = self._catalog.flow(name)
@@ -125,7 +103,7 @@ class WarehouseSignals:
         mode = FlowRules.of(chosen).mode(spec.latency.threshold if spec.latency else None)
         return counts_since(rings, start, rows.get((chosen.name, mode), ()))
 
-    def run_counts(self, flow: str, start: datetime, end: datetime) -> RunTally:
+    def run_counts(self, flow: str, start: datetime, end: datetime) -> RunCounts:
         """Runs of ``flow`` started, succeeded and failed in ``[start, end)``."""
         chosen = self._flow(flow)
         wh = self._wh()
@@ -133,7 +111,7 @@ class WarehouseSignals:
         rollup = read_window(wh, chosen.name, to_ns(start), to_ns(end),
                              ["Started", "Valid", "GoodRuns"])
         good = rollup.good_in(0)
-        return RunTally(rollup.started, good, rollup.valid_in(0) - good)
+        return RunCounts(rollup.started, good, rollup.valid_in(0) - good)
 
     def oldest_dead_letter(self, flow: str, at: datetime) -> datetime | None:
         """When the oldest run of ``flow`` that was dead-lettered and has not succeeded since

@@ -73,6 +73,22 @@ class Counts:
         return Counts(self.good + other.good, self.valid + other.valid)
 
 
+@dataclass(frozen=True)
+class RunCounts:
+    """Runs of one flow over an interval: ``started`` (their first start lies in it),
+    ``succeeded`` and ``failed`` (became determinate in it with that outcome). Non-negative
+    integers; what the outcome alert rules read."""
+
+    started: int = 0
+    succeeded: int = 0
+    failed: int = 0
+
+    @property
+    def determinate(self) -> int:
+        """``succeeded + failed``."""
+        return self.succeeded + self.failed
+
+
 Bucket = Counts | tuple[int, int]
 """A bucket as :class:`Counts` or as a plain ``(good, valid)`` pair."""
 

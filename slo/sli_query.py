@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from catalog.model import Flow
+from slo.errors import SLOValueError
 from slo.ledger import ensure_current
 from slo.ledger_rules import LedgerRules
 from slo.ledger_sql import NEVER_NS
@@ -132,8 +133,8 @@ def count_slices(wh: Warehouse, flow: FlowRules, mode: int, start: datetime, end
     elif first % MINUTE_NS == 0 and length % MINUTE_NS == 0:
         found = _minute_slices(wh, flow, first, length, whole)
     else:
-        raise ValueError(f"{whole} slices of {slice_length} are too many to read unless the "
-                         f"slices and their start fall on whole minutes")
+        raise SLOValueError(f"{whole} slices of {slice_length} are too many to read unless the "
+                            f"slices and their start fall on whole minutes")
     counts = []
     for i in range(whole):
         rollup = found.get((flow.name, i + 1))

@@ -1,12 +1,12 @@
 """Warehouse: ClickHouse DDL, migrations and the Warehouse port over clickhouse-connect.
 
-Modules:
-
 - :mod:`warehouse.port` — :class:`Warehouse`, the one port to the embedded engine (``chdb://``)
-  and to a ClickHouse server or cluster (``http(s)://``).
+  and to a ClickHouse server or cluster (``http(s)://``); :func:`~warehouse.port.ready_warehouse`.
 - :mod:`warehouse.dsn` — DSN parsing (pure); :func:`default_dsn`.
+- :mod:`warehouse.identifiers` — checks of the identifiers pasted into SQL (pure).
 - :mod:`warehouse.ddl` — rendering of the versioned ``schema/NNN_name.sql`` files (pure).
-- :mod:`warehouse.migrations` — apply/pending/verify.
+- :mod:`warehouse.migrations` — apply, list pending, verify.
+- :mod:`warehouse.adoption` — insert deduplication on span tables another writer created.
 - :mod:`warehouse.tables` — table names and their expected columns (pure data).
 - :mod:`warehouse.correlations` — the correlation-id timeline lookup.
 - :mod:`warehouse.errors` — the exception tree.

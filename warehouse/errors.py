@@ -8,6 +8,7 @@ chDB, pyarrow) are translated at the boundary with ``raise ... from exc``::
     ├── InvalidCursor         (also a ValueError) a page cursor this code did not write
     ├── WarehouseUnavailable  cannot connect or log in, engine gone or closed, timeouts,
     │   │                     overload (too many parts/queries, memory): retry later
+    │   ├── WarehouseNotReady   the server has not connected and migrated yet (start-up)
     │   └── QueryLimitExceeded  a read stopped by its time or memory limit (QueryLimits)
     ├── QueryError            bad SQL, bad parameters, server-side exceptions:
     │                         the same call will fail again
@@ -16,7 +17,8 @@ chDB, pyarrow) are translated at the boundary with ``raise ... from exc``::
 
 Messages never contain a password: :func:`scrub` removes it before a message is built. They
 do carry the engine's own text (for logs); what a client may be shown is
-:func:`public_message`, which never does.
+:func:`public_message`, which never does: it is the message only of errors whose text is
+ours (``public = True``), else a sentence saying what kind of failure it was.
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ _MASK = "***"
 
 class WarehouseError(Exception):
     """Base class of every error raised by the warehouse room."""
+
+    public = False
+    """True when the message is ours only (no engine text), so a client may be shown it."""
 
 
 class InvalidDsn(WarehouseError, ValueError):
@@ -40,9 +45,21 @@ class WarehouseUnavailable(WarehouseError):
     """The engine cannot be reached: connection refused, engine closed or locked, timeout."""
 
 
+class WarehouseNotReady(WarehouseUnavailable):
+    """The server has not connected to the warehouse and applied its migrations yet: it is
+    starting, or retrying a warehouse that was unreachable when it started."""
+
+    public = True
+
+    def __init__(self, message: str = "the warehouse is not ready yet") -> None:
+        super().__init__(message)
+
+
 class QueryLimitExceeded(WarehouseUnavailable):
     """A read stopped by a :class:`warehouse.port.QueryLimits` bound; the message is ours
     (which limit, its value), without engine text."""
+
+    public = True
 
 
 class QueryError(WarehouseError):
@@ -76,10 +93,11 @@ def scrub(text: str, *secrets: str) -> str:
 
 
 def public_message(exc: WarehouseError) -> str:
-    """What a client may be told about ``exc``: which limit stopped a query, or that the
-    warehouse is unavailable or failed (with the ClickHouse error code), never the engine's
-    text (it can hold versions, paths and SQL: that goes to the log)."""
-    if isinstance(exc, QueryLimitExceeded):
+    """What a client may be told about ``exc``: its message when it is ours (which limit
+    stopped a query, that the server is starting), or that the warehouse is unavailable or
+    failed (with the ClickHouse error code), never the engine's text (it can hold versions,
+    paths and SQL: that goes to the log)."""
+    if exc.public:
         return str(exc)
     if isinstance(exc, WarehouseUnavailable):
         return "the warehouse is unavailable; retry later"

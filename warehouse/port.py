@@ -34,6 +34,7 @@ from warehouse.errors import (
     QueryError,
     QueryLimitExceeded,
     WarehouseError,
+    WarehouseNotReady,
     WarehouseUnavailable,
     scrub,
 )
@@ -361,6 +362,15 @@ class Warehouse:
                 if stopped is not None:
                     raise stopped from exc
             raise translate(exc, action=action, secrets=self._dsn.secrets()) from exc
+
+
+def ready_warehouse(source: Callable[[], Warehouse | None]) -> Warehouse:
+    """The warehouse ``source()`` gives once the server has connected and migrated it; raises
+    :class:`~warehouse.errors.WarehouseNotReady` while it gives ``None`` (start-up)."""
+    wh = source()
+    if wh is None:
+        raise WarehouseNotReady()
+    return wh
 
 
 def translate(exc: Exception, *, action: str, secrets: tuple[str, ...] = ()) -> WarehouseError:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
@@ -23,32 +21,10 @@ from catalog.spec import load_catalog
 from flowscope.access import required_scope
 from flowscope.http_errors import install_error_handlers
 from tests.alerts.conftest import T0, Clock
+from tests.asgi import InProcessClient
 
 RULES = load_rule_set(load_catalog(Path(__file__).with_name("catalog.yaml")))
 FLOW = "order-to-cash"
-
-
-class Client:
-    """A synchronous client calling the ASGI app in process (no server, no lifespan)."""
-
-    def __init__(self, app: FastAPI) -> None:
-        self.app = app
-
-    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        async def call() -> httpx.Response:
-            transport = httpx.ASGITransport(app=self.app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
-                return await c.request(method, path, **kwargs)
-        return asyncio.run(call())
-
-    def get(self, path: str, **kwargs: Any) -> httpx.Response:
-        return self.request("GET", path, **kwargs)
-
-    def post(self, path: str, **kwargs: Any) -> httpx.Response:
-        return self.request("POST", path, **kwargs)
-
-    def delete(self, path: str, **kwargs: Any) -> httpx.Response:
-        return self.request("DELETE", path, **kwargs)
 
 
 class Api:
@@ -61,7 +37,7 @@ class Api:
         app = FastAPI()
         install_error_handlers(app)
         app.include_router(alerts_router(self.evaluator, clock=clock))
-        self.client = Client(app)
+        self.client = InProcessClient(app)
 
 
 @pytest.fixture()

@@ -29,7 +29,7 @@ from collector.ingest import IngestService
 from collector.metrics import CollectorMetrics
 from collector.spool import Spool
 from tests.collector.otlp_builders import CATALOG, kvs, logs_request, span, trace_request
-from tests.flowscope.test_hardening_faults import _immutable as immutable
+from tests.files import immutable
 from tests.ports import free_port
 
 STOREFRONT = {"service.name": "storefront"}

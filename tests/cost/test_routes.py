@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-import httpx
 import pytest
 from fastapi import FastAPI
 
@@ -16,6 +14,7 @@ from catalog.model import Catalog, CostModel, PerCallPrice, Release, Step
 from cost.routes import cost_router
 from flowscope.csv_export import CsvExport
 from flowscope.http_errors import install_error_handlers
+from tests.asgi import InProcessClient
 from tests.cost import scenario
 from tests.cost.conftest import Recorder
 from warehouse.port import Warehouse
@@ -32,41 +31,26 @@ CATALOG = Catalog(flows=(ORDERS, REFUNDS, LEADS))
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
 
 
-class AppClient:
-    """A synchronous client calling the ASGI app in process (no server, no lifespan), with
-    the composition root's CSV export around the routes."""
-
-    def __init__(self, wh: Warehouse | None) -> None:
-        self.app = FastAPI()
-        self.app.add_middleware(CsvExport)
-        install_error_handlers(self.app)
-        self.app.include_router(cost_router(CATALOG, lambda: wh, clock=lambda: NOW))
-
-    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        async def call() -> httpx.Response:
-            transport = httpx.ASGITransport(app=self.app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
-                return await c.request(method, path, **kwargs)
-        return asyncio.run(call())
-
-    def get(self, path: str, **kwargs: Any) -> httpx.Response:
-        return self.request("GET", path, **kwargs)
-
-    def post(self, path: str, **kwargs: Any) -> httpx.Response:
-        return self.request("POST", path, **kwargs)
+def app_client(wh: Warehouse | None) -> InProcessClient:
+    """The cost routes over ``wh``, with the composition root's CSV export around them."""
+    app = FastAPI()
+    app.add_middleware(CsvExport)
+    install_error_handlers(app)
+    app.include_router(cost_router(CATALOG, lambda: wh, clock=lambda: NOW))
+    return InProcessClient(app)
 
 
 @pytest.fixture(scope="module")
-def client(module_wh: Warehouse) -> AppClient:
+def client(module_wh: Warehouse) -> InProcessClient:
     scenario.record(Recorder(module_wh, ORDERS.name))
-    return AppClient(module_wh)
+    return app_client(module_wh)
 
 
 def _sum(amounts: list[str]) -> Decimal:
     return sum((Decimal(a) for a in amounts), Decimal(0))
 
 
-def test_the_cost_of_two_days_is_counted_to_the_cent(client: AppClient) -> None:
+def test_the_cost_of_two_days_is_counted_to_the_cent(client: InProcessClient) -> None:
     body = client.get(f"/api/v1/flows/{ORDERS.name}/cost",
                       params={"from": "2026-03-10", "to": "2026-03-12"}).json()
     # 1.20 stripe + 0.006 erp-sync + 0.0002375 cpu + 2 x 1200/31 licence + 2 x 9.00 people;
@@ -88,7 +72,7 @@ def test_the_cost_of_two_days_is_counted_to_the_cent(client: AppClient) -> None:
                          ids=["breakdown lines add up to the shown total",
                               "failure lines add up to the shown failure cost",
                               "categories add up to the shown total"])
-def test_displayed_parts_add_up(client: AppClient, parts: str) -> None:
+def test_displayed_parts_add_up(client: InProcessClient, parts: str) -> None:
     body = client.get(f"/api/v1/flows/{ORDERS.name}/cost",
                       params={"from": "2026-03-10", "to": "2026-03-12"}).json()
     found = body[parts]
@@ -97,7 +81,7 @@ def test_displayed_parts_add_up(client: AppClient, parts: str) -> None:
     assert _sum(amounts) == Decimal(total)
 
 
-def test_a_breakdown_line_names_its_step_partner_and_quantity(client: AppClient) -> None:
+def test_a_breakdown_line_names_its_step_partner_and_quantity(client: InProcessClient) -> None:
     body = client.get(f"/api/v1/flows/{ORDERS.name}/cost",
                       params={"from": "2026-03-10", "to": "2026-03-12"}).json()
     stripe = next(line for line in body["breakdown"] if line["label"] == "partner:stripe")
@@ -106,7 +90,7 @@ def test_a_breakdown_line_names_its_step_partner_and_quantity(client: AppClient)
                       "unit_price": "0.30", "amount": "1.20"}
 
 
-def test_roi_against_the_manual_baseline(client: AppClient) -> None:
+def test_roi_against_the_manual_baseline(client: InProcessClient) -> None:
     body = client.get("/api/v1/roi", params={"from": "2026-03-10", "to": "2026-03-12"}).json()
     orders = next(f for f in body["flows"] if f["flow"] == ORDERS.name)
     # baseline 9 min x 38/h = 5.70 per run; the series runs from 2026-01-01 (January and
@@ -124,7 +108,7 @@ def test_roi_against_the_manual_baseline(client: AppClient) -> None:
                              "net_return": "-42839.31", "payback_date": None}
 
 
-def test_each_release_is_compared_on_equal_stretches_of_days(client: AppClient) -> None:
+def test_each_release_is_compared_on_equal_stretches_of_days(client: InProcessClient) -> None:
     body = client.get(f"/api/v1/flows/{ORDERS.name}/releases", params={"to": "2026-03-12"}
                       ).json()
     assert (body["flow"], body["currency"], body["to"]) == ("order-to-cash", "USD", "2026-03-12")
@@ -151,7 +135,7 @@ def test_each_release_is_compared_on_equal_stretches_of_days(client: AppClient) 
     assert later == {"version": "3.0", "date": "2026-06-01", "note": None, "comparison": None}
 
 
-def test_tables_come_as_csv_when_asked(client: AppClient) -> None:
+def test_tables_come_as_csv_when_asked(client: InProcessClient) -> None:
     window = {"from": "2026-03-10", "to": "2026-03-12"}
     cost = client.get(f"/api/v1/flows/{ORDERS.name}/cost", params={**window, "format": "csv"})
     assert cost.headers["content-type"] == "text/csv; charset=utf-8"
@@ -177,7 +161,7 @@ def test_tables_come_as_csv_when_asked(client: AppClient) -> None:
     assert refused.status_code == 406 and "/api/v1/roi" in refused.json()["detail"]
 
 
-def test_a_flow_without_cost_model_compares_its_success_rate_only(client: AppClient) -> None:
+def test_a_flow_without_cost_model_compares_its_success_rate_only(client: InProcessClient) -> None:
     body = client.get(f"/api/v1/flows/{LEADS.name}/releases", params={"to": "2026-03-12"}
                       ).json()
     assert body["currency"] is None
@@ -199,7 +183,7 @@ def test_a_flow_without_cost_model_compares_its_success_rate_only(client: AppCli
         "a malformed release day is 400", "a flow without cost model is 404",
         "a malformed day is 400", "a backwards range is 400",
         "an instant off midnight is 400", "a range of decades is 400"])
-def test_bad_requests_are_refused(client: AppClient, path: str, params: dict[str, str],
+def test_bad_requests_are_refused(client: InProcessClient, path: str, params: dict[str, str],
                                   status: int, words: str) -> None:
     resp = client.get(path, params=params)
     assert resp.status_code == status
@@ -207,7 +191,7 @@ def test_bad_requests_are_refused(client: AppClient, path: str, params: dict[str
 
 
 def test_a_warehouse_not_ready_is_503() -> None:
-    resp = AppClient(None).get("/api/v1/roi")
+    resp = app_client(None).get("/api/v1/roi")
     assert resp.status_code == 503
     assert resp.headers["retry-after"] == "5"
 
@@ -219,7 +203,7 @@ def _line(**changes: Any) -> dict[str, Any]:
     return {k: v for k, v in line.items() if v is not None}
 
 
-def test_importing_twice_stores_each_line_once(client: AppClient) -> None:
+def test_importing_twice_stores_each_line_once(client: InProcessClient) -> None:
     lines = [_line(source="twice"), _line(id="l-2", source="twice", amount="0.000001")]
     first = client.post("/api/v1/costs", json={"lines": lines}).json()
     again = client.post("/api/v1/costs", json={"lines": lines}).json()
@@ -250,7 +234,7 @@ def test_importing_twice_stores_each_line_once(client: AppClient) -> None:
         "another currency than the flow's is refused", "a lowercase currency is refused",
         "an empty category is refused", "a repeated line id is refused",
         "an unknown field is refused", "a line that is no object is refused"])
-def test_bad_lines_are_refused_with_index_and_field(client: AppClient,
+def test_bad_lines_are_refused_with_index_and_field(client: InProcessClient,
                                                     lines: list[Any], words: str) -> None:
     resp = client.post("/api/v1/costs", json={"lines": lines})
     assert resp.status_code == 400
@@ -258,7 +242,7 @@ def test_bad_lines_are_refused_with_index_and_field(client: AppClient,
 
 
 def test_partner_spend_is_split_by_calls_and_adds_to_the_flow(
-        client: AppClient, module_wh: Warehouse) -> None:
+        client: InProcessClient, module_wh: Warehouse) -> None:
     at = datetime(2026, 4, 2, 9, tzinfo=UTC)
     for _ in range(3):
         Recorder(module_wh, ORDERS.name).span("P", "payments", "charge", at, timedelta(seconds=1))

@@ -12,7 +12,7 @@ from catalog.model import EMPTY_CATALOG, Catalog
 from dashboards.facade import ReadModel
 from tests.conftest import migrated_warehouse
 from tests.slo.conftest import AT, Recorder, catalog_flow, flow_name
-from tests.slo.test_latency_and_health import store_health_runs
+from tests.slo.health_runs import store_health_runs
 from warehouse.correlations import Timeline
 from warehouse.port import Warehouse
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from catalog.model import EMPTY_CATALOG, Catalog
@@ -16,6 +14,7 @@ from dashboards.facade import ReadModel
 from dashboards.model import PERIODS
 from flowscope.app import create_app
 from flowscope.settings import Settings
+from tests.asgi import InProcessClient
 from tests.cost.flows import ORDER_TO_CASH
 
 
@@ -59,15 +58,11 @@ def test_the_dashboards_are_mounted_and_report_a_warehouse_that_is_not_ready(
             "inputs": [{"id": "exec-period", "property": "value", "value": "30d"}],
             "changedPropIds": [], "state": []}
 
-    async def calls() -> list[httpx.Response]:  # in process, no lifespan: never ready
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
-            return [await c.get("/dashboards/executive"),
-                    await c.get("/dashboards/_dash-layout"),
-                    await c.post("/dashboards/_dash-update-component", json=body)]
-
+    client = InProcessClient(app)  # in process, no lifespan: never ready
     try:
-        page, layout, update = asyncio.run(calls())
+        page = client.get("/dashboards/executive")
+        layout = client.get("/dashboards/_dash-layout")
+        update = client.post("/dashboards/_dash-update-component", json=body)
     finally:
         app.state.runtime.shutdown()
     assert page.status_code == 200 and "_dash-config" in page.text

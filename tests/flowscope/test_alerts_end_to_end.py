@@ -19,7 +19,6 @@ import hashlib
 import hmac
 import json
 import re
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -37,6 +36,7 @@ from tests.alerts.conftest import (
     running_receiver,
 )
 from tests.flowscope.conftest import Server
+from tests.flowscope.orders import eventually, order_event
 
 CATALOG = """\
 apiVersion: flowscope/v1
@@ -68,13 +68,8 @@ PAGE = {"alertname": "FlowSLOBudgetBurn", "flow": FLOW, "slo": SLO, "severity": 
 WINDOWS = ("5m", "30m", "1h", "2h", "6h", "1d", "3d")
 
 
-def rfc3339(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
-
-
 def event(order: str, type_: str, at: datetime) -> dict[str, Any]:
-    return {"specversion": "1.0", "id": uuid.uuid4().hex, "source": "/e2e/alerts",
-            "type": type_, "time": rfc3339(at), "orderid": order}
+    return order_event(order, type_, at, source="/e2e/alerts")
 
 
 def runs(now: datetime, count: int, failed: int) -> list[dict[str, Any]]:
@@ -93,19 +88,6 @@ def send(http: httpx.Client, events: list[dict[str, Any]]) -> None:
     resp = http.post("/api/v1/events", content=json.dumps(events),
                      headers={"content-type": "application/cloudevents-batch+json"})
     assert resp.status_code == 200 and resp.json()["accepted"] == len(events), resp.text
-
-
-def eventually(read: Callable[[], Any], accept: Callable[[Any], bool],
-               timeout: float = 15.0) -> Any:
-    """Poll ``read`` until ``accept`` takes its value; fail with the last value otherwise."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = read()
-        if accept(value):
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not accepted after {timeout}s: {value!r}"[:3000])
-        time.sleep(0.2)
 
 
 def has_labels(labels: dict[str, str]) -> bool:

@@ -10,7 +10,7 @@ import httpx
 
 from tests.flowscope.conftest import Server
 from tests.flowscope.exporter_schema import CURRENT, ExporterSpan, insert_spans
-from tests.flowscope.test_ingest_and_lookup import lookup
+from tests.flowscope.orders import lookup
 from warehouse.port import Warehouse
 
 

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -18,41 +15,9 @@ import pytest
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
 from tests.flowscope.conftest import Server
+from tests.flowscope.orders import lookup, otlp_request
 
 SENDER = Path(__file__).with_name("otel_sender.py")
-
-
-def lookup(client: httpx.Client, cid: str, *, expect: int, timeout: float = 20.0) -> dict[str, Any]:
-    """Poll the lookup until it shows ``expect`` items (ingest is asynchronous past the spool)."""
-    deadline = time.monotonic() + timeout
-    body: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        resp = client.get(f"/api/v1/correlations/{cid}")
-        if resp.status_code == 200:
-            body = resp.json()
-            if len(body["items"]) >= expect:
-                return body
-        time.sleep(0.1)
-    raise AssertionError(f"{cid}: expected {expect} items, last answer {body}")
-
-
-def otlp_request(order_id: str, spans: int = 1, *, trace_id: bytes | None = None) -> bytes:
-    req = trace_service_pb2.ExportTraceServiceRequest()
-    rs = req.resource_spans.add()
-    kv = rs.resource.attributes.add()
-    kv.key, kv.value.string_value = "service.name", "storefront"
-    ss = rs.scope_spans.add()
-    tid = trace_id or uuid.uuid4().bytes
-    for i in range(spans):
-        s = ss.spans.add()
-        s.trace_id = tid
-        s.span_id = hashlib.sha256(tid + bytes([i])).digest()[:8]
-        s.name = f"step-{i}"
-        s.start_time_unix_nano = 1_700_000_000_000_000_000 + i * 1_000_000
-        s.end_time_unix_nano = s.start_time_unix_nano + 5_000_000
-        a = s.attributes.add()
-        a.key, a.value.string_value = "order.id", order_id
-    return req.SerializeToString()
 
 
 def test_the_otel_sdk_in_another_process_sends_an_order_that_the_lookup_returns_in_order(
@@ -101,13 +66,16 @@ def test_redacted_attributes_never_reach_the_warehouse(
 
 def test_an_identical_resent_otlp_request_is_stored_once(client: httpx.Client) -> None:
     order_id = f"R-{uuid.uuid4().hex[:8]}"
+    sentinel = f"R-{uuid.uuid4().hex[:8]}"
     body = otlp_request(order_id, spans=3)
-    for _ in range(2):
+    for sent in (body, body, otlp_request(sentinel)):
         resp = client.post(
-            "/v1/traces", content=body, headers={"content-type": "application/x-protobuf"}
+            "/v1/traces", content=sent, headers={"content-type": "application/x-protobuf"}
         )
         assert resp.status_code == 200
-    time.sleep(0.5)
+    # the writer keeps the order of the spool: once the sentinel sent last is found, the
+    # copy sent before it would be found too
+    lookup(client, sentinel, expect=1)
     assert len(lookup(client, order_id, expect=3)["items"]) == 3
 
 

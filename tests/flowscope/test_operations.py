@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from tests.flowscope.conftest import Server
-from tests.flowscope.test_ingest_and_lookup import lookup, otlp_request
+from tests.flowscope.orders import lookup, otlp_request
 
 
 @pytest.mark.parametrize(

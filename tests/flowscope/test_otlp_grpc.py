@@ -28,7 +28,7 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 from collector.grpc_ingest import TRACE_SERVICE
 from flowscope.access import KeyStore
 from tests.flowscope.conftest import Server
-from tests.flowscope.test_ingest_and_lookup import lookup, otlp_request
+from tests.flowscope.orders import lookup, otlp_request
 from tests.ports import free_port
 
 TRACES = f"/{TRACE_SERVICE}/Export"

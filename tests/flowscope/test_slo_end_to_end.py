@@ -29,6 +29,7 @@ from typer.testing import CliRunner
 
 from flowscope.cli import app
 from tests.flowscope.conftest import Server
+from tests.flowscope.orders import order_event, rfc3339
 
 CATALOG = """\
 apiVersion: flowscope/v1
@@ -69,13 +70,8 @@ BUDGET = {"success-rate": 0.01, "posted-in-2m": 0.05}
 FIRING = {"success-rate": [False, True, True, True], "posted-in-2m": [False, False, True, True]}
 
 
-def rfc3339(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
-
-
 def event(order: str, type_: str, at: datetime) -> dict[str, Any]:
-    return {"specversion": "1.0", "id": uuid.uuid4().hex, "source": "/e2e/orders",
-            "type": type_, "time": rfc3339(at), "orderid": order}
+    return order_event(order, type_, at, source="/e2e/orders")
 
 
 @pytest.fixture(scope="module")

@@ -27,8 +27,8 @@ from slo.attribution_query import SloPeriod, bad_runs_by_step
 from slo.budget import budget_remaining
 from slo.evaluation import evaluate_flows
 from slo.routes import slo_router
+from tests.asgi import InProcessClient
 from tests.slo.conftest import AT, Recorder, catalog_flow
-from tests.slo.test_routes import AppClient
 from warehouse.port import Warehouse
 
 STEPS = (Step("checkout", service="storefront"),
@@ -175,11 +175,11 @@ def test_step_budgets(bad_by_step: dict[int, int], valid: int,
     assert [s.consumed for s in found] == pytest.approx([e[3] for e in expected])
 
 
-def _attribution_client(catalog: Catalog, wh: Warehouse) -> AppClient:
+def _attribution_client(catalog: Catalog, wh: Warehouse) -> InProcessClient:
     app = FastAPI()
     install_error_handlers(app)  # a ParameterError is answered 400 by the app, as in the server
     app.include_router(slo_router(catalog, lambda: wh, clock=lambda: AT))
-    return AppClient(app)
+    return InProcessClient(app)
 
 
 def test_the_attribution_route_splits_each_budget_by_partner_and_step(runs: Recorder) -> None:

@@ -18,6 +18,7 @@ from slo.health_query import dead_letter_series, flow_health
 from slo.latency_query import LatencySummary, flow_latency
 from slo.sketch import RELATIVE_ERROR
 from tests.slo.conftest import AT, Recorder, catalog_flow, flow_name
+from tests.slo.health_runs import store_health_runs
 from warehouse.port import Warehouse
 
 S, M, H = timedelta(seconds=1), timedelta(minutes=1), timedelta(hours=1)
@@ -108,29 +109,6 @@ def test_bad_latency_ranges_are_refused(runs: Recorder, start: datetime, end: da
                                         step: timedelta | None, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         flow_latency(runs.wh, catalog_flow(runs.flow), start, end, step=step)
-
-
-def store_health_runs(r: Recorder) -> None:
-    with r.batch():
-        for i, cid in enumerate(("R1", "R2", "R3", "R4", "R5")):
-            r.start(cid, ago(50 - 5 * i))
-        r.success("R1", ago(49))
-        r.success("R2", ago(44))
-        r.failure("R3", ago(39))
-        r.start("R6", ago(120))
-        r.success("R6", ago(30))
-        r.start("R7", ago(185))
-        r.event("R7", "OrderDeadLettered", ago(180), service="erp-sync")
-        r.success("R7", ago(150))
-        r.start("R8", ago(95))
-        r.event("R8", "OrderDeadLettered", ago(90), service="erp-sync")
-    for i, cid in enumerate(("R1", "R2", "R3", "R4", "R5")):
-        r.span(cid, "storefront", "checkout", ago(50 - 5 * i) + S)
-    for cid in ("R1", "R2", "R4"):
-        r.span(cid, "payments", "charge", ago(40))
-    r.span("R2", "payments", "charge", ago(39))  # a second attempt: a retry
-    r.span("R3", "payments", "charge", ago(39.5), error=True)
-    r.span("R4", "erp-sync", "erp-sync.dlq", ago(20))
 
 
 def test_flow_health(health_runs: Recorder) -> None:

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
-from typing import Any
 
-import httpx
 import pytest
 from fastapi import FastAPI
 
@@ -14,31 +11,18 @@ from catalog.model import Catalog
 from flowscope.http_errors import install_error_handlers
 from slo.routes import slo_router
 from slo.sketch import RELATIVE_ERROR
+from tests.asgi import InProcessClient
 from tests.slo.conftest import AT, Recorder, catalog_flow, flow_name
 from warehouse.port import QueryLimits, Warehouse
 
 M = timedelta(minutes=1)
 
 
-class AppClient:
-    """A synchronous client calling the ASGI app in process (no server, no lifespan)."""
-
-    def __init__(self, app: FastAPI) -> None:
-        self.app = app
-
-    def get(self, path: str, **kwargs: Any) -> httpx.Response:
-        async def call() -> httpx.Response:
-            transport = httpx.ASGITransport(app=self.app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
-                return await c.get(path, **kwargs)
-        return asyncio.run(call())
-
-
-def client(catalog: Catalog, wh: Warehouse | None) -> AppClient:
+def client(catalog: Catalog, wh: Warehouse | None) -> InProcessClient:
     app = FastAPI()
     install_error_handlers(app)
     app.include_router(slo_router(catalog, lambda: wh, clock=lambda: AT))
-    return AppClient(app)
+    return InProcessClient(app)
 
 
 @pytest.fixture(scope="module")
@@ -54,17 +38,17 @@ def stored(migrated: Warehouse) -> Recorder:
 
 
 @pytest.fixture()
-def ready(stored: Recorder) -> AppClient:
+def ready(stored: Recorder) -> InProcessClient:
     return client(Catalog(flows=(catalog_flow(stored.flow),)), stored.wh)
 
 
 @pytest.fixture()
-def starting() -> AppClient:
+def starting() -> InProcessClient:
     return client(Catalog(flows=(catalog_flow("order-to-cash", owner="payments"),)), None)
 
 
 def test_the_flow_list_answers_from_the_catalog_before_the_warehouse_is_ready(
-        starting: AppClient) -> None:
+        starting: InProcessClient) -> None:
     body = starting.get("/api/v1/flows").json()
     (flow,) = body["flows"]
     assert flow["name"] == "order-to-cash" and flow["owner"] == "payments"
@@ -73,7 +57,7 @@ def test_the_flow_list_answers_from_the_catalog_before_the_warehouse_is_ready(
     assert flow["status"] is None
 
 
-def test_the_flow_list_carries_each_flows_status(ready: AppClient, stored: Recorder) -> None:
+def test_the_flow_list_carries_each_flows_status(ready: InProcessClient, stored: Recorder) -> None:
     (flow,) = ready.get("/api/v1/flows").json()["flows"]
     status = flow["status"]
     assert status["at"] == "2026-03-10T12:00:00Z"
@@ -83,7 +67,7 @@ def test_the_flow_list_carries_each_flows_status(ready: AppClient, stored: Recor
     assert status["severity"] == "page"
 
 
-def test_the_slo_body(ready: AppClient, stored: Recorder) -> None:
+def test_the_slo_body(ready: InProcessClient, stored: Recorder) -> None:
     body = ready.get(f"/api/v1/flows/{stored.flow}/slos").json()
     assert body["at"] == "2026-03-10T12:00:00Z"
     rate = next(s for s in body["slos"] if s["name"] == "success-rate")
@@ -103,7 +87,7 @@ def test_the_slo_body(ready: AppClient, stored: Recorder) -> None:
     assert rate["period_start"] == "2026-02-08T12:00:00Z"
 
 
-def test_an_slo_body_at_an_earlier_instant(ready: AppClient, stored: Recorder) -> None:
+def test_an_slo_body_at_an_earlier_instant(ready: InProcessClient, stored: Recorder) -> None:
     body = ready.get(f"/api/v1/flows/{stored.flow}/slos",
                      params={"at": "2026-03-10T11:55:00+00:00"}).json()
     rate = next(s for s in body["slos"] if s["name"] == "success-rate")
@@ -111,7 +95,7 @@ def test_an_slo_body_at_an_earlier_instant(ready: AppClient, stored: Recorder) -
     assert rate["exhaustion"] is None
 
 
-def test_flow_detail_latency_and_health_answer(ready: AppClient, stored: Recorder) -> None:
+def test_flow_detail_latency_and_health_answer(ready: InProcessClient, stored: Recorder) -> None:
     detail = ready.get(f"/api/v1/flows/{stored.flow}").json()
     assert detail["start"] == {"events": ["OrderPlaced"], "service": None, "span": None}
     assert detail["slos"][1]["latency_threshold"] == "2m"
@@ -149,7 +133,7 @@ def test_flow_detail_latency_and_health_answer(ready: AppClient, stored: Recorde
                      "at must lie between 1970-01-01 and 2200-01-01", id="an at in year 1"),
     ],
 )
-def test_refusals(starting: AppClient, path: str, status: int, message: str) -> None:
+def test_refusals(starting: InProcessClient, path: str, status: int, message: str) -> None:
     resp = starting.get(path)
     assert resp.status_code == status
     assert message in resp.json()["detail"]
@@ -166,7 +150,7 @@ def test_refusals(starting: AppClient, path: str, status: int, message: str) -> 
                      id="a series with too many buckets"),
     ],
 )
-def test_bad_ranges_are_400(ready: AppClient, stored: Recorder, params: dict[str, str],
+def test_bad_ranges_are_400(ready: InProcessClient, stored: Recorder, params: dict[str, str],
                             message: str) -> None:
     resp = ready.get(f"/api/v1/flows/{stored.flow}/latency", params=params)
     assert resp.status_code == 400

@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 
 from catalog.model import Catalog
-from slo.signals import RunTally, WarehouseSignals
-from slo.sli import Counts
+from slo.signals import WarehouseSignals
+from slo.sli import Counts, RunCounts
 from tests.slo.conftest import AT, Recorder, catalog_flow, flow_name
 from warehouse.errors import WarehouseUnavailable
 from warehouse.port import Warehouse
@@ -58,7 +58,7 @@ def test_slo_counts(signals: WarehouseSignals, stored: Recorder, slo: str, windo
 def test_run_counts(signals: WarehouseSignals, stored: Recorder) -> None:
     # starts in the last 45 minutes: ok, slow, open, dl; determinate: ok and slow succeeded,
     # dl failed at its dead letter (-39m); ko (-49m) and replayed (-58m) are older.
-    assert signals.run_counts(stored.flow, AT - 45 * M, AT) == RunTally(4, 2, 1)
+    assert signals.run_counts(stored.flow, AT - 45 * M, AT) == RunCounts(4, 2, 1)
 
 
 @pytest.mark.parametrize(

@@ -29,6 +29,7 @@ ALL = [
     "009_drop_run_aggregates",
     "010_status_spelling",
     "011_untagged_spans",
+    "014_reindex",
 ]
 OBJECTS = {
     "otel_traces",
@@ -56,6 +57,8 @@ OBJECTS = {
     "untagged_span_items",
     "untagged_span_items_mv",
     "correlation_items_untagged_mv",
+    "reindex_progress",
+    "reindex_stage",
     "flowscope_migrations",
 }
 
