@@ -4,7 +4,9 @@ Start-up order: the data directory is made private (:mod:`flowscope.data_dir`), 
 opens, so ingest acknowledges durable data at once; a bootstrap thread then connects to the
 warehouse (every read bounded by the :class:`~warehouse.port.QueryLimits` of the settings),
 applies migrations and starts the batch writer (which replays whatever the spool held) and the
-run ledger's follower (which builds the flow rollups the reads use, :mod:`slo.ledger`).
+run ledger's follower (which builds the flow rollups the reads use, :mod:`slo.ledger`), then the
+operator console's threads (search keys over older data, resuming flows after maintenance,
+:mod:`flowscope.operate`).
 ``/readyz`` answers 200 only once that is done, and says in ``rollups`` whether the follower is
 still building or catching up. If the warehouse is unreachable the bootstrap retries every 5 s
 and the spool keeps accepting up to its bound.
@@ -44,6 +46,7 @@ from collector.correlation_rules import publish_rules
 from collector.ingest import IngestService
 from collector.metrics import CollectorMetrics, SpoolCollector
 from collector.routes import ingest_router
+from collector.search_rules import publish_search_rules
 from collector.spool import Spool
 from collector.writer import BatchWriter
 from cost.routes import cost_router
@@ -60,6 +63,7 @@ from flowscope.denials import DenialLog
 from flowscope.faults import writer_sink
 from flowscope.guard import AccessGuard
 from flowscope.http_errors import install_error_handlers
+from flowscope.operate import Console, build_console, console_routers, queue_collector, ready_hook
 from flowscope.otlp_grpc import otlp_grpc_server
 from flowscope.page_security import SecurityHeaders, dashboard_policy
 from flowscope.request_limits import BodyLimit
@@ -98,6 +102,8 @@ class Runtime:
     audit: AuditLog = field(default_factory=AuditLog)
     alerting: AlertEvaluator | None = None
     ledger: RunLedger | None = None
+    console: Console | None = None
+    on_ready: list[Callable[[Warehouse], None]] = field(default_factory=list)
 
     def bootstrap(self) -> None:
         """Connect, migrate and start the writer; retry every 5 s until it works or we stop."""
@@ -116,6 +122,7 @@ class Runtime:
                     log.info("set non_replicated_deduplication_window on %s (created without it,"
                              " e.g. by an OpenTelemetry Collector)", table)
                 publish_rules(wh, self.catalog, clock_ns=time.time_ns)
+                publish_search_rules(wh, self.catalog, clock_ns=time.time_ns)
                 self.warehouse = wh
                 writer = BatchWriter(
                     self.spool,
@@ -136,6 +143,8 @@ class Runtime:
                 self.audit.attach(wh)
                 self.startup_error = None
                 self.ready.set()
+                for hook in self.on_ready:
+                    hook(wh)
                 return
             except Exception as exc:  # noqa: BLE001 - keep serving ingest; report in /readyz
                 # /readyz is open to anyone: it says what kind of failure, the log says which
@@ -197,6 +206,14 @@ def build_runtime(
     def warehouse_if_ready() -> Warehouse | None:
         return runtime.warehouse if runtime.ready.is_set() else None
 
+    def now() -> datetime:
+        return datetime.fromtimestamp(clock(), UTC)
+
+    console = build_console(catalog, warehouse_if_ready, audit=audit, clock=now,
+                            environ=os.environ)
+    runtime.console = console
+    runtime.on_ready.append(ready_hook(console, runtime.stopping))
+    registry.register(queue_collector(console, warehouse_if_ready, clock=now))
     signals = AlertSignals(WarehouseSignals(catalog, warehouse_if_ready))
     # a scrape reads the rollups as they stand: it never waits for the follower
     scraped = AlertSignals(WarehouseSignals(catalog, warehouse_if_ready, catch_up=False))
@@ -210,7 +227,8 @@ def build_runtime(
         webhook_url=settings.webhook_url,
         webhook_secret=secret.get_secret_value().encode() if secret is not None else None,
         interval=settings.eval_interval,
-        clock=lambda: datetime.fromtimestamp(clock(), UTC),
+        clock=now,
+        declared=console.maintenance.muting,
     )
     return runtime
 
@@ -305,6 +323,11 @@ def create_app(
         )
     )
     app.include_router(audit_router(runtime, denials))
+    if runtime.console is not None:
+        for router in console_routers(
+                runtime.console, lambda: runtime.warehouse if runtime.ready.is_set() else None,
+                clock=lambda: datetime.fromtimestamp(clock(), UTC), proxies=proxies):
+            app.include_router(router)
     app.mount("/dashboards", dashboards)
     if runtime.alerting is not None:
         app.include_router(

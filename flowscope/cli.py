@@ -16,7 +16,7 @@ import os
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 from urllib.parse import quote
 
 import httpx
@@ -69,7 +69,7 @@ def _server_url(url: str | None) -> str:
     return (url or os.environ.get("FLOWSCOPE_URL") or DEFAULT_URL).rstrip("/")
 
 
-def _fail(message: str, code: int = 1) -> None:
+def _fail(message: str, code: int = 1) -> NoReturn:
     key = os.environ.get("FLOWSCOPE_API_KEY")
     if key:  # never echo the caller's key, whatever a server or library put in a message
         message = message.replace(key, "***")
@@ -207,10 +207,21 @@ def trace(
     max_items: Annotated[
         int, typer.Option("--max-items", min=1, help="Stop after this many items.")
     ] = 100_000,
+    key: Annotated[
+        str | None, typer.Option("--key", help="A search key (customer.id): list the runs "
+                                 "whose value of it is the argument, newest first.")
+    ] = None,
 ) -> None:
     """Show every hop one business id took, in time order (following the server's pages up to
-    --max-items; a note says when there were more)."""
+    --max-items; a note says when there were more); with --key, the runs a search key's value
+    names."""
     base = _server_url(url)
+    if key is not None:
+        from flowscope.search_cli import search
+
+        search(base, key, correlation_id, headers=_auth_headers(), as_json=as_json,
+               max_runs=max_items, out=out, err=err, fail=_fail)
+        return
     address = f"{base}/api/v1/correlations/{quote(correlation_id, safe='')}"
     body: dict[str, Any] = {}
     items: list[Any] = []
@@ -396,7 +407,7 @@ app.add_typer(keys_app, name="keys")
 
 @keys_app.command("create")
 def keys_create(
-    scope: Annotated[str, typer.Option("--scope", help="ingest, read or admin.")],
+    scope: Annotated[str, typer.Option("--scope", help="ingest, read, operate or admin.")],
     name: Annotated[str | None, typer.Option("--name", help="A label for the key.")] = None,
     source: Annotated[
         list[str] | None,
