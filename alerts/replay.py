@@ -248,6 +248,12 @@ class ReplayService:
             self._refused(refused, actor, target_name, key, remote)
             raise refused from exc
 
+    def deny(self, flow_name: str, run: str, *, actor: str, remote: str, why: str) -> None:
+        """Record a replay refused before it reached this service (a page session without the
+        ``operate`` scope)."""
+        self._refused(OperationRefused(403, why, reason="scope"), actor, f"{flow_name}/{run}",
+                      "", remote)
+
     # -- steps ---------------------------------------------------------------------------
 
     def _ready(self, flow_name: str) -> tuple[Flow, ReplayTarget, Warehouse]:

@@ -52,6 +52,7 @@ from collector.writer import BatchWriter
 from cost.routes import cost_router
 from dashboards.app import build_dash
 from dashboards.facade import ReadModel
+from dashboards.operator import OperatorViews
 from flowscope.access import key_store
 from flowscope.api import query_router
 from flowscope.audit import AuditLog, pending_path, record_catalog_load
@@ -241,7 +242,11 @@ def dashboards_asgi(runtime: Runtime, clock: Callable[[], datetime]) -> tuple[AS
                       alerting=runtime.alerting, clock=clock,
                       catalog_path=runtime.settings.catalog,
                       scorecard_max_age=timedelta(seconds=runtime.settings.dashboard_cache))
-    dash = build_dash(model)
+    console = runtime.console
+    views = None if console is None else OperatorViews(
+        runtime.catalog, lambda: runtime.warehouse if runtime.ready.is_set() else None,
+        console.replays, console.maintenance, console.stored, clock)
+    dash = build_dash(model, operator_views=views)
     return cast(ASGIApp, WSGIMiddleware(dash.server)), dashboard_policy(dash.csp_hashes())
 
 

@@ -18,7 +18,8 @@ Every refusal is noted in a :class:`~flowscope.denials.DenialLog` (aggregated pe
 reason and minute). The client address comes from :class:`~flowscope.clients.TrustedProxies`.
 A request that passes carries ``state["api_key_name"]``, ``state["api_key_sources"]`` (the
 CloudEvents sources its key is limited to; empty: any) and ``state["api_key_scope"]`` (its key's
-scope, ``admin`` on a server without keys: what the dashboards may offer it).
+scope, ``admin`` on a server without keys: what the dashboards may offer it) and
+``state["client"]`` (the client address).
 """
 
 from __future__ import annotations
@@ -111,6 +112,7 @@ class AccessGuard:
             return
         scope["state"]["api_key_sources"] = key.sources
         scope["state"]["api_key_scope"] = key.scope
+        scope["state"]["client"] = self.proxies.client(scope)
         await self.app(scope, receive, send)
 
     def _session_key(self, scope: MutableMapping[str, Any]) -> StoredKey | None:

@@ -36,9 +36,8 @@ def decode(cursor: str, kinds: Sequence[type]) -> tuple[int | str, ...]:
         raise InvalidCursor(_REFUSED)
     parts: list[int | str] = []
     for part, kind in zip(key, kinds, strict=True):
-        if isinstance(part, str) and kind is str:
-            parts.append(part)
-        elif type(part) is int and kind is int and 0 <= part < 2**63:
+        text = isinstance(part, str) and kind is str
+        if text or (type(part) is int and kind is int and 0 <= part < 2**63):
             parts.append(part)
         else:
             raise InvalidCursor(_REFUSED)
