@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from catalog.model import Catalog
+from catalog.model import Catalog, Flow
 from collector.model import BusinessEvent, events_to_arrow
 from collector.search_rules import publish_search_rules
 from slo.dead_letters import event_reason, hour_ranges, matches, read_queue
@@ -97,13 +97,13 @@ def queue(migrated: Warehouse) -> Recorder:
     return runs
 
 
-def flow_of(runs: Recorder) -> object:
+def flow_of(runs: Recorder) -> Flow:
     return replace(catalog_flow(runs.flow), search_keys=("customer.id",))
 
 
 def test_the_waiting_queue_lists_the_oldest_dead_letter_first_with_its_failing_step(
         queue: Recorder) -> None:
-    page = read_queue(queue.wh, flow_of(queue), "waiting")  # type: ignore[arg-type]
+    page = read_queue(queue.wh, flow_of(queue), "waiting")
     assert [d.correlation_id for d in page.items] == ["W1", "W2"]
     assert page.total == 2
     w1, w2 = page.items
@@ -122,7 +122,7 @@ def test_the_waiting_queue_lists_the_oldest_dead_letter_first_with_its_failing_s
 @pytest.mark.parametrize(("state", "expected"), [("replayed", ["R1"]), ("resolved", ["D1"])])
 def test_runs_that_left_the_queue_are_replayed_or_resolved(queue: Recorder, state: str,
                                                            expected: list[str]) -> None:
-    page = read_queue(queue.wh, flow_of(queue), state,  # type: ignore[arg-type]
+    page = read_queue(queue.wh, flow_of(queue), state,
                       start_ns=to_ns(ago(120)), end_ns=to_ns(AT))
     assert [d.correlation_id for d in page.items] == expected
     assert page.items[0].left_at is not None
@@ -132,7 +132,7 @@ def test_runs_that_left_the_queue_are_replayed_or_resolved(queue: Recorder, stat
 
 
 def test_a_window_that_ends_before_the_success_lists_nothing(queue: Recorder) -> None:
-    page = read_queue(queue.wh, flow_of(queue), "replayed",  # type: ignore[arg-type]
+    page = read_queue(queue.wh, flow_of(queue), "replayed",
                       start_ns=to_ns(ago(120)), end_ns=to_ns(ago(46)))
     assert page.items == ()
 
@@ -140,27 +140,27 @@ def test_a_window_that_ends_before_the_success_lists_nothing(queue: Recorder) ->
 @pytest.mark.parametrize(("q", "expected"), [("c-7", ["W2"]), ("w1", ["W1"]), ("zzz", [])])
 def test_q_keeps_runs_whose_id_or_search_key_holds_it(queue: Recorder, q: str,
                                                       expected: list[str]) -> None:
-    page = read_queue(queue.wh, flow_of(queue), "waiting", q=q)  # type: ignore[arg-type]
+    page = read_queue(queue.wh, flow_of(queue), "waiting", q=q)
     assert [d.correlation_id for d in page.items] == expected
 
 
 def test_the_waiting_queue_is_paged_by_cursor(queue: Recorder) -> None:
     flow = flow_of(queue)
-    first = read_queue(queue.wh, flow, "waiting", limit=1)  # type: ignore[arg-type]
+    first = read_queue(queue.wh, flow, "waiting", limit=1)
     assert [d.correlation_id for d in first.items] == ["W1"]
     assert first.next_cursor is not None
-    second = read_queue(queue.wh, flow, "waiting", limit=1,  # type: ignore[arg-type]
+    second = read_queue(queue.wh, flow, "waiting", limit=1,
                         cursor=first.next_cursor)
     assert [d.correlation_id for d in second.items] == ["W2"]
     assert second.next_cursor is None
     with pytest.raises(InvalidCursor):
-        read_queue(queue.wh, flow, "waiting", cursor="nonsense")  # type: ignore[arg-type]
+        read_queue(queue.wh, flow, "waiting", cursor="nonsense")
 
 
 def test_a_search_lists_the_runs_carrying_the_value_newest_first_with_states(
         queue: Recorder) -> None:
     flow = flow_of(queue)
-    page = search_runs(queue.wh, [flow], "customer.id", "C-42",  # type: ignore[list-item]
+    page = search_runs(queue.wh, [flow], "customer.id", "C-42",
                        to_ns(ago(24 * 60)), to_ns(AT))
     assert [(h.correlation_id, h.state.state if h.state else None) for h in page.hits] == [
         ("S1", "succeeded"), ("W1", "dead-lettered"), ("R1", "replayed")]
@@ -172,20 +172,20 @@ def test_a_search_lists_the_runs_carrying_the_value_newest_first_with_states(
 
 def test_a_search_is_bounded_by_its_window_and_paged(queue: Recorder) -> None:
     flow = flow_of(queue)
-    window = search_runs(queue.wh, [flow], "customer.id", "C-42",  # type: ignore[list-item]
+    window = search_runs(queue.wh, [flow], "customer.id", "C-42",
                          to_ns(ago(30)), to_ns(AT))
     assert [h.correlation_id for h in window.hits] == ["S1"]
-    first = search_runs(queue.wh, [flow], "customer.id", "C-42",  # type: ignore[list-item]
+    first = search_runs(queue.wh, [flow], "customer.id", "C-42",
                         to_ns(ago(24 * 60)), to_ns(AT), limit=2)
     assert [h.correlation_id for h in first.hits] == ["S1", "W1"]
-    rest = search_runs(queue.wh, [flow], "customer.id", "C-42",  # type: ignore[list-item]
+    rest = search_runs(queue.wh, [flow], "customer.id", "C-42",
                        to_ns(ago(24 * 60)), to_ns(AT), limit=2, cursor=first.next_cursor)
     assert [h.correlation_id for h in rest.hits] == ["R1"]
     assert rest.next_cursor is None
 
 
 def test_an_unknown_value_finds_nothing(queue: Recorder) -> None:
-    page = search_runs(queue.wh, [flow_of(queue)], "customer.id",  # type: ignore[list-item]
+    page = search_runs(queue.wh, [flow_of(queue)], "customer.id",
                        "C-404", 0, to_ns(AT))
     assert (page.hits, page.total, page.next_cursor) == ((), 0, None)
 
@@ -199,7 +199,7 @@ def test_an_unknown_value_finds_nothing(queue: Recorder) -> None:
      ({"outcome": 2, "open_dead": False, "dead_at": 5, "replay_at": 9}, "replayed")],
     ids=["open", "succeeded", "failed", "dead-lettered", "replayed after a dead letter"])
 def test_a_run_state_follows_its_ledger_facts(facts: dict[str, object], expected: str) -> None:
-    assert state_of(**facts) == expected  # type: ignore[arg-type]
+    assert state_of(**facts) == expected
 
 
 def test_consecutive_hours_join_into_ranges() -> None:
