@@ -24,6 +24,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from catalog.errors import ParameterError
 from catalog.parameters import MAX_ID_CHARS, shown
+from collector.search_backfill import SearchBackfill
 from warehouse.correlations import MAX_CURSOR_CHARS, MAX_PAGE, Timeline, lookup_correlation
 from warehouse.errors import InvalidCursor, WarehouseError, public_message
 
@@ -95,6 +96,11 @@ def query_router(runtime: Runtime) -> APIRouter:
                 "building": [{"flow": p.flow, "done": p.done, "total": p.total}
                              for p in status.building],
                 "pending_runs": status.pending_runs}
+        backfill = runtime.warehouse.attachments.get("search_backfill") if (
+            runtime.warehouse is not None) else None
+        if isinstance(backfill, SearchBackfill) and backfill.building():
+            body["search_keys"] = {"indexing": [
+                {"flow": p.flow, "done": p.done, "total": p.total} for p in backfill.building()]}
         return JSONResponse(body, status_code=200 if ready else 503)
 
     @router.get("/metrics", tags=["operations"], summary="Prometheus metrics")

@@ -92,9 +92,16 @@ SELECT CorrelationId,
     countIf(DeadAt > 0) AS has_dead,
     countIf(ReplayAt > 0) AS has_replay,
     groupArray((toInt64(toUnixTimestamp(Minute)), StepFirst)) AS firsts
-FROM {{db}}.run_ledger FINAL
-WHERE Flow = {{{{flow:String}}}} AND Minute IN {{{{minutes:Array(DateTime('UTC'))}}}}
-  AND CorrelationId IN {{{{ids:Array(String)}}}}
+FROM (
+    -- the newest version of each row (ReplacingMergeTree(Version, Deleted) as FINAL sees it),
+    -- read by PREWHERE: only the wanted runs' rows of their minutes' granules
+    SELECT * FROM {{db}}.run_ledger
+    PREWHERE Flow = {{{{flow:String}}}} AND CorrelationId IN {{{{ids:Array(String)}}}}
+         AND Minute IN {{{{minutes:Array(DateTime('UTC'))}}}}
+    ORDER BY Minute, CorrelationId, Version DESC
+    LIMIT 1 BY Minute, CorrelationId
+)
+WHERE Deleted = 0
 GROUP BY CorrelationId
 """  # noqa: S608 - the database name is ours
 

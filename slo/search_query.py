@@ -66,40 +66,58 @@ class SearchPage:
     warnings: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class Matches:
+    """One page of the point lookup: (flow, correlation id, first seen, last seen) rows, how
+    many runs match in all, and the cursor of the next page."""
+
+    rows: tuple[tuple[str, str, int, int], ...]
+    total: int
+    next_cursor: str | None
+
+
+def matching_runs(wh: Warehouse, flows: Sequence[str], key: str, value: str, start_ns: int,
+                  end_ns: int, *, limit: int = DEFAULT_PAGE, cursor: str | None = None
+                  ) -> Matches:
+    """The point lookup of :func:`search_runs`, without the runs' states."""
+    after = page_cursor.decode(cursor, (int, str, str)) if cursor else (0, "", "")
+    limit = min(limit, MAX_PAGE)
+    rows = wh.query(_SEARCH.format(db=wh.database), {
+        "key": key, "value": value, "flows": list(flows), "lo": start_ns, "hi": end_ns,
+        "after": int(cursor is not None), "c_first": after[0], "c_flow": after[1],
+        "c_id": after[2], "limit": limit + 1})
+    found = tuple((str(f), str(c), int(first), int(last)) for f, c, first, last, _ in
+                  rows[:limit])
+    following = None
+    if len(rows) > limit and found:
+        following = page_cursor.encode([found[-1][2], found[-1][0], found[-1][1]])
+    return Matches(found, int(rows[0][4]) if rows else 0, following)
+
+
 def search_runs(wh: Warehouse, flows: Sequence[Flow], key: str, value: str, start_ns: int,
                 end_ns: int, *, limit: int = DEFAULT_PAGE, cursor: str | None = None
                 ) -> SearchPage:
     """The runs of ``flows`` whose ``key`` held ``value`` (as stored) within
     ``[start_ns, end_ns)``: one page of at most ``limit`` (≤ :data:`MAX_PAGE`) runs after
-    ``cursor``. Raises :class:`~warehouse.errors.InvalidCursor` for a cursor this function did
-    not write and :class:`~warehouse.errors.WarehouseError` when the warehouse fails."""
-    after = page_cursor.decode(cursor, (int, str, str)) if cursor else (0, "", "")
-    rows = wh.query(_SEARCH.format(db=wh.database), {
-        "key": key, "value": value, "flows": [f.name for f in flows], "lo": start_ns,
-        "hi": end_ns, "after": int(cursor is not None), "c_first": after[0],
-        "c_flow": after[1], "c_id": after[2], "limit": min(limit, MAX_PAGE) + 1})
-    more = len(rows) > limit
-    rows = rows[:limit]
+    ``cursor``, each with its state. Raises :class:`~warehouse.errors.InvalidCursor` for a
+    cursor this function did not write and :class:`~warehouse.errors.WarehouseError` when the
+    warehouse fails."""
+    found = matching_runs(wh, [f.name for f in flows], key, value, start_ns, end_ns,
+                          limit=limit, cursor=cursor)
     by_flow: dict[str, list[str]] = {}
-    for flow, cid, *_ in rows:
-        by_flow.setdefault(str(flow), []).append(str(cid))
+    for flow, cid, _, _ in found.rows:
+        by_flow.setdefault(flow, []).append(cid)
     states: dict[tuple[str, str], RunState] = {}
     warnings: list[str] = []
-    for flow in flows:
-        if flow.name not in by_flow:
+    for chosen in flows:
+        if chosen.name not in by_flow:
             continue
         try:
-            found = run_states(wh, flow, by_flow[flow.name])
+            known = run_states(wh, chosen, by_flow[chosen.name])
         except RollupsNotReady as exc:
             warnings.append(f"{exc}; its runs are listed without their state")
             continue
-        states.update({(flow.name, cid): s for cid, s in found.items()})
-    hits = tuple(SearchHit(str(f), str(c), int(first), int(last), states.get((str(f), str(c))))
-                 for f, c, first, last, _ in rows)
-    total = int(rows[0][4]) if rows else 0
-    following = None
-    if more and hits:
-        last_hit = hits[-1]
-        following = page_cursor.encode([last_hit.first_seen, last_hit.flow,
-                                        last_hit.correlation_id])
-    return SearchPage(hits, total, following, tuple(warnings))
+        states.update({(chosen.name, cid): s for cid, s in known.items()})
+    hits = tuple(SearchHit(f, c, first, last, states.get((f, c)))
+                 for f, c, first, last in found.rows)
+    return SearchPage(hits, found.total, found.next_cursor, tuple(warnings))
