@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from alerts.errors import OperationRefused
-from alerts.replay import Audit, Post
+from alerts.operations import Audit, OperatorService, Post
 from alerts.signed_call import post_signed, shown_url
 from catalog.model import Catalog, Flow
 from slo.declared_maintenance import DeclaredWindow, MaintenanceBook
@@ -78,34 +78,19 @@ class ListedWindow:
         return out
 
 
-class MaintenanceService:
-    """Declared maintenance of ``catalog``'s flows (module docstring). ``secrets`` maps a flow
-    to its pause secret (flows without one are left out)."""
+class MaintenanceService(OperatorService):
+    """Declared maintenance of ``catalog``'s flows (module docstring); ``secrets`` are the
+    flows' pause secrets (the values of their ``pause.secret_env``)."""
 
     def __init__(self, catalog: Catalog, warehouse: Callable[[], Warehouse | None], *,
                  secrets: Mapping[str, bytes], audit: Audit, clock: Callable[[], datetime],
                  post: Post = post_signed) -> None:
-        self._catalog = catalog
-        self._warehouse = warehouse
-        self._secrets = dict(secrets)
-        self._audit = audit
-        self._clock = clock
-        self._post = post
+        super().__init__(catalog, warehouse, secrets=secrets, audit=audit, clock=clock,
+                         post=post)
         self._lock = threading.Lock()
 
     def _book(self) -> MaintenanceBook:
-        wh = self._warehouse()
-        if wh is None:
-            raise OperationRefused(503, "the warehouse is not ready yet", reason="not ready",
-                                   headers={"Retry-After": "5"})
-        return MaintenanceBook.of(wh)
-
-    def _flow(self, name: str) -> Flow:
-        flow = self._catalog.flow(name)
-        if flow is None:
-            raise OperationRefused(404, f"no flow named {name[:60]!r} in the catalog",
-                                   reason="unknown flow")
-        return flow
+        return MaintenanceBook.of(self._ready())
 
     def declare(self, flow_name: str, duration: timedelta, reason: str, *, actor: str,
                 remote: str = "") -> DeclaredWindow:
@@ -224,14 +209,7 @@ class MaintenanceService:
         outcome = self._tell(flow, window, "resume", actor, remote)
         if not outcome:
             return window
-        return MaintenanceBook.of(self._warehouse_or_fail()).update(
-            window.id, resume_outcome=outcome) or window
-
-    def _warehouse_or_fail(self) -> Warehouse:
-        wh = self._warehouse()
-        if wh is None:
-            raise WarehouseError("the warehouse is not ready")
-        return wh
+        return self._book().update(window.id, resume_outcome=outcome) or window
 
     def _tell(self, flow: Flow, window: DeclaredWindow, action: str, actor: str,
               remote: str) -> str:

@@ -37,10 +37,11 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from alerts.errors import OperationRefused
-from alerts.signed_call import CallOutcome, post_signed
+from alerts.operations import Audit, OperatorService, Post
+from alerts.signed_call import post_signed
 from catalog.errors import ParameterError
 from catalog.model import Catalog, Flow, ReplayTarget
 from slo.dead_letters import DeadLetter, dead_letter_details, read_queue
@@ -65,17 +66,6 @@ MAX_BULK = 100
 REPLAYABLE = ("dead-lettered", "failed")
 """Run states a replay may be sent for."""
 RATE_WINDOW = timedelta(minutes=1)
-
-
-class Audit(Protocol):
-    """Where audit records go (:meth:`flowscope.audit.AuditLog.record` fits)."""
-
-    def __call__(self, action: str, *, actor: str, target: str, detail: Mapping[str, Any],
-                 remote: str) -> object:
-        """Record ``actor`` doing ``action`` on ``target``."""
-
-
-Post = Callable[..., CallOutcome]
 
 
 @dataclass(frozen=True)
@@ -176,23 +166,15 @@ def replay_body(flow: Flow, letter: DeadLetter, *, key: str, actor: str, attempt
     }, separators=(",", ":"), sort_keys=True).encode()
 
 
-class ReplayService:
-    """Replays runs of ``catalog``'s flows (module docstring).
-
-    ``warehouse()`` is ``None`` until ready; ``secrets`` maps a flow to its replay secret (the
-    value of its ``secret_env``; flows without one are left out); ``clock`` gives now (aware);
-    ``post`` makes the call (:func:`alerts.signed_call.post_signed`).
-    """
+class ReplayService(OperatorService):
+    """Replays runs of ``catalog``'s flows (module docstring); ``secrets`` are the flows'
+    replay secrets (the values of their ``replay.secret_env``)."""
 
     def __init__(self, catalog: Catalog, warehouse: Callable[[], Warehouse | None], *,
                  secrets: Mapping[str, bytes], audit: Audit, clock: Callable[[], datetime],
                  post: Post = post_signed) -> None:
-        self._catalog = catalog
-        self._warehouse = warehouse
-        self._secrets = dict(secrets)
-        self._audit = audit
-        self._clock = clock
-        self._post = post
+        super().__init__(catalog, warehouse, secrets=secrets, audit=audit, clock=clock,
+                         post=post)
         self._rates = RateWindow()
         self._locks: dict[tuple[str, str], threading.Lock] = {}
         self._locks_lock = threading.Lock()
@@ -203,9 +185,8 @@ class ReplayService:
                ) -> Answer:
         """Replay run ``run`` of flow ``flow_name`` under Idempotency-Key ``key``. Raises
         :class:`~alerts.errors.OperationRefused` (audited) when it may not be done."""
-        target_name = f"{flow_name}/{run}"
-        try:
-            flow, target, wh = self._ready(flow_name)
+        with self._audited(actor, f"{flow_name}/{run}", key, remote):
+            flow, target, wh = self._replayable(flow_name)
             with self._one_at_a_time(flow.name, key):
                 stored = first_answer(wh, flow.name, key)
                 if stored is not None:
@@ -213,23 +194,13 @@ class ReplayService:
                 answer = self._replay_run(wh, flow, target, run, key, actor, remote)
                 self._store(wh, flow, key, run, actor, answer)
                 return answer
-        except OperationRefused as exc:
-            self._refused(exc, actor, target_name, key, remote)
-            raise
-        except WarehouseError as exc:
-            refused = OperationRefused(503, "the replay record cannot be read or written now; "
-                                       "try again", reason="warehouse unavailable",
-                                       headers={"Retry-After": "5"})
-            self._refused(refused, actor, target_name, key, remote)
-            raise refused from exc
 
     def replay_bulk(self, flow_name: str, *, limit: int, q: str, key: str, actor: str,
                     remote: str = "") -> Answer:
         """Replay the ``limit`` oldest waiting dead letters of ``flow_name`` matching ``q``,
         each once, under Idempotency-Key ``key``; the answer lists what happened per run."""
-        target_name = f"{flow_name}/dead-letters"
-        try:
-            flow, target, wh = self._ready(flow_name)
+        with self._audited(actor, f"{flow_name}/dead-letters", key, remote):
+            flow, target, wh = self._replayable(flow_name)
             with self._one_at_a_time(flow.name, key):
                 stored = first_answer(wh, flow.name, key)
                 if stored is not None:
@@ -238,15 +209,6 @@ class ReplayService:
                 if any(r.get("result") in ("accepted", "failed") for r in answer.body["results"]):
                     self._store(wh, flow, key, "bulk", actor, answer)
                 return answer
-        except OperationRefused as exc:
-            self._refused(exc, actor, target_name, key, remote)
-            raise
-        except WarehouseError as exc:
-            refused = OperationRefused(503, "the dead-letter queue cannot be read now; try "
-                                       "again", reason="warehouse unavailable",
-                                       headers={"Retry-After": "5"})
-            self._refused(refused, actor, target_name, key, remote)
-            raise refused from exc
 
     def deny(self, flow_name: str, run: str, *, actor: str, remote: str, why: str) -> None:
         """Record a replay refused before it reached this service (a page session without the
@@ -256,20 +218,28 @@ class ReplayService:
 
     # -- steps ---------------------------------------------------------------------------
 
-    def _ready(self, flow_name: str) -> tuple[Flow, ReplayTarget, Warehouse]:
-        flow = self._catalog.flow(flow_name)
-        if flow is None:
-            raise OperationRefused(404, f"no flow named {flow_name[:60]!r} in the catalog",
-                                   reason="unknown flow")
+    def _replayable(self, flow_name: str) -> tuple[Flow, ReplayTarget, Warehouse]:
+        flow = self._flow(flow_name)
         if flow.replay is None:
             raise OperationRefused(409, f"flow {flow.name} declares no replay target: add "
                                    "replay: {url: ..., secret_env: ...} to it in the catalog",
                                    reason="no replay target")
-        wh = self._warehouse()
-        if wh is None:
-            raise OperationRefused(503, "the warehouse is not ready yet", reason="not ready",
-                                   headers={"Retry-After": "5"})
-        return flow, flow.replay, wh
+        return flow, flow.replay, self._ready()
+
+    @contextmanager
+    def _audited(self, actor: str, target: str, key: str, remote: str) -> Iterator[None]:
+        """Audit a refusal raised inside, a warehouse failure as a 503 refusal."""
+        try:
+            yield
+        except OperationRefused as exc:
+            self._refused(exc, actor, target, key, remote)
+            raise
+        except WarehouseError as exc:
+            refused = OperationRefused(503, "replays cannot be read or recorded now; try again",
+                                       reason="warehouse unavailable",
+                                       headers={"Retry-After": "5"})
+            self._refused(refused, actor, target, key, remote)
+            raise refused from exc
 
     @contextmanager
     def _one_at_a_time(self, flow: str, key: str) -> Iterator[None]:

@@ -4,11 +4,7 @@ a real receiver, and the queue's figures on /metrics."""
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import pytest
 from prometheus_client import CollectorRegistry
@@ -21,7 +17,7 @@ from alerts.signed_call import post_signed, shown_url
 from catalog.errors import ParameterError
 from catalog.model import Catalog, Flow
 from slo.dead_letters import DeadLetter, FailingStep
-from tests.alerts.conftest import T0
+from tests.alerts.conftest import T0, Receiver
 
 SECOND = timedelta(seconds=1)
 
@@ -81,66 +77,31 @@ def test_the_replay_body_names_the_run_its_failing_step_and_keys() -> None:
         "sent_at": "2026-03-02T12:00:00.000Z"}
 
 
-class Receiver:
-    def __init__(self) -> None:
-        self.url = ""
-        self.status = 202
-        self.delay = 0.0
-        self.got: list[tuple[bytes, dict[str, str]]] = []
-
-
-@pytest.fixture()
-def receiver() -> Iterator[Receiver]:
-    found = Receiver()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("content-length", "0")))
-            found.got.append((body, {k.lower(): v for k, v in self.headers.items()}))
-            threading.Event().wait(found.delay)
-            answer = b"no such order\n\x00" if found.status >= 300 else b""
-            self.send_response(found.status)
-            self.send_header("content-length", str(len(answer)))
-            self.end_headers()
-            self.wfile.write(answer)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            return
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    found.url = f"http://127.0.0.1:{server.server_address[1]}/replay"
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield found
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 def test_a_signed_call_carries_the_hmac_of_its_exact_body(receiver: Receiver) -> None:
-    outcome = post_signed(receiver.url, b'{"run":"A-1"}', secret=b"s3", timeout=5 * SECOND,
-                          headers={"Idempotency-Key": "k"})
+    receiver.status = 202
+    outcome = post_signed(receiver.url + "/replay", b'{"run":"A-1"}', secret=b"s3",
+                          timeout=5 * SECOND, headers={"Idempotency-Key": "k"})
     assert (outcome.accepted, outcome.status, outcome.error) == (True, 202, "")
-    body, headers = receiver.got[0]
-    assert verify_signature(b"s3", body, headers[SIGNATURE_HEADER.lower()])
-    assert headers["idempotency-key"] == "k"
+    got = receiver.to("/replay")[0]
+    assert verify_signature(b"s3", got.body, got.headers[SIGNATURE_HEADER.lower()])
+    assert got.headers["idempotency-key"] == "k"
     assert outcome.describe() == "accepted (202)"
 
 
 def test_a_refusing_receiver_is_a_failed_outcome_with_its_printable_answer(
         receiver: Receiver) -> None:
-    receiver.status = 409
-    outcome = post_signed(receiver.url, b"{}", secret=b"s", timeout=5 * SECOND)
+    receiver.status, receiver.answer = 409, b"no such order\n\x00"
+    outcome = post_signed(receiver.url + "/replay", b"{}", secret=b"s", timeout=5 * SECOND)
     assert not outcome.accepted and outcome.status == 409
-    assert outcome.error == f"{receiver.url} answered 409: no such order"
+    assert outcome.error == f"{receiver.url}/replay answered 409: no such order"
 
 
 def test_a_silent_receiver_is_a_timeout(receiver: Receiver) -> None:
     receiver.delay = 2.0
-    outcome = post_signed(receiver.url, b"{}", secret=b"s", timeout=timedelta(milliseconds=300))
+    outcome = post_signed(receiver.url + "/replay", b"{}", secret=b"s",
+                          timeout=timedelta(milliseconds=300))
     assert (outcome.accepted, outcome.status) == (False, 0)
-    assert outcome.error == f"no answer from {receiver.url} within 0.3 s"
+    assert outcome.error == f"no answer from {receiver.url}/replay within 0.3 s"
     assert 250 <= outcome.latency_ms < 2000
 
 

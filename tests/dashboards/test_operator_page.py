@@ -8,12 +8,9 @@ the trace explorer finds runs by a search key.
 
 from __future__ import annotations
 
-import json
-import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +21,7 @@ from selenium.webdriver.common.by import By
 
 from alerts.dispatch import SIGNATURE_HEADER, verify_signature
 from flowscope.access import digest, new_key
+from tests.alerts.conftest import Receiver, running_receiver
 from tests.flowscope.conftest import Server
 
 pytestmark = [
@@ -51,45 +49,11 @@ flows:
 """
 
 
-class Automation:
-    """Counts the signed replay calls it gets (and the badly signed ones)."""
-
-    def __init__(self) -> None:
-        self.calls: list[dict[str, Any]] = []
-        self.bad = 0
-        self.lock = threading.Lock()
-        self.url = ""
-
-
 @pytest.fixture(scope="module")
-def automation() -> Iterator[Automation]:
-    found = Automation()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            raw = self.rfile.read(int(self.headers.get("content-length", "0")))
-            good = verify_signature(SECRET.encode(), raw, self.headers.get(SIGNATURE_HEADER, ""))
-            with found.lock:
-                if good:
-                    found.calls.append(json.loads(raw))
-                else:
-                    found.bad += 1
-            self.send_response(202 if good else 401)
-            self.send_header("content-length", "0")
-            self.end_headers()
-
-        def log_message(self, format: str, *args: Any) -> None:
-            return
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    found.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
+def automation() -> Iterator[Receiver]:
+    with running_receiver() as found:
+        found.status = 202
         yield found
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def _event(order: str, type_: str, at: datetime, **extra: Any) -> dict[str, Any]:
@@ -98,7 +62,7 @@ def _event(order: str, type_: str, at: datetime, **extra: Any) -> dict[str, Any]
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, automation: Automation) -> Iterator[Server]:
+def server(tmp_path_factory: pytest.TempPathFactory, automation: Receiver) -> Iterator[Server]:
     root = tmp_path_factory.mktemp("operator-page")
     catalog = root / "catalog.yaml"
     catalog.write_text(CATALOG.format(url=automation.url))
@@ -156,7 +120,7 @@ def test_a_read_session_sees_the_queue_but_no_replay_button(dash_br: Browser, se
 
 
 def test_an_operate_session_replays_after_confirming_once(dash_br: Browser, server: Server,
-                                                          automation: Automation,
+                                                          automation: Receiver,
                                                           tmp_path: Path) -> None:
     _login(dash_br, server, OPERATE)
     dash_br.driver.get(f"{server.url}/dashboards/oncall")
@@ -167,10 +131,11 @@ def test_an_operate_session_replays_after_confirming_once(dash_br: Browser, serv
     dash_br.driver.switch_to.alert.accept()
     dash_br.wait_for_contains_text("#oncall-dlq-result", "replay of D-1 sent", timeout=30)
     dash_br.driver.save_screenshot(str(tmp_path / "oncall-operate.png"))
-    with automation.lock:
-        calls = [c for c in automation.calls if c["run"] == "D-1"]
-        assert automation.bad == 0
-    assert len(calls) == 1
+    deliveries = [d for d in automation.to("/replay") if d.json()["run"] == "D-1"]
+    assert len(deliveries) == 1
+    assert verify_signature(SECRET.encode(), deliveries[0].body,
+                            deliveries[0].headers[SIGNATURE_HEADER.lower()])
+    calls = [d.json() for d in deliveries]
     assert calls[0]["requested_by"] == "oncall"
     assert calls[0]["failing_step"]["error"] == "invalid tax code"
     dash_br.wait_for_contains_text("#oncall-dlq-table", "1 tried, last accepted by oncall",

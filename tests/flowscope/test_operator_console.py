@@ -1,20 +1,18 @@
 """The operator's console driven as an operator would, against a real server and real peers.
 
-A real HTTP receiver (a threading HTTP server here) stands for the automation: it checks the
-HMAC signature of every replay and pause call and counts them. The server runs the catalog
+A real HTTP receiver (a threading HTTP server, :func:`tests.alerts.conftest.running_receiver`)
+stands for the automation: every replay and pause call it got is counted and its HMAC signature
+checked. The server runs the catalog
 below, with ``read``, ``operate`` and ``admin`` keys; data arrives as CloudEvents.
 """
 
 from __future__ import annotations
 
 import json
-import threading
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
@@ -24,74 +22,30 @@ from typer.testing import CliRunner
 from alerts.dispatch import SIGNATURE_HEADER, verify_signature
 from flowscope.access import digest, new_key
 from flowscope.cli import app
+from tests.alerts.conftest import Receiver, running_receiver
 from tests.flowscope.conftest import Server
 
 READ, OPERATE, ADMIN = new_key("read"), new_key("operate"), new_key("admin")
 REPLAY_SECRET, PAUSE_SECRET = "replay-secret-7f3a", "pause-secret-91bd"
 
 
-@dataclass
-class Call:
-    path: str
-    body: dict[str, Any]
-    headers: dict[str, str]
-
-
-@dataclass
-class Automation:
-    """The receiver: answers ``status`` (200 by default, ``fail_next`` times 500), refuses a
-    bad signature with 401, and records every call with a good one."""
-
-    url: str = ""
-    calls: list[Call] = field(default_factory=list)
-    bad_signatures: int = 0
-    fail_next: int = 0
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def of(self, path: str) -> list[Call]:
-        with self.lock:
-            return [c for c in self.calls if c.path == path]
-
-
 @pytest.fixture(scope="module")
-def automation() -> Iterator[Automation]:
-    found = Automation()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            raw = self.rfile.read(int(self.headers.get("content-length", "0")))
-            secret = (REPLAY_SECRET if self.path == "/replay" else PAUSE_SECRET).encode()
-            good = verify_signature(secret, raw, self.headers.get(SIGNATURE_HEADER, ""))
-            with found.lock:
-                if not good:
-                    found.bad_signatures += 1
-                    status = 401
-                elif found.fail_next > 0:
-                    found.fail_next -= 1
-                    status = 500
-                else:
-                    status = 202
-                if good:
-                    found.calls.append(Call(self.path, json.loads(raw),
-                                            {k.lower(): v for k, v in self.headers.items()}))
-            answer = b"tax code still invalid" if status == 500 else b""
-            self.send_response(status)
-            self.send_header("content-length", str(len(answer)))
-            self.end_headers()
-            self.wfile.write(answer)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            return
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    found.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
+def automation() -> Iterator[Receiver]:
+    """The automation's replay and pause endpoints: a real receiver answering 202."""
+    with running_receiver() as found:
+        found.status = 202
         yield found
-    finally:
-        server.shutdown()
-        server.server_close()
+
+
+def calls(automation: Receiver, path: str) -> list[dict[str, Any]]:
+    """The bodies the automation got at ``path``, each checked against its signature."""
+    secret = (REPLAY_SECRET if path == "/replay" else PAUSE_SECRET).encode()
+    found = []
+    for delivery in automation.to(path):
+        assert verify_signature(secret, delivery.body,
+                                delivery.headers[SIGNATURE_HEADER.lower()]), delivery.body
+        found.append({**delivery.json(), "_headers": delivery.headers})
+    return found
 
 
 CATALOG = """\
@@ -121,7 +75,7 @@ flows:
 
 
 @pytest.fixture(scope="module")
-def console(tmp_path_factory: pytest.TempPathFactory, automation: Automation
+def console(tmp_path_factory: pytest.TempPathFactory, automation: Receiver
             ) -> Iterator[Server]:
     home = tmp_path_factory.mktemp("console")
     catalog = home / "catalog.yaml"
@@ -233,13 +187,13 @@ def test_the_queue_lists_a_dead_letter_with_its_failing_step_error_and_keys(
 
 
 def test_a_read_key_cannot_replay_and_the_refusal_is_audited(console: Server,
-                                                             automation: Automation) -> None:
+                                                             automation: Receiver) -> None:
     send(console, *dead_lettered("R-1", "C-read"))
-    before = len(automation.of("/replay"))
+    before = len(calls(automation, "/replay"))
     refused = replay(console, "R-1", uuid.uuid4().hex, token=READ)
     assert refused.status_code == 403
     assert "needs 'operate'" in refused.json()["detail"]
-    assert len(automation.of("/replay")) == before
+    assert len(calls(automation, "/replay")) == before
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         denied = [r for r in audit(console, "api.denied") if r["actor"] == "dashboards"
@@ -251,7 +205,7 @@ def test_a_read_key_cannot_replay_and_the_refusal_is_audited(console: Server,
 
 
 def test_a_replay_is_signed_sent_once_per_key_and_the_run_leaves_the_queue_on_success(
-        console: Server, automation: Automation) -> None:
+        console: Server, automation: Receiver) -> None:
     send(console, *dead_lettered("P-1", "C-replay"))
     key = uuid.uuid4().hex
     first = replay(console, "P-1", key)
@@ -261,16 +215,15 @@ def test_a_replay_is_signed_sent_once_per_key_and_the_run_leaves_the_queue_on_su
     assert second.status_code == 200
     assert second.json() == first.json()
     assert second.headers["idempotent-replayed"] == "true"
-    calls = [c for c in automation.of("/replay") if c.body["run"] == "P-1"]
-    assert len(calls) == 1, "a double POST with one Idempotency-Key reached the receiver twice"
-    sent = calls[0]
-    assert sent.headers["idempotency-key"] == key
-    assert sent.body["flow"] == "order-to-cash" and sent.body["correlation_key"] == "order.id"
-    assert sent.body["failing_step"]["step"] == "erp-sync"
-    assert sent.body["failing_step"]["error"] == "invalid tax code"
-    assert sent.body["search_keys"] == {"customer.id": ["C-replay"]}
-    assert sent.body["requested_by"] == "oncall" and sent.body["attempt"] == 1
-    assert automation.bad_signatures == 0
+    sent_calls = [c for c in calls(automation, "/replay") if c["run"] == "P-1"]
+    assert len(sent_calls) == 1, "a double POST with one Idempotency-Key reached it twice"
+    sent = sent_calls[0]
+    assert sent["_headers"]["idempotency-key"] == key
+    assert sent["flow"] == "order-to-cash" and sent["correlation_key"] == "order.id"
+    assert sent["failing_step"]["step"] == "erp-sync"
+    assert sent["failing_step"]["error"] == "invalid tax code"
+    assert sent["search_keys"] == {"customer.id": ["C-replay"]}
+    assert sent["requested_by"] == "oncall" and sent["attempt"] == 1
 
     listed = {d["run"]: d for d in waiting(console)}
     assert [r["result"] for r in listed["P-1"]["replays"]] == ["accepted"]
@@ -290,11 +243,14 @@ def test_a_replay_is_signed_sent_once_per_key_and_the_run_leaves_the_queue_on_su
 
 
 def test_a_failed_replay_keeps_the_run_waiting_with_the_attempt_recorded(
-        console: Server, automation: Automation) -> None:
+        console: Server, automation: Receiver) -> None:
     send(console, *dead_lettered("F-1", "C-fail"))
-    with automation.lock:
-        automation.fail_next = 1
-    failed = replay(console, "F-1", uuid.uuid4().hex)
+    with automation.cond:
+        automation.fail_next, automation.answer = 1, b"tax code still invalid"
+    try:
+        failed = replay(console, "F-1", uuid.uuid4().hex)
+    finally:
+        automation.answer = b""
     assert failed.status_code == 502
     assert failed.json()["result"] == "failed"
     assert "answered 500: tax code still invalid" in failed.json()["error"]
@@ -318,7 +274,7 @@ def refund(refund_id: str) -> list[dict[str, Any]]:
 
 
 def test_replays_of_a_flow_are_rate_limited_and_bulk_answers_per_run(
-        console: Server, automation: Automation) -> None:
+        console: Server, automation: Receiver) -> None:
     send(console, *refund("B-1"), *refund("B-2"), *refund("B-3"))
     bulk = httpx.post(f"{console.url}/api/v1/flows/refund-to-ledger/dead-letters/replay",
                       json={"limit": 3}, timeout=30,
@@ -331,7 +287,8 @@ def test_replays_of_a_flow_are_rate_limited_and_bulk_answers_per_run(
     limited = replay(console, "B-3", uuid.uuid4().hex, flow="refund-to-ledger")
     assert limited.status_code == 429
     assert int(limited.headers["retry-after"]) >= 1
-    assert len([c for c in automation.of("/replay") if c.body["flow"] == "refund-to-ledger"]) == 2
+    assert len([c for c in calls(automation, "/replay")
+                if c["flow"] == "refund-to-ledger"]) == 2
     too_many = httpx.post(f"{console.url}/api/v1/flows/refund-to-ledger/dead-letters/replay",
                           json={"limit": 101}, timeout=30,
                           headers=as_(OPERATE, **{"Idempotency-Key": uuid.uuid4().hex}))
@@ -347,7 +304,7 @@ def slo_counts(server: Server) -> tuple[int, int]:
 
 
 def test_maintenance_declared_now_pauses_the_flow_and_is_left_out_of_slis(
-        console: Server, automation: Automation) -> None:
+        console: Server, automation: Receiver) -> None:
     good, valid = slo_counts(console)
     declared = httpx.post(f"{console.url}/api/v1/flows/order-to-cash/maintenance",
                           json={"duration": "2h", "reason": "ERP down"}, headers=as_(OPERATE),
@@ -356,9 +313,9 @@ def test_maintenance_declared_now_pauses_the_flow_and_is_left_out_of_slis(
     window = declared.json()
     assert window["active"] and window["created_by"] == "oncall"
     assert window["pause"] == "accepted (202)"
-    pauses = [c for c in automation.of("/pause") if c.body["maintenance_id"] == window["id"]]
-    assert [c.body["action"] for c in pauses] == ["pause"]
-    assert pauses[0].body["reason"] == "ERP down"
+    pauses = [c for c in calls(automation, "/pause") if c["maintenance_id"] == window["id"]]
+    assert [c["action"] for c in pauses] == ["pause"]
+    assert pauses[0]["reason"] == "ERP down"
 
     now = datetime.now(UTC)
     inside = [order("M-1", "OrderPlaced", time=now.isoformat()),
@@ -379,8 +336,8 @@ def test_maintenance_declared_now_pauses_the_flow_and_is_left_out_of_slis(
                          headers=as_(OPERATE), timeout=30)
     assert ended.status_code == 200, ended.text
     assert not ended.json()["active"] and ended.json()["resume"] == "accepted (202)"
-    assert [c.body["action"] for c in automation.of("/pause")
-            if c.body["maintenance_id"] == window["id"]] == ["pause", "resume"]
+    assert [c["action"] for c in calls(automation, "/pause")
+            if c["maintenance_id"] == window["id"]] == ["pause", "resume"]
     send(console, order("M-2", "OrderPlaced"), order("M-2", "PaymentFailed"))
     assert slo_counts(console) == (good, valid + 1)
     assert [r["target"] for r in audit(console, "maintenance.declare")] == [
@@ -399,7 +356,7 @@ def test_metrics_count_runs_and_dead_letters(console: Server) -> None:
 
 
 def test_the_same_key_never_replays_twice_across_a_restart(console: Server,
-                                                           automation: Automation) -> None:
+                                                           automation: Receiver) -> None:
     send(console, *dead_lettered("X-1", "C-restart"))
     key = uuid.uuid4().hex
     first = replay(console, "X-1", key)
@@ -408,7 +365,7 @@ def test_the_same_key_never_replays_twice_across_a_restart(console: Server,
     console.start()
     again = replay(console, "X-1", key)
     assert again.status_code == 200 and again.json() == first.json()
-    assert len([c for c in automation.of("/replay") if c.body["run"] == "X-1"]) == 1
+    assert len([c for c in calls(automation, "/replay") if c["run"] == "X-1"]) == 1
     other = replay(console, "Q-1", key)
     assert other.status_code == 409
     assert "was used for 'X-1'" in other.json()["detail"]
