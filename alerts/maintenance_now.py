@@ -28,8 +28,9 @@ from typing import Any
 
 from alerts.errors import OperationRefused
 from alerts.operations import Audit, OperatorService, Post
-from alerts.signed_call import post_signed, shown_url
+from alerts.signed_call import post_signed
 from catalog.model import Catalog, Flow
+from catalog.operations import shown_url
 from slo.declared_maintenance import DeclaredWindow, MaintenanceBook
 from slo.errors import MaintenanceError
 from slo.maintenance import occurrences

@@ -4,7 +4,7 @@
 is muted), the recently resolved ones and the history of transitions (newest first; filters
 ``flow``, ``since``, ``limit``). ``POST /api/v1/silences`` creates a silence,
 ``GET /api/v1/silences`` lists them with their state, ``DELETE /api/v1/silences/{id}`` deletes
-one. Writes need the ``admin`` scope (see :mod:`flowscope.access`). Thin adapters: storage is
+one. Writes need the ``operate`` scope (see :mod:`flowscope.access`). Thin adapters: storage is
 :mod:`alerts.store`, validation :mod:`alerts.silences`. Times are RFC 3339 in UTC.
 """
 

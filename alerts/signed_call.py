@@ -5,7 +5,8 @@ The body is signed like the alert webhook (:func:`alerts.dispatch.signature`,
 a receiver checks both with :func:`alerts.dispatch.verify_signature`. The call waits at most
 ``timeout``; it never raises: a refused connection, a timeout or a non-2xx answer is a
 :class:`CallOutcome` that says so, with the receiver's answer cut to :data:`MAX_ANSWER_CHARS`
-printable characters. URLs in outcomes lose any ``user:password@``. The secret never appears in
+printable characters. URLs in outcomes lose any ``user:password@`` and query
+(:func:`catalog.operations.shown_url`). The secret never appears in
 an outcome, a log line or an error.
 """
 
@@ -15,11 +16,11 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
 from alerts.dispatch import SIGNATURE_HEADER, signature
+from catalog.operations import shown_url
 
 MAX_ANSWER_CHARS = 300
 """Characters of a refusing receiver's answer kept in an outcome."""
@@ -40,15 +41,6 @@ class CallOutcome:
         if self.accepted:
             return f"accepted ({self.status})"
         return f"failed ({self.error})"
-
-
-def shown_url(url: str) -> str:
-    """``url`` without credentials (``https://user:pw@host/x`` → ``https://host/x``)."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 def _printable(text: str) -> str:

@@ -22,6 +22,7 @@ from bench import (
     ingest_grpc,
     lookup,
     run_meta,
+    search,
     slo,
     write_result,
 )
@@ -51,6 +52,11 @@ def main() -> None:
     )
     write_result("lookup", meta, look)
     print(json.dumps(look, indent=2), f"({time.perf_counter() - started:.0f}s)", flush=True)
+    print("search benchmark ...", flush=True)
+    started = time.perf_counter()
+    searched = search.run(WORK, **search.sizes(quick))
+    write_result("search", meta, searched)
+    print(json.dumps(searched, indent=2), f"({time.perf_counter() - started:.0f}s)", flush=True)
     print("slo benchmark ...", flush=True)
     started = time.perf_counter()
     slos = slo.run(WORK, events=500_000 if quick else 10_000_000, rounds=5 if quick else 20)
@@ -93,6 +99,8 @@ def summary() -> str:
         f" {slos['as_merged']['full_p50_ms']} / {slos['after_optimize']['full_p50_ms']} | ≤ 100 |"
     )
     lines.extend(dashboards.readme_rows(dash))
+    if (RESULTS / "search.json").exists():
+        lines.extend(search.readme_rows(json.loads((RESULTS / "search.json").read_text())))
     lines.extend(_otel_rows())
     return "\n".join(lines) + "\n"
 

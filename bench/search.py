@@ -139,15 +139,38 @@ def run(work: Path, *, sizes: tuple[int, ...] = (1_000_000, 10_000_000), lookups
     return {"results": results}
 
 
+def sizes(quick: bool) -> dict[str, Any]:
+    """The arguments of :func:`run` for a full or a quick run."""
+    if quick:
+        return {"sizes": (200_000, 1_000_000), "lookups": 50, "state_lookups": 20}
+    return {"sizes": (1_000_000, 10_000_000), "lookups": 300, "state_lookups": 100}
+
+
+def readme_rows(data: dict[str, Any]) -> list[str]:
+    """The rows of the results table."""
+    when = f" ({data['date'][:10]})"
+    rows = []
+    for row in data["results"]:
+        look, whole = row["lookup"], row["search_with_states"]
+        rows.append(f"| search by customer, the index lookup p50 / p99 at {row['spans']:,} spans"
+                    f"{when} (ms) | {look['p50_ms']} / {look['p99_ms']} | p99 ≤ 20 |")
+        rows.append(f"| the same with the runs' states from the ledger, p50 / p99 (ms) |"
+                    f" {whole['p50_ms']} / {whole['p99_ms']} | |")
+        if "fill_ratio_with_keys" in row:
+            rows.append(f"| engine-side insert with a search key / without, {row['spans']:,} "
+                        f"spans | {row['fill_ratio_with_keys']} | |")
+    return rows
+
+
 def main() -> None:
     quick = "--quick" in sys.argv
-    sizes = (200_000, 1_000_000) if quick else (1_000_000, 10_000_000)
+    chosen = sizes(quick)
     for arg in sys.argv[1:]:
         if arg.startswith("--sizes="):
-            sizes = tuple(int(float(x) * 1_000_000) for x in arg.split("=", 1)[1].split(","))
+            chosen["sizes"] = tuple(int(float(x) * 1_000_000)
+                                    for x in arg.split("=", 1)[1].split(","))
     WORK.mkdir(exist_ok=True)
-    found = run(WORK, sizes=sizes, lookups=50 if quick else 300,
-                state_lookups=20 if quick else 100)
+    found = run(WORK, **chosen)
     write_result("search", run_meta(quick), found)
     print(json.dumps(found, indent=2))
 

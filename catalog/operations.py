@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import timedelta
+from urllib.parse import urlsplit, urlunsplit
 
 from yaml.nodes import Node
 
@@ -162,3 +163,13 @@ def dropping_rule(key: str, redaction: Sequence[RedactionRule]) -> RedactionRule
         if matches:
             return rule if rule.action == "drop" else None
     return None
+
+
+def shown_url(url: str) -> str:
+    """``url`` as it may be shown or logged: without ``user:password@``, query or fragment
+    (``https://user:pw@host/x?token=1`` → ``https://host/x``)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))

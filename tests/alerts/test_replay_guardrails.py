@@ -13,9 +13,10 @@ from alerts.dispatch import SIGNATURE_HEADER, verify_signature
 from alerts.queue_exposition import QueueCollector
 from alerts.replay import RateWindow, check_key, check_limit, replay_body
 from alerts.signals import RunCounts
-from alerts.signed_call import post_signed, shown_url
+from alerts.signed_call import post_signed
 from catalog.errors import ParameterError
 from catalog.model import Catalog, Flow
+from catalog.operations import shown_url
 from slo.dead_letters import DeadLetter, FailingStep
 from tests.alerts.conftest import T0, Receiver
 

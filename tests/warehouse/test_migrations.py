@@ -29,6 +29,8 @@ ALL = [
     "009_drop_run_aggregates",
     "010_status_spelling",
     "011_untagged_spans",
+    "012_search_keys",
+    "013_operations",
 ]
 OBJECTS = {
     "otel_traces",
@@ -56,6 +58,23 @@ OBJECTS = {
     "untagged_span_items",
     "untagged_span_items_mv",
     "correlation_items_untagged_mv",
+    "search_rules",
+    "search_index_state",
+    "search_items",
+    "run_keys",
+    "search_pairs",
+    "search_items_mv",
+    "run_keys_mv",
+    "search_span_rows",
+    "search_event_rows",
+    "search_span_rows_mv",
+    "search_event_rows_mv",
+    "search_pairs_tagged_spans_mv",
+    "search_pairs_untagged_spans_mv",
+    "search_pairs_events_mv",
+    "replay_requests",
+    "replay_attempts",
+    "maintenance_declared",
     "flowscope_migrations",
 }
 
