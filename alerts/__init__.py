@@ -12,6 +12,8 @@ Pure modules (no clock, no I/O):
 - :mod:`alerts.dispatch` — which notifications each channel gets; Alertmanager and webhook
   encodings; HMAC signatures.
 - :mod:`alerts.prometheus_rules` — the Prometheus rule file (``flowscope rules prometheus``).
+- :mod:`alerts.prometheus_outcomes` — a flow's outcome rules as Prometheus alerting rules.
+- :mod:`alerts.operations` — what the operator's services share: audit and call ports, checks.
 
 Adapters:
 
@@ -23,6 +25,11 @@ Adapters:
 - :mod:`alerts.exposition` — the scrape-time Prometheus collector of SLO and alert figures.
 - :mod:`alerts.metrics` — the room's counters, on the registry passed in.
 - :mod:`alerts.routes` — ``/api/v1/alerts`` and ``/api/v1/silences``.
+- :mod:`alerts.signed_call` — a signed POST to a flow's replay or pause webhook.
+- :mod:`alerts.replay` — manual replays with guardrails (idempotency, rate limits, audit).
+- :mod:`alerts.maintenance_now` — maintenance declared now, with the pause webhook.
+- :mod:`alerts.operate_routes` — the operator's write routes: replays and maintenance.
+- :mod:`alerts.queue_exposition` — run counts, dead letters and maintenance on ``/metrics``.
 - :mod:`alerts.service` — the room assembled for a server.
 - :mod:`alerts.errors` — the exception tree.
 """

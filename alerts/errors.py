@@ -10,8 +10,10 @@ input that cannot be used and for delivery and storage failures::
      ├── DeliveryError              a notifier could not hand notifications over (HTTP error,
      │                              refused connection, non-2xx answer); counted, retried
      ├── AlertStoreError            the alert history or silences could not be read or written
-     └── RuleRenderError            a Prometheus rule file cannot be rendered (unknown window
-                                    catalog)
+     ├── RuleRenderError            a Prometheus rule file cannot be rendered (unknown window
+     │                              catalog)
+     └── OperationRefused           an operator's replay or maintenance cannot be done as asked;
+                                    ``status`` is the HTTP answer (404, 409, 429, 503...)
 
 Third-party errors (``httpx.HTTPError``, :class:`warehouse.errors.WarehouseError`,
 ``re.error``) are translated at the boundary with ``raise ... from exc``.
@@ -43,3 +45,16 @@ class AlertStoreError(AlertsError):
 
 class RuleRenderError(AlertsError):
     """A Prometheus rule file cannot be rendered from the catalog."""
+
+
+class OperationRefused(AlertsError):
+    """An operator's action (a replay, a maintenance) is refused: ``status`` is the HTTP
+    status to answer, ``headers`` extra headers (``Retry-After``), ``reason`` a short word for
+    the audit trail; the message says why in words."""
+
+    def __init__(self, status: int, message: str, *, reason: str,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.reason = reason
+        self.headers = headers or {}

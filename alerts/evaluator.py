@@ -10,7 +10,8 @@ Each evaluation, at the injected clock's instant:
    unavailable keep their alerts as they were;
 4. advances the lifecycle (:func:`alerts.lifecycle.advance`) and records every transition
    (writes that fail are kept, up to ``max_unwritten``, and retried next time);
-5. works out which alerts are muted (silences, maintenance windows) and hands each channel's
+5. works out which alerts are muted (silences, the catalog's maintenance windows and those
+   declared now, ``declared``) and hands each channel's
    notifications to its :class:`~alerts.notifiers.Dispatcher`, which never blocks.
 
 Nothing raised by the signals, the store or a notifier stops the loop. ``signals`` and
@@ -69,7 +70,8 @@ class AlertEvaluator:
     def __init__(self, rules: RuleSet, *, signals: Callable[[], FlowSignals | None],
                  store: Callable[[], AlertStore | None], dispatchers: Sequence[Dispatcher],
                  metrics: AlertMetrics, clock: Callable[[], datetime] = utc_now,
-                 interval: float = 30.0, max_unwritten: int = 10_000) -> None:
+                 interval: float = 30.0, max_unwritten: int = 10_000,
+                 declared: Callable[[str, datetime], str | None] | None = None) -> None:
         self.rules = rules
         self._signals = signals
         self._store = store
@@ -78,6 +80,7 @@ class AlertEvaluator:
         self.clock = clock
         self.interval = interval
         self.max_unwritten = max_unwritten
+        self._declared = declared
         self._alerts: tuple[Alert, ...] = ()
         self._restored = False
         self._sent: dict[str, dict[str, datetime]] = {d.channel: {} for d in self.dispatchers}
@@ -209,6 +212,10 @@ class AlertEvaluator:
             window = active_window(flow.maintenance, at) if flow is not None else None
             if window is not None:
                 muted[alert.fingerprint] = "maintenance: " + (window.reason or window.rrule)
+                continue
+            declared = self._declared(alert.label("flow"), at) if self._declared else None
+            if declared is not None:
+                muted[alert.fingerprint] = "maintenance: " + declared
         return muted
 
     def _record(self, store: AlertStore | None, transitions: Sequence[Transition],

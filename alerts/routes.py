@@ -4,8 +4,8 @@
 is muted), the recently resolved ones and the history of transitions (newest first; filters
 ``flow``, ``since``, ``limit``). ``POST /api/v1/silences`` creates a silence,
 ``GET /api/v1/silences`` lists them with their state, ``DELETE /api/v1/silences/{id}`` deletes
-one. Writes need the ``admin`` scope (see :mod:`flowscope.access.keys`). Thin adapters: storage
-is :mod:`alerts.store`, validation :mod:`alerts.silences`; what goes wrong is raised and
+one. Writes need the ``operate`` scope (see :mod:`flowscope.access.keys`). Thin adapters:
+storage is :mod:`alerts.store`, validation :mod:`alerts.silences`; what goes wrong is raised and
 answered by the app's error boundary (``flowscope.http_errors``): 400 for a silence or a
 parameter that cannot be used, 404 for an unknown silence, the status of the warehouse failure
 behind an :class:`~alerts.errors.AlertStoreError` (503 while it is not ready). Times are

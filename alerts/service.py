@@ -31,14 +31,17 @@ def build_alerting(catalog: Catalog, *, registry: CollectorRegistry,
                    alertmanager_url: str | None = None, webhook_url: str | None = None,
                    webhook_secret: bytes | None = None, interval: float = 30.0,
                    clock: Callable[[], datetime] = utc_now,
-                   window_dirs: Sequence[Path] = ()) -> AlertEvaluator:
+                   window_dirs: Sequence[Path] = (),
+                   declared: Callable[[str, datetime], str | None] | None = None
+                   ) -> AlertEvaluator:
     """The evaluator (not started) for ``catalog``.
 
     ``warehouse`` and ``signals`` return ``None`` until they are ready; ``metrics_signals``
     (default ``signals``) serve the ``/metrics`` scrape, which must answer quickly.
     Alertmanager gets alerts when ``alertmanager_url`` is set (its base URL), the generic
     webhook when ``webhook_url`` is set (signed with ``webhook_secret`` when given).
-    ``interval`` is in seconds (default 30).
+    ``interval`` is in seconds (default 30). ``declared(flow, at)`` says why a flow is in
+    maintenance declared now (its notifications are then held back), or ``None``.
     """
     rules = load_rule_set(catalog, search_dirs=window_dirs)
     metrics = AlertMetrics(registry)
@@ -55,7 +58,7 @@ def build_alerting(catalog: Catalog, *, registry: CollectorRegistry,
     evaluator = AlertEvaluator(
         rules, signals=signals, store=store,
         dispatchers=[Dispatcher(n, metrics) for n in notifiers], metrics=metrics, clock=clock,
-        interval=interval)
+        interval=interval, declared=declared)
     registry.register(SLOCollector(rules, signals=metrics_signals or signals,
                                    alerts=lambda: evaluator.snapshot().alerts, clock=clock))
     return evaluator

@@ -24,6 +24,7 @@ from bench import (
     lookup,
     reads,
     run_meta,
+    search,
     slo,
     write_result,
 )
@@ -53,6 +54,11 @@ def main() -> None:
     )
     write_result("lookup", meta, look)
     print(json.dumps(look, indent=2), f"({time.perf_counter() - started:.0f}s)", flush=True)
+    print("search benchmark ...", flush=True)
+    started = time.perf_counter()
+    searched = search.run(WORK, **search.sizes(quick))
+    write_result("search", meta, searched)
+    print(json.dumps(searched, indent=2), f"({time.perf_counter() - started:.0f}s)", flush=True)
     print("slo benchmark ...", flush=True)
     started = time.perf_counter()
     slos = slo.run(WORK, events=500_000 if quick else 10_000_000, rounds=5 if quick else 20)
@@ -109,6 +115,8 @@ def summary() -> str:
         lines.extend(reads.readme_rows(json.loads((RESULTS / "reads.json").read_text())))
     if (RESULTS / "accuracy.json").exists():
         lines.extend(accuracy.readme_rows(json.loads((RESULTS / "accuracy.json").read_text())))
+    if (RESULTS / "search.json").exists():
+        lines.extend(search.readme_rows(json.loads((RESULTS / "search.json").read_text())))
     lines.extend(_otel_rows())
     return "\n".join(lines) + "\n"
 

@@ -23,6 +23,7 @@ Reading files:
 - :mod:`catalog.spec` — the ``flowscope/v1`` spec and its mapping to the model.
 - :mod:`catalog.alerting` — a flow's ``alerting`` section: windows and outcome rules.
 - :mod:`catalog.economics` — a flow's ``cost``, ``baseline`` and ``investment`` sections.
+- :mod:`catalog.operations` — a flow's ``search_keys``, ``replay`` and ``pause`` sections.
 - :mod:`catalog.openslo` — OpenSLO v1 ``kind: SLO`` documents attached to catalog flows.
 - :mod:`catalog.openslo_spec` — the parts of OpenSLO documents flowscope reads.
 - :mod:`catalog.openslo_threshold` — OpenSLO latency thresholds, with an explicit unit.

@@ -95,9 +95,13 @@ class CheckReport:
         lines = [f"OK {self.path}: {self.summary()}"]
         for flow in self.catalog.flows:
             costed = f", cost in {flow.cost.currency}" if flow.cost else ""
+            searched = (f", search keys {', '.join(flow.search_keys)}" if flow.search_keys
+                        else "")
+            operated = "".join(f", {name} via ${target.secret_env}" for name, target in (
+                ("replay", flow.replay), ("pause", flow.pause)) if target is not None)
             lines.append(f"  {flow.name}: key {flow.correlation_key}, "
                          f"{_count(len(flow.steps), 'step')}, "
-                         f"{_count(len(flow.slos), 'SLO')}{costed}")
+                         f"{_count(len(flow.slos), 'SLO')}{costed}{searched}{operated}")
         if self.imported:
             lines.append(f"  imported from OpenSLO: {_count(len(self.imported), 'SLO')}")
             lines += [f"    {i.flow}/{i.slo.name}: {_describe(i.slo)}" for i in self.imported]

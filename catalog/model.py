@@ -168,6 +168,28 @@ class Release:
     note: str | None = None
 
 
+@dataclass(frozen=True)
+class ReplayTarget:
+    """Where an operator's replay of a run is sent (``replay`` in the catalog): ``url`` gets a
+    POST signed with HMAC-SHA256 keyed by the secret in environment variable ``secret_env``;
+    the call waits at most ``timeout`` (default 10 s); at most ``max_per_minute`` replays of
+    the flow are sent per minute (default 30)."""
+
+    url: str
+    secret_env: str
+    timeout: timedelta = timedelta(seconds=10)
+    max_per_minute: int = 30
+
+
+@dataclass(frozen=True)
+class PauseTarget:
+    """Told when a declared maintenance of the flow starts (``pause``) and ends (``resume``):
+    a POST to ``url`` signed with the secret in environment variable ``secret_env``."""
+
+    url: str
+    secret_env: str
+
+
 AlertSeverity = Literal["page", "ticket"]
 """``page`` wakes someone now; ``ticket`` is work for business hours."""
 
@@ -248,6 +270,11 @@ class Flow:
     runbook_url: str | None = None
     releases: tuple[Release, ...] = ()
     """In day order (the spec sorts them)."""
+    search_keys: tuple[str, ...] = ()
+    """Attributes of the flow's spans and events (``customer.id``) indexed at ingest, so that
+    runs can be found by their values."""
+    replay: ReplayTarget | None = None
+    pause: PauseTarget | None = None
 
     def partners(self) -> frozenset[str]:
         """Every partner (external vendor) named by this flow's steps."""
@@ -279,6 +306,10 @@ class Catalog:
             if f.name == name:
                 return f
         return None
+
+    def search_keys(self) -> tuple[str, ...]:
+        """Distinct search keys of every flow, in file order."""
+        return tuple(dict.fromkeys(k for f in self.flows for k in f.search_keys))
 
     def correlation_keys(self) -> tuple[str, ...]:
         """Distinct correlation keys in file order."""

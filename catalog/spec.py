@@ -37,6 +37,7 @@ from catalog.model import (
     SLOSpec,
     Step,
 )
+from catalog.operations import read_pause, read_replay, read_search_keys
 from catalog.patterns import compile_glob
 from catalog.reader import Fields, SpecReader
 from catalog.recurrence import check_rrule
@@ -49,6 +50,7 @@ REDACTION_ACTIONS = ("hash", "drop")
 FLOW_KEYS = (
     "name", "owner", "correlation_key", "runbook_url", "start", "success", "failure", "steps",
     "slos", "alerting", "maintenance", "cost", "baseline", "investment", "releases",
+    "search_keys", "replay", "pause",
 )
 MATCHER_KEYS = ("event", "events", "service", "span")
 FAILURE_KEYS = ("event", "events", "dead_letter")
@@ -118,7 +120,7 @@ def catalog_from_v1(r: SpecReader, root: MappingNode) -> Catalog | None:
         return None
     redaction = f.read("redaction", lambda n, p: r.unique_items(
         n, p, lambda i, q: _redaction(r, i, q), field="key", what="redaction rule for"))
-    flows = f.read("flows", lambda n, p: _flows(r, n, p)) or ()
+    flows = f.read("flows", lambda n, p: _flows(r, n, p, redaction or ())) or ()
     if r.problems:
         return None
     return Catalog(flows=flows, redaction=redaction or ())
@@ -148,11 +150,14 @@ def _redaction_key(r: SpecReader, node: Node, path: str) -> str | None:
     return key
 
 
-def _flows(r: SpecReader, node: Node, path: str) -> tuple[Flow, ...] | None:
-    return r.unique_items(node, path, lambda i, q: _flow(r, i, q), field="name", what="flow name")
+def _flows(r: SpecReader, node: Node, path: str, redaction: tuple[RedactionRule, ...] = ()
+           ) -> tuple[Flow, ...] | None:
+    return r.unique_items(node, path, lambda i, q: _flow(r, i, q, redaction), field="name",
+                          what="flow name")
 
 
-def _flow(r: SpecReader, node: Node, path: str) -> Flow | None:
+def _flow(r: SpecReader, node: Node, path: str, redaction: tuple[RedactionRule, ...] = ()
+          ) -> Flow | None:
     f = r.mapping(node, path, allowed=FLOW_KEYS, required=("name", "correlation_key"))
     if f is None:
         return None
@@ -177,6 +182,10 @@ def _flow(r: SpecReader, node: Node, path: str) -> Flow | None:
     investment = f.read("investment", lambda n, p: read_investment(r, n, p))
     releases = f.read("releases", lambda n, p: r.unique_items(
         n, p, lambda i, q: _release(r, i, q), field="version", what="release version"))
+    search_keys = f.read("search_keys", lambda n, p: read_search_keys(
+        r, n, p, correlation_key, redaction))
+    replay = f.read("replay", lambda n, p: read_replay(r, n, p))
+    pause = f.read("pause", lambda n, p: read_pause(r, n, p))
     if len(r.problems) > before or name is None or correlation_key is None:
         return None
     return Flow(
@@ -186,6 +195,7 @@ def _flow(r: SpecReader, node: Node, path: str) -> Flow | None:
         alert_rules=alerting.rules if alerting else (), cost=cost,
         baseline=baseline, investment=investment, maintenance=maintenance or (),
         runbook_url=runbook_url, releases=tuple(sorted(releases or (), key=lambda x: x.day)),
+        search_keys=search_keys or (), replay=replay, pause=pause,
     )
 
 

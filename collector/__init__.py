@@ -34,6 +34,8 @@ Adapters:
 - :mod:`collector.correlation_rules` — the catalog's rules as data, for the view that tags
   spans written elsewhere.
 - :mod:`collector.reindex` — the same tagging applied to rows already stored, day by day.
+- :mod:`collector.search_rules` — the catalog's search keys as data, for the indexing views.
+- :mod:`collector.search_backfill` — search keys indexed over data stored before they were declared.
 - :mod:`collector.metrics` — collector metrics on an injected registry.
 - :mod:`collector.errors` — the exception tree.
 """

@@ -20,7 +20,8 @@ a day is recorded in ``reindex_progress`` (with a fingerprint of the catalog's r
 done, so an interrupted run resumes and a finished one is a no-op (both tables:
 ``warehouse/schema/014_reindex.sql``). Items already in ``correlation_items``
 (same trace and span id, or event source and id) are never copied again, so even a forced
-rerun adds nothing, and the ledger counts each item once anyway.
+rerun adds nothing, and the ledger counts each item once anyway. The flows' search keys are then
+indexed over the days done (:mod:`collector.search_backfill`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import errno
 import fcntl
 import hashlib
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -37,6 +39,8 @@ from typing import Any
 
 from catalog.model import Catalog
 from collector.cloudevents import extension_name
+from collector.search_backfill import SearchBackfill
+from collector.search_rules import publish_search_rules
 from warehouse.migrations import apply_migrations
 from warehouse.port import Warehouse
 
@@ -288,4 +292,14 @@ def index_days(
         results.append(result)
         if on_day is not None:
             on_day(result)
+    index_search_keys(wh, catalog, [r.day for r in results if not r.skipped])
     return results
+
+
+def index_search_keys(wh: Warehouse, catalog: Catalog, days: list[date]) -> None:
+    """Index the search keys of ``catalog`` over ``days`` (the spans just tagged included),
+    with the catalog's keys published first (:mod:`collector.search_backfill`)."""
+    flows = [f.name for f in catalog.flows if f.search_keys]
+    if flows and days:
+        publish_search_rules(wh, catalog, clock_ns=time.time_ns)
+        SearchBackfill(wh).index_days(flows, days)

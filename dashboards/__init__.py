@@ -15,6 +15,7 @@ Adapters:
 
 - :mod:`dashboards.facade` — the read model over the SLO, cost, alert and correlation reads.
 - :mod:`dashboards.run_views` — on-call health cards and the trace page's flow-time view.
+- :mod:`dashboards.operator` — the dead-letter queue with its replay button, maintenance now.
 - :mod:`dashboards.layouts` — the pages and the components they share.
 - :mod:`dashboards.callbacks` — thin Dash callbacks: read the view, build the figure.
 - :mod:`dashboards.downloads` — each table as CSV, and Bootstrap's stylesheet.

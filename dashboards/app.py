@@ -12,14 +12,17 @@ from __future__ import annotations
 
 from dash import Dash
 
-from dashboards import callbacks, downloads, layouts
+from dashboards import callbacks, downloads, layouts, operator
 from dashboards.facade import ReadModel
+from dashboards.operator import OperatorViews
 
 PREFIX = layouts.PREFIX
 
 
-def build_dash(model: ReadModel, *, prefix: str = PREFIX) -> Dash:
-    """A Dash app serving the executive, on-call and trace pages under ``prefix``."""
+def build_dash(model: ReadModel, *, prefix: str = PREFIX,
+               operator_views: OperatorViews | None = None) -> Dash:
+    """A Dash app serving the executive, on-call and trace pages under ``prefix``; with
+    ``operator_views``, the operator's parts too (:mod:`dashboards.operator`)."""
     app = Dash(__name__, requests_pathname_prefix=prefix, routes_pathname_prefix="/",
                title="flowscope", suppress_callback_exceptions=True, serve_locally=True,
                external_stylesheets=[f"{prefix}vendor/bootstrap.min.css"],
@@ -27,5 +30,7 @@ def build_dash(model: ReadModel, *, prefix: str = PREFIX) -> Dash:
                            "content": "width=device-width, initial-scale=1"}])
     app.layout = layouts.shell()
     callbacks.register(app, model)
+    if operator_views is not None:
+        operator.register(app, operator_views)
     downloads.register(app.server, model)
     return app

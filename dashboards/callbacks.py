@@ -236,8 +236,11 @@ def register(app: Dash, model: ReadModel) -> None:
         if page == "oncall":
             return layouts.oncall(prefix)
         if page == "trace":
-            found = parse_qs((search or "")[:MAX_SEARCH_CHARS].lstrip("?")).get("id", [""])
-            return layouts.trace(prefix, found[0] if len(found[0]) <= MAX_ID_CHARS else "")
+            query = parse_qs((search or "")[:MAX_SEARCH_CHARS].lstrip("?"))
+            key = query.get("key", [""])[0]
+            found = query.get("value" if key else "id", [""])
+            return layouts.trace(prefix, found[0] if len(found[0]) <= MAX_ID_CHARS else "",
+                                 model.catalog.search_keys(), key)
         return layouts.index(prefix)
 
     @app.callback(Output("exec-body", "children"), Input("exec-period", "value"))
@@ -250,7 +253,9 @@ def register(app: Dash, model: ReadModel) -> None:
         return _guarded(lambda: oncall_body(model, model.oncall(), prefix))
 
     @app.callback(Output("trace-body", "children"), Input("trace-go", "n_clicks"),
-                  Input("trace-id", "value"))
-    def trace(_clicks: int, correlation_id: object) -> Any:
+                  Input("trace-id", "value"), Input("trace-key", "value"))
+    def trace(_clicks: int, correlation_id: object, key: object) -> Any:
+        if isinstance(key, str) and key:  # a search key's value: dashboards.operator lists runs
+            return None
         text = correlation_id if isinstance(correlation_id, str) else ""
         return _guarded(lambda: trace_body(model, text, prefix))

@@ -111,8 +111,9 @@ def _page(prefix: str, current: str, *children: Any) -> dbc.Container:
 
 
 def executive(prefix: str) -> dbc.Container:
-    """Per-flow scorecard over a chosen period."""
+    """Per-flow scorecard over a chosen period (and which flows are in maintenance now)."""
     return _page(prefix, "executive",
+                 html.Div(id="exec-maintenance"),
                  dcc.RadioItems(id="exec-period", value=DEFAULT_PERIOD, inline=True,
                                 options=[{"label": v, "value": k} for k, v in PERIODS.items()],
                                 className="fs-period", inputClassName="form-check-input me-1",
@@ -121,24 +122,40 @@ def executive(prefix: str) -> dbc.Container:
 
 
 def oncall(prefix: str) -> dbc.Container:
-    """Burn rates per tier, budget burn-down, alerts, and each flow's dead letters, lag and
-    retries per step; refreshed by the button."""
+    """Maintenance now, the dead letters waiting (searchable; the replay button for operators,
+    :mod:`dashboards.operator`), burn rates per tier, budget burn-down, alerts, and each flow's
+    dead letters, lag and retries per step; refreshed by the button."""
     return _page(prefix, "oncall",
                  dbc.Button("Refresh", id="oncall-refresh", n_clicks=0, color="primary",
                             size="sm"),
+                 html.Div(id="oncall-maintenance"),
+                 html.H2("Dead letters waiting"),
+                 dcc.Input(id="oncall-dlq-q", type="search", debounce=True,
+                           placeholder="filter: part of a run id or of a customer, invoice...",
+                           className="form-control fs-search mb-2"),
+                 html.Div(id="oncall-dlq-result"),
+                 dcc.Loading(html.Div(id="oncall-dlq"), type="default"),
                  dcc.Loading(html.Div(id="oncall-body"), type="default"))
 
 
-def trace(prefix: str, correlation_id: str) -> dbc.Container:
-    """Search box for a correlation id (prefilled from ``?id=``), the run's waterfall and its
-    flow time on its flow's histogram."""
+def trace(prefix: str, correlation_id: str, keys: Sequence[str] = (), key: str = ""
+          ) -> dbc.Container:
+    """Search box for a correlation id or, with a search key chosen, a value of it (prefilled
+    from ``?id=``, or ``?key=&value=``); the run's waterfall and its flow time on its flow's
+    histogram, or the runs the value names."""
+    options = [{"label": "correlation id", "value": ""},
+               *({"label": k, "value": k} for k in keys)]
     return _page(prefix, "trace",
                  html.Div([
+                     dcc.Dropdown(id="trace-key", options=options,
+                                  value=key if key in keys else "", clearable=False,
+                                  searchable=False, className="fs-search-key"),
                      dcc.Input(id="trace-id", type="search", value=correlation_id,
-                               placeholder="order id, e.g. A-1042", debounce=True,
-                               className="form-control fs-search"),
+                               placeholder="order id, e.g. A-1042, or a customer...",
+                               debounce=True, className="form-control fs-search"),
                      dbc.Button("Look up", id="trace-go", n_clicks=0, color="primary")],
                      className="input-group fs-search-group"),
+                 dcc.Loading(html.Div(id="trace-search"), type="default"),
                  dcc.Loading(html.Div(id="trace-body"), type="default"))
 
 

@@ -12,6 +12,8 @@
 - :mod:`flowscope.page_security` — headers against framing, sniffing and foreign scripts.
 - :mod:`flowscope.otlp_grpc` — the OTLP/gRPC server beside uvicorn, with its key check.
 - :mod:`flowscope.signals` — the SLI queries joined to the alert evaluator's port.
+- :mod:`flowscope.operate` — the operator's console wired in: search keys, dead letters,
+  replays, maintenance now.
 - :mod:`flowscope.data_dir` — the private data directory.
 - :mod:`flowscope.faults` — injected insert failures, a testing aid (off by default).
 - :mod:`flowscope.__main__` — ``python -m flowscope``.

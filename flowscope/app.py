@@ -4,7 +4,9 @@ Start-up order: the data directory is made private (:mod:`flowscope.data_dir`), 
 opens, so ingest acknowledges durable data at once; a bootstrap thread then connects to the
 warehouse (every read bounded by the :class:`~warehouse.port.QueryLimits` of the settings),
 applies migrations and starts the batch writer (which replays whatever the spool held) and the
-run ledger's follower (which builds the flow rollups the reads use, :mod:`slo.ledger`).
+run ledger's follower (which builds the flow rollups the reads use, :mod:`slo.ledger`), then the
+operator console's threads (search keys over older data, resuming flows after maintenance,
+:mod:`flowscope.operate`).
 ``/readyz`` answers 200 only once that is done, and says in ``rollups`` whether the follower is
 still building or catching up. If the warehouse is unreachable the bootstrap retries every 5 s
 and the spool keeps accepting up to its bound.
@@ -46,11 +48,14 @@ from collector.correlation_rules import publish_rules
 from collector.ingest import IngestService
 from collector.metrics import CollectorMetrics, SpoolCollector
 from collector.routes import ingest_router
+from collector.search_backfill import SearchBackfill
+from collector.search_rules import publish_search_rules
 from collector.spool import Spool
 from collector.writer import BatchWriter
 from cost.routes import cost_router
 from dashboards.app import build_dash
 from dashboards.facade import ReadModel
+from dashboards.operator import OperatorViews
 from flowscope.access.audit import AuditLog, pending_path, record_catalog_load
 from flowscope.access.audit_http import AuditTrail, audit_router
 from flowscope.access.clients import TrustedProxies
@@ -62,6 +67,7 @@ from flowscope.csv_export import CsvExport
 from flowscope.data_dir import secure_data_dir, secure_file
 from flowscope.faults import writer_sink
 from flowscope.http_errors import install_error_handlers
+from flowscope.operate import Console, build_console, console_routers, queue_collector, ready_hook
 from flowscope.otlp_grpc import otlp_grpc_server
 from flowscope.page_security import SecurityHeaders, dashboard_policy
 from flowscope.request_limits import BodyLimit
@@ -100,6 +106,8 @@ class Runtime:
     audit: AuditLog = field(default_factory=AuditLog)
     alerting: AlertEvaluator | None = None
     ledger: RunLedger | None = None
+    console: Console | None = None
+    on_ready: list[Callable[[Warehouse], None]] = field(default_factory=list)
 
     def ready_warehouse(self) -> Warehouse | None:
         """The warehouse once it is connected and migrated, else ``None``: what every reader
@@ -109,7 +117,8 @@ class Runtime:
     def readiness(self) -> tuple[bool, dict[str, Any]]:
         """Whether the server is ready (migrated and writing), and the body of ``/readyz``:
         ``status``, ``error`` (why the warehouse is not ready, in public words),
-        ``writer_error``, and ``rollups`` (the follower building or catching up)."""
+        ``writer_error``, ``rollups`` (the follower building or catching up) and ``search_keys``
+        (older data being indexed for new search keys)."""
         writer = self.writer
         ready = self.ready.is_set() and writer is not None and writer.running
         body: dict[str, Any] = {"status": "ready" if ready else "starting"}
@@ -124,6 +133,11 @@ class Runtime:
                 "building": [{"flow": p.flow, "done": p.done, "total": p.total}
                              for p in status.building],
                 "pending_runs": status.pending_runs}
+        backfill = self.warehouse.attachments.get("search_backfill") if (
+            self.warehouse is not None) else None
+        if isinstance(backfill, SearchBackfill) and backfill.building():
+            body["search_keys"] = {"indexing": [
+                {"flow": p.flow, "done": p.done, "total": p.total} for p in backfill.building()]}
         return ready, body
 
     def bootstrap(self) -> None:
@@ -143,6 +157,7 @@ class Runtime:
                     log.info("set non_replicated_deduplication_window on %s (created without it,"
                              " e.g. by an OpenTelemetry Collector)", table)
                 publish_rules(wh, self.catalog, clock_ns=time.time_ns)
+                publish_search_rules(wh, self.catalog, clock_ns=time.time_ns)
                 self.warehouse = wh
                 writer = BatchWriter(
                     self.spool,
@@ -163,6 +178,8 @@ class Runtime:
                 self.audit.attach(wh)
                 self.startup_error = None
                 self.ready.set()
+                for hook in self.on_ready:
+                    hook(wh)
                 return
             except Exception as exc:  # noqa: BLE001 - keep serving ingest; report in /readyz
                 # /readyz is open to anyone: it says what kind of failure, the log says which
@@ -220,6 +237,15 @@ def build_runtime(
     runtime = Runtime(settings, catalog, registry, metrics, spool, ingest, audit=audit)
     holder.append(runtime)
     secret = settings.webhook_secret
+
+    def now() -> datetime:
+        return datetime.fromtimestamp(clock(), UTC)
+
+    console = build_console(catalog, runtime.ready_warehouse, audit=audit, clock=now,
+                            environ=os.environ)
+    runtime.console = console
+    runtime.on_ready.append(ready_hook(console, runtime.stopping))
+    registry.register(queue_collector(console, runtime.ready_warehouse, clock=now))
     signals = AlertSignals(WarehouseSignals(catalog, runtime.ready_warehouse))
     # a scrape reads the rollups as they stand: it never waits for the follower
     scraped = AlertSignals(WarehouseSignals(catalog, runtime.ready_warehouse, catch_up=False))
@@ -233,7 +259,8 @@ def build_runtime(
         webhook_url=settings.webhook_url,
         webhook_secret=secret.get_secret_value().encode() if secret is not None else None,
         interval=settings.eval_interval,
-        clock=lambda: datetime.fromtimestamp(clock(), UTC),
+        clock=now,
+        declared=console.maintenance.muting,
     )
     return runtime
 
@@ -244,7 +271,11 @@ def dashboards_asgi(runtime: Runtime, clock: Callable[[], datetime]) -> tuple[AS
     model = ReadModel(runtime.catalog, runtime.ready_warehouse, alerting=runtime.alerting,
                       clock=clock, catalog_path=runtime.settings.catalog,
                       scorecard_max_age=timedelta(seconds=runtime.settings.dashboard_cache))
-    dash = build_dash(model)
+    console = runtime.console
+    views = None if console is None else OperatorViews(
+        runtime.catalog, runtime.ready_warehouse,
+        console.replays, console.maintenance, console.stored, clock)
+    dash = build_dash(model, operator_views=views)
     return cast(ASGIApp, WSGIMiddleware(dash.server)), dashboard_policy(dash.csp_hashes())
 
 
@@ -319,6 +350,9 @@ def create_app(
                                   clock=now))
     app.include_router(cost_router(runtime.catalog, warehouse, clock=now))
     app.include_router(audit_router(warehouse, runtime.audit, denials, clock=now))
+    if runtime.console is not None:
+        for router in console_routers(runtime.console, warehouse, clock=now, proxies=proxies):
+            app.include_router(router)
     app.mount("/dashboards", dashboards)
     if runtime.alerting is not None:
         app.include_router(alerts_router(runtime.alerting, clock=now))

@@ -21,6 +21,7 @@ Pure modules (standard library, :mod:`catalog` and each other only; no clock, no
 - :mod:`slo.rollup` — a flow's rollup over some time, as a frozen value that adds up.
 - :mod:`slo.ledger_rules` — what the run ledger needs of a flow, and its fingerprint.
 - :mod:`slo.percent` — percentages as people read them.
+- :mod:`slo.page_cursor` — opaque page cursors.
 - :mod:`slo.documents` — JSON bodies of the flow routes.
 
 Reading files: :mod:`slo.window_loader` (window catalogs by name or path; the built-in ones in
@@ -40,6 +41,13 @@ Adapters (the warehouse, HTTP):
 - :mod:`slo.attribution_query` — bad runs per step, for the budget attribution.
 - :mod:`slo.attribution_report` — a flow's error budget by partner and step over a range.
 - :mod:`slo.signals` — the counts the alert evaluator reads.
+- :mod:`slo.run_states` — where given runs stand, by point lookups in the run ledger.
+- :mod:`slo.search_query` — runs by any search key.
+- :mod:`slo.dead_letters` — a flow's dead-letter queue.
+- :mod:`slo.replay_log` — manual replays: attempts per run, first answer per Idempotency-Key.
+- :mod:`slo.declared_maintenance` — maintenance declared now, left out of SLIs.
+- :mod:`slo.queue_figures` — run counts and the dead-letter queue as ``/metrics`` gauges.
+- :mod:`slo.operator_routes` — ``/api/v1/search`` and ``/api/v1/flows/{flow}/dead-letters``.
 - :mod:`slo.routes` — ``/api/v1/flows[/{flow}[/slos|/latency|/health|/attribution]]``.
 - :mod:`slo.errors` — the exception tree.
 """

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from catalog.model import Flow, SLOSpec
+from slo.declared_maintenance import flow_exclusions
 from slo.errors import SLOValueError
 from slo.ledger import ensure_current
-from slo.maintenance import excluded_intervals
 from slo.rings import to_ns
 from slo.rollup import Rollup
 from slo.rollup_read import read_rollups
@@ -36,10 +36,10 @@ class SloPeriod:
     end: datetime
 
 
-def _rules(flow: Flow, periods: Sequence[SloPeriod]) -> FlowRules:
+def _rules(wh: Warehouse, flow: Flow, periods: Sequence[SloPeriod]) -> FlowRules:
     mine = [p for p in periods if p.flow == flow.name]
-    intervals, _ = excluded_intervals(flow.maintenance, min(p.start for p in mine),
-                                      max(p.end for p in mine))
+    intervals, _ = flow_exclusions(wh, flow, min(p.start for p in mine),
+                                   max(p.end for p in mine))
     return FlowRules.of(flow, intervals)
 
 
@@ -59,7 +59,7 @@ def bad_runs_by_step(wh: Warehouse, flows: Sequence[Flow], periods: Sequence[Slo
     if unknown:
         raise SLOValueError(f"no flow named {', '.join(unknown)} among the flows given")
     ensure_current(wh, used)
-    rules = {f.name: _rules(f, periods) for f in used}
+    rules = {f.name: _rules(wh, f, periods) for f in used}
     windows: dict[str, list[tuple[int, int]]] = {}
     for p in periods:
         window = (to_ns(p.start), to_ns(p.end))

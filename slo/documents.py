@@ -13,6 +13,7 @@ from typing import Any
 
 from catalog.durations import format_duration
 from catalog.model import Flow, Matcher, SLOSpec
+from catalog.operations import shown_url
 from catalog.parameters import rfc3339
 from slo.attribution_report import FlowAttribution, SloAttribution
 from slo.health_query import FlowHealth
@@ -73,6 +74,11 @@ def flow_detail_json(flow: Flow, status: FlowStatus | None) -> dict[str, Any]:
         "alerting_windows": flow.alerting_windows,
         "maintenance": [{"rrule": m.rrule, "duration": duration_text(m.duration),
                          "reason": m.reason} for m in flow.maintenance],
+        "search_keys": list(flow.search_keys),
+        "replay": None if flow.replay is None else {
+            "url": shown_url(flow.replay.url), "timeout": duration_text(flow.replay.timeout),
+            "max_per_minute": flow.replay.max_per_minute},
+        "pause": None if flow.pause is None else {"url": shown_url(flow.pause.url)},
         "status": status_summary_json(status),
     }
 

@@ -3,7 +3,8 @@
 :func:`evaluate_flows` is the function behind ``GET /api/v1/flows`` (status of every flow),
 ``GET /api/v1/flows/{flow}/slos`` and the benchmark: it resolves each flow's window catalog
 (``alerting.windows``, default ``google-30d``), its SLO periods (rolling, or calendar in a time
-zone) and maintenance intervals, counts every window of every SLO of every flow in **one**
+zone) and maintenance intervals (the catalog's and those declared now,
+:mod:`slo.declared_maintenance`), counts every window of every SLO of every flow in **one**
 query (:func:`slo.sli_query.count_rings`), adds a slice query per timeslice-budgeted SLO, and
 assembles :class:`~slo.status.FlowStatus` values (:func:`slo.status.slo_status`).
 
@@ -21,8 +22,8 @@ from pathlib import Path
 
 from catalog.model import Flow, SLOSpec
 from slo.burn import WindowCatalog
+from slo.declared_maintenance import flow_exclusions
 from slo.errors import SLOError
-from slo.maintenance import excluded_intervals
 from slo.periods import Period, slo_period
 from slo.rings import Rings, counts_since
 from slo.sli_query import FlowRules, count_rings, count_slices
@@ -97,7 +98,7 @@ def evaluate_flows(wh: Warehouse, flows: Sequence[Flow], at: datetime, *,
     rules: dict[str, FlowRules] = {}
     notes: dict[str, str] = {}
     for plan in plans:
-        intervals, note = excluded_intervals(plan.flow.maintenance, rings.earliest, at)
+        intervals, note = flow_exclusions(wh, plan.flow, rings.earliest, at)
         rules[plan.flow.name] = FlowRules.of(plan.flow, intervals)
         notes[plan.flow.name] = note
     counted = count_rings(wh, [rules[p.flow.name] for p in plans if p.flow.slos], rings)

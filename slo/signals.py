@@ -21,10 +21,10 @@ from collections.abc import Callable
 from datetime import datetime
 
 from catalog.model import Catalog, Flow, SLOSpec
+from slo.declared_maintenance import flow_exclusions
 from slo.errors import SLOError
 from slo.evaluation import WindowCatalogs
 from slo.ledger import ensure_current
-from slo.maintenance import excluded_intervals
 from slo.periods import slo_period
 from slo.rings import RingCount, Rings, counts_since, from_ns, to_ns
 from slo.rollup_read import oldest_open_dead_letter, read_window
@@ -83,7 +83,7 @@ class WarehouseSignals:
             except SLOError:
                 continue
         rings = Rings.of(end, starts)
-        intervals, _ = excluded_intervals(flow.maintenance, rings.earliest, end)
+        intervals, _ = flow_exclusions(self._wh(), flow, rings.earliest, end)
         rows = count_rings(self._wh(), [FlowRules.of(flow, intervals)], rings,
                            catch_up=self._catch_up)
         with self._lock:

@@ -1,8 +1,9 @@
 """HTTP side of the audit trail: the middleware that records admin calls, and ``GET /api/v1/audit``.
 
-:class:`AuditTrail` wraps the app outside :class:`flowscope.access.guard.AccessGuard`. Every request
-whose route needs the ``admin`` scope (:func:`flowscope.access.required_scope`) and that the
-guard let through becomes one record once it is answered: action ``api.call``, target
+:class:`AuditTrail` wraps the app outside :class:`flowscope.access.guard.AccessGuard`. Every
+request whose route needs the ``admin`` or ``operate`` scope
+(:func:`flowscope.access.required_scope`) and that the guard let through becomes one record once
+it is answered: action ``api.call``, target
 ``"<METHOD> <path>"`` (the path cut at 200 characters), actor the key's name, detail
 ``{"status": <code>, "query": "<query string>"}`` (the query string cut at 512 characters;
 headers and bodies are never recorded), remote the client address
@@ -61,7 +62,8 @@ class AuditTrail:
         receive: Callable[[], Awaitable[Any]],
         send: Callable[[Any], Awaitable[None]],
     ) -> None:
-        if scope["type"] != "http" or required_scope(scope["method"], scope["path"]) != "admin":
+        if scope["type"] != "http" or required_scope(scope["method"], scope["path"]) not in (
+                "admin", "operate"):
             await self.app(scope, receive, send)
             return
         status = [500]

@@ -16,8 +16,10 @@ Order of checks for a request:
 
 Every refusal is noted in a :class:`~flowscope.access.denials.DenialLog` (aggregated per client,
 reason and minute). The client address comes from :class:`~flowscope.access.clients.TrustedProxies`.
-A request that passes carries ``state["api_key_name"]`` and ``state["api_key_sources"]`` (the
-CloudEvents sources its key is limited to; empty: any).
+A request that passes carries ``state["api_key_name"]``, ``state["api_key_sources"]`` (the
+CloudEvents sources its key is limited to; empty: any) and ``state["api_key_scope"]`` (its key's
+scope, ``admin`` on a server without keys: what the dashboards may offer it) and
+``state["client"]`` (the client address).
 """
 
 from __future__ import annotations
@@ -75,7 +77,8 @@ class AccessGuard:
             await self.app(scope, receive, send)
             return
         state = self.store.state()
-        if not state.protected:
+        if not state.protected:  # a server that never had keys grants everything (loopback)
+            scope.setdefault("state", {})["api_key_scope"] = "admin"
             await self.app(scope, receive, send)
             return
         if path == LOGIN_PATH:
@@ -108,6 +111,8 @@ class AccessGuard:
             await _deny(send, 403, f"this key has scope {key.scope!r}; this route needs {needed!r}")
             return
         scope["state"]["api_key_sources"] = key.sources
+        scope["state"]["api_key_scope"] = key.scope
+        scope["state"]["client"] = self.proxies.client(scope)
         await self.app(scope, receive, send)
 
     def _session_key(self, scope: MutableMapping[str, Any]) -> StoredKey | None:

@@ -11,12 +11,13 @@ A random 256-bit key needs no slow hash: SHA-256 is preimage-resistant, and comp
 with :func:`hmac.compare_digest` keeps the check constant-time. A key's **id** is the first 12
 hex digits of its digest (what ``flowscope keys list`` shows and ``keys revoke`` takes).
 
-Scopes are ordered (:data:`SCOPE_RANKS`): ``read`` < ``admin``, and a key allows what its scope
-needs and every lower rank; ``ingest`` stands apart and is allowed only to ingest and admin
-keys. ``ingest`` may post spans and events; ``read`` may read every query route, ``/metrics``,
-the API docs and the dashboards; ``admin`` may do everything. A new scope between two others
-(an ``operate`` between read and admin) only needs a rank. ``sources`` limits an ingest key to
-those CloudEvents sources (see :mod:`collector.sources`); without it a key may send any.
+Scopes are ordered (:data:`SCOPE_RANKS`): ``read`` < ``operate`` < ``admin``, and a key allows
+what its scope needs and every lower rank; ``ingest`` stands apart and is allowed only to ingest
+and admin keys. ``ingest`` may post spans and events; ``read`` may read every query route,
+``/metrics``, the API docs and the dashboards; ``operate`` may also replay runs, silence alerts
+and declare maintenance (:data:`OPERATE_ROUTES`); ``admin`` may do everything. ``sources``
+limits an ingest key to those CloudEvents sources (see :mod:`collector.sources`); without it a
+key may send any.
 
 Keys can also come from the environment, as hashes only: ``FLOWSCOPE_API_KEYS`` holds
 comma-separated entries ``scope:sha256:<64 hex>`` or ``name=scope:sha256:<64 hex>`` (unnamed
@@ -57,15 +58,25 @@ from flowscope.access.errors import AccessError
 
 log = logging.getLogger("flowscope.access")
 
-Scope = Literal["ingest", "read", "admin"]
-SCOPES: tuple[Scope, ...] = ("ingest", "read", "admin")
-SCOPE_RANKS: Mapping[Scope, int] = {"ingest": 0, "read": 10, "admin": 100}
+Scope = Literal["ingest", "read", "operate", "admin"]
+SCOPES: tuple[Scope, ...] = ("ingest", "read", "operate", "admin")
+SCOPE_RANKS: Mapping[Scope, int] = {"ingest": 0, "read": 10, "operate": 50, "admin": 100}
 """Order of the scopes. ``read`` and everything above it form a ladder; ``ingest`` (rank 0)
 is granted only to itself and to ``admin`` (the top)."""
 
 OPEN_PATHS = frozenset({"/healthz", "/readyz"})
 INGEST_PATHS = frozenset({"/v1/traces", "/v1/logs", "/api/v1/events"})
 ADMIN_PREFIXES = ("/api/v1/audit",)
+OPERATE_ROUTES = (
+    ("POST", re.compile(r"/api/v1/flows/[^/]+/runs/[^/]+/replay")),
+    ("POST", re.compile(r"/api/v1/flows/[^/]+/dead-letters/replay")),
+    ("POST", re.compile(r"/api/v1/flows/[^/]+/maintenance")),
+    ("DELETE", re.compile(r"/api/v1/flows/[^/]+/maintenance/[^/]+")),
+    ("POST", re.compile(r"/api/v1/silences")),
+    ("DELETE", re.compile(r"/api/v1/silences/[^/]+")),
+)
+"""Writes the ``operate`` scope may make (method, whole path): replays, maintenance declared
+now, silences."""
 ENV_KEYS = "FLOWSCOPE_API_KEYS"
 """Environment variable holding extra key hashes (see the module docstring)."""
 ID_DIGITS = 12
@@ -73,7 +84,7 @@ ID_DIGITS = 12
 MAX_SOURCES = 100
 """Most CloudEvents sources one key may be limited to."""
 _ENV_ENTRY = re.compile(
-    r"(?:([A-Za-z0-9_.@-]{1,64})=)?(ingest|read|admin):(sha256:[0-9a-fA-F]{64})"
+    r"(?:([A-Za-z0-9_.@-]{1,64})=)?(ingest|read|operate|admin):(sha256:[0-9a-fA-F]{64})"
 )
 
 
@@ -120,7 +131,11 @@ def required_scope(method: str, path: str) -> Scope | None:
         return "ingest"
     if path == "/dashboards" or path.startswith("/dashboards/"):
         return "read"  # Dash posts its callbacks; the pages only read
-    if path.startswith(ADMIN_PREFIXES) or method in ("POST", "PUT", "PATCH", "DELETE"):
+    if path.startswith(ADMIN_PREFIXES):
+        return "admin"
+    if any(method == m and pattern.fullmatch(path) for m, pattern in OPERATE_ROUTES):
+        return "operate"
+    if method in ("POST", "PUT", "PATCH", "DELETE"):
         return "admin"
     return "read"
 
@@ -336,7 +351,7 @@ def environment_keys(environ: Mapping[str, str]) -> tuple[StoredKey, ...]:
         if match is None:
             raise AccessError(
                 f"{ENV_KEYS} entry {position} is not [name=]scope:sha256:<64 hex digits>"
-                " (scope ingest, read or admin); it must hold hashes, never keys"
+                " (scope ingest, read, operate or admin); it must hold hashes, never keys"
             )
         name, scope, hashed = match.groups()
         label = name or f"env-{scope}-{position}"

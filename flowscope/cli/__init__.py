@@ -4,6 +4,7 @@
   the server to ask and its key, settings.
 - :mod:`flowscope.cli.server` — ``serve``, ``migrate``, ``demo``.
 - :mod:`flowscope.cli.trace` — ``trace ID``.
+- :mod:`flowscope.cli.search` — ``trace --key KEY VALUE``: runs by a search key.
 - :mod:`flowscope.cli.check` — ``check FILE``.
 - :mod:`flowscope.cli.reindex` — ``reindex``.
 - :mod:`flowscope.cli.keys` — ``keys create|list|revoke``.

@@ -24,7 +24,7 @@ keys_app = typer.Typer(no_args_is_help=True, help="API keys (stored as hashes)."
 
 @keys_app.command("create")
 def keys_create(
-    scope: Annotated[str, typer.Option("--scope", help="ingest, read or admin.")],
+    scope: Annotated[str, typer.Option("--scope", help="ingest, read, operate or admin.")],
     name: Annotated[str | None, typer.Option("--name", help="A label for the key.")] = None,
     source: Annotated[
         list[str] | None,

@@ -66,10 +66,21 @@ def trace(
     max_items: Annotated[
         int, typer.Option("--max-items", min=1, help="Stop after this many items.")
     ] = 100_000,
+    key: Annotated[
+        str | None, typer.Option("--key", help="A search key (customer.id): list the runs "
+                                 "whose value of it is the argument, newest first.")
+    ] = None,
 ) -> None:
     """Show every hop one business id took, in time order (following the server's pages up to
-    --max-items; a note says when there were more)."""
+    --max-items; a note says when there were more); with --key, the runs a search key's value
+    names."""
     base = server_url(url)
+    if key is not None:
+        from flowscope.cli.search import search
+
+        search(base, key, correlation_id, headers=auth_headers(), as_json=as_json,
+               max_runs=max_items, out=out, err=err, fail=fail)
+        return
     address = f"{base}/api/v1/correlations/{quote(correlation_id, safe='')}"
     body: dict[str, Any] = {}
     items: list[Any] = []

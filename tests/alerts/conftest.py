@@ -76,12 +76,22 @@ class Delivery:
 
 @dataclass
 class Receiver:
-    """A webhook receiver on loopback that records every POST; ``fail_next`` answers 500."""
+    """A webhook receiver on loopback that records every POST and answers ``status`` with
+    ``answer`` after ``delay`` seconds; ``fail_next`` answers 500 (with ``answer``) that many
+    times, recording nothing."""
 
     url: str = ""
     deliveries: list[Delivery] = field(default_factory=list)
     fail_next: int = 0
+    status: int = 200
+    answer: bytes = b""
+    delay: float = 0.0
     cond: threading.Condition = field(default_factory=threading.Condition)
+
+    def to(self, path: str) -> list[Delivery]:
+        """The deliveries to ``path``, in arrival order."""
+        with self.cond:
+            return [d for d in self.deliveries if d.path == path]
 
     def wait_for(self, predicate: Callable[[Delivery], bool], timeout: float = 10.0
                  ) -> Delivery:
@@ -110,9 +120,12 @@ def _serve(receiver: Receiver) -> tuple[ThreadingHTTPServer, threading.Thread]:
                     receiver.deliveries.append(Delivery(
                         self.path, {k.lower(): v for k, v in self.headers.items()}, body))
                 receiver.cond.notify_all()
-            self.send_response(500 if failing else 200)
-            self.send_header("content-length", "0")
+                status, answer, delay = receiver.status, receiver.answer, receiver.delay
+            threading.Event().wait(delay)
+            self.send_response(500 if failing else status)
+            self.send_header("content-length", str(len(answer)))
             self.end_headers()
+            self.wfile.write(answer)
 
         def log_message(self, format: str, *args: Any) -> None:
             return

@@ -29,8 +29,8 @@ class Harness:
     """An evaluator over in-memory signals, with its registry and dispatchers."""
 
     def __init__(self, clock: Clock, *, store: AlertStore | None = None,
-                 notifiers: Sequence[Notifier] = (), signals: InMemorySignals | None = None
-                 ) -> None:
+                 notifiers: Sequence[Notifier] = (), signals: InMemorySignals | None = None,
+                 declared: dict[str, str] | None = None) -> None:
         self.registry = CollectorRegistry()
         self.signals = signals or InMemorySignals()
         self.store: AlertStore | None = store
@@ -40,7 +40,8 @@ class Harness:
         self.evaluator = AlertEvaluator(
             RULES, signals=lambda: self.signals if self.ready else None,
             store=lambda: self.store, dispatchers=self.dispatchers, metrics=metrics,
-            clock=clock, interval=0.05)
+            clock=clock, interval=0.05,
+            declared=lambda flow, _at: (declared or {}).get(flow))
         for d in self.dispatchers:
             d.start()
 
@@ -157,6 +158,20 @@ def test_a_maintenance_window_holds_notifications_back(clock: Clock, receiver: R
     assert receiver.deliveries == []
     assert set(h.evaluator.snapshot().muted.values()) == {
         "maintenance: NetSuite weekly maintenance"}
+
+
+def test_maintenance_declared_now_holds_notifications_back(clock: Clock, receiver: Receiver,
+                                                          harnesses: list[Harness]) -> None:
+    h = Harness(clock, notifiers=[WebhookNotifier(receiver.url)],
+                declared={FLOW: "ERP down (declared by oncall)"})
+    harnesses.append(h)
+    burn(h.signals)
+    h.evaluator.evaluate()
+    h.flush()
+    assert receiver.deliveries == []
+    assert set(h.evaluator.snapshot().muted.values()) == {
+        "maintenance: ERP down (declared by oncall)"}
+    assert any(a.status == "firing" for a in h.evaluator.snapshot().alerts)
 
 
 def test_history_writes_wait_for_the_warehouse(clock: Clock, store: AlertStore,

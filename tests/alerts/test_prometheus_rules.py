@@ -46,7 +46,8 @@ def test_promtool_accepts_the_rule_file(rules_text: str, tmp_path: Path) -> None
     result = subprocess.run([promtool, "check", "rules", str(path)], capture_output=True,
                             text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "SUCCESS: 15 rules found" in result.stdout  # 7 windows, 4 SLOs x 2 severities
+    # 7 windows, 4 SLOs x 2 severities, 4 outcome rules
+    assert "SUCCESS: 19 rules found" in result.stdout
 
 
 def series(flow: str, slo: str, good: str, bad: str) -> list[dict[str, str]]:
@@ -112,6 +113,98 @@ def test_promtool_fires_exactly_the_expected_alerts(
             "alert_rule_test": [{"eval_time": eval_time, "alertname": "FlowSLOBudgetBurn",
                                  "exp_alerts": alerts}],
         }],
+    }
+    (tmp_path / "tests.yml").write_text(yaml.safe_dump(tests, sort_keys=False))
+    result = subprocess.run([promtool, "test", "rules", "tests.yml"], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def runs(outcome: str, values: str, flow: str = "order-to-cash") -> dict[str, str]:
+    return {"series": f'flowscope_flow_runs_total{{flow="{flow}",outcome="{outcome}"}}',
+            "values": values}
+
+
+def gauge(name: str, values: str, **labels: str) -> dict[str, str]:
+    selector = ",".join(f'{k}="{v}"' for k, v in {"flow": "order-to-cash", **labels}.items())
+    return {"series": f"{name}{{{selector}}}", "values": values}
+
+
+def outcome(alertname: str, rule: str, severity: str, summary: str,
+            runbook: str = "https://runbooks.example.com/flows/order-to-cash",
+            **labels: str) -> dict[str, Any]:
+    return {"exp_labels": {"flow": "order-to-cash", "severity": severity,
+                           "owner": "payments-team", "rule": rule, **labels},
+            "exp_annotations": {"summary": summary, "runbook_url": runbook}}
+
+
+IN_MAINTENANCE = gauge("flowscope_flow_maintenance", "1x120")
+NOT_IN_MAINTENANCE = gauge("flowscope_flow_maintenance", "0x120")
+FAILING = [runs("failed", "0+1x120"), runs("succeeded", "0+9x120")]
+RATIO = outcome("FlowFailureRatio", "invoices-failing", "page",
+                "10% of order-to-cash runs failed over the last 1h (the rule allows 3 %)")
+AGE = outcome("FlowDeadLetterAge", "dead-letters", "ticket",
+              "the oldest waiting dead letter of order-to-cash has waited 20m 0s (the rule "
+              "allows 15m)")
+ABSENT = outcome("FlowNoSuccess", "no-invoices", "page",
+                 "no order-to-cash run succeeded in the last 30m while 30 started",
+                 runbook="https://runbooks.example.com/no-invoices")
+LOW = outcome("FlowBudgetLow", "budget-policy", "ticket",
+              "40% of the error budget of SLO success-rate of order-to-cash is left (the policy "
+              "acts below 50 %)", runbook=RUNBOOK, slo="success-rate")
+
+
+@pytest.mark.parametrize(
+    ("alertname", "inputs", "eval_time", "alerts"),
+    [
+        pytest.param("FlowFailureRatio", [*FAILING, NOT_IN_MAINTENANCE], "70m", [RATIO],
+                     id="one run in ten failing over the hour fires"),
+        pytest.param("FlowFailureRatio", [*FAILING, NOT_IN_MAINTENANCE], "3m", [],
+                     id="the failure ratio waits for its for duration"),
+        pytest.param("FlowFailureRatio", [runs("failed", "0+2x120"), runs("succeeded",
+                     "0+98x120"), NOT_IN_MAINTENANCE], "70m", [],
+                     id="two runs in a hundred stay under the 3 percent rule"),
+        pytest.param("FlowFailureRatio", [runs("failed", "0+0.1x120"), runs("succeeded",
+                     "0+0x120"), NOT_IN_MAINTENANCE], "70m", [],
+                     id="too few determinate runs never fire"),
+        pytest.param("FlowFailureRatio", [*FAILING, IN_MAINTENANCE], "70m", [],
+                     id="a flow in maintenance does not fire"),
+        pytest.param("FlowDeadLetterAge", [gauge("flowscope_dead_letter_oldest_age_seconds",
+                                                 "0+60x60"), NOT_IN_MAINTENANCE], "20m", [AGE],
+                     id="a dead letter waiting twenty minutes fires"),
+        pytest.param("FlowDeadLetterAge", [gauge("flowscope_dead_letter_oldest_age_seconds",
+                                                 "0+60x60"), NOT_IN_MAINTENANCE], "10m", [],
+                     id="a dead letter waiting ten minutes does not"),
+        pytest.param("FlowNoSuccess", [runs("started", "0+1x60"), runs("succeeded", "0x60"),
+                                       NOT_IN_MAINTENANCE], "40m", [ABSENT],
+                     id="runs starting while none succeeds fire"),
+        pytest.param("FlowNoSuccess", [runs("started", "0+1x60"), NOT_IN_MAINTENANCE], "40m",
+                     [ABSENT], id="no success series at all fires too"),
+        pytest.param("FlowNoSuccess", [runs("started", "0+1x60"), runs("succeeded", "0+1x60"),
+                                       NOT_IN_MAINTENANCE], "40m", [],
+                     id="runs succeeding keep it quiet"),
+        pytest.param("FlowNoSuccess", [runs("started", "0x60"), runs("succeeded", "0x60"),
+                                       NOT_IN_MAINTENANCE], "40m", [],
+                     id="no traffic at all is not an absence"),
+        pytest.param("FlowBudgetLow", [gauge("flowscope_slo_budget_remaining_ratio", "0.4x30",
+                                             slo="success-rate"), NOT_IN_MAINTENANCE], "10m",
+                     [LOW], id="forty percent of the budget left fires below fifty"),
+        pytest.param("FlowBudgetLow", [gauge("flowscope_slo_budget_remaining_ratio", "0.6x30",
+                                             slo="success-rate"), NOT_IN_MAINTENANCE], "10m", [],
+                     id="sixty percent left does not"),
+    ],
+)
+def test_promtool_fires_exactly_the_expected_outcome_alerts(
+        rules_text: str, tmp_path: Path, alertname: str, inputs: list[dict[str, str]],
+        eval_time: str, alerts: list[dict[str, Any]]) -> None:
+    promtool = require_binary("promtool")
+    (tmp_path / "rules.yml").write_text(rules_text)
+    tests = {
+        "rule_files": ["rules.yml"],
+        "evaluation_interval": "1m",
+        "tests": [{"interval": "1m", "input_series": inputs,
+                   "alert_rule_test": [{"eval_time": eval_time, "alertname": alertname,
+                                        "exp_alerts": alerts}]}],
     }
     (tmp_path / "tests.yml").write_text(yaml.safe_dump(tests, sort_keys=False))
     result = subprocess.run([promtool, "test", "rules", "tests.yml"], cwd=tmp_path,

@@ -22,6 +22,7 @@ from catalog.model import (
     PerCallPrice,
     RedactionRule,
     Release,
+    ReplayTarget,
     SLOSpec,
     Step,
 )
@@ -128,6 +129,12 @@ def test_the_shipped_example_catalog_loads() -> None:
     assert [s.service for s in order.steps] == ["storefront", "payments", "erp-sync", "warehouse"]
     assert order.partners() == {"stripe", "netsuite"}
     assert all(f.slos and f.cost and f.baseline for f in catalog.flows)
+    assert order.search_keys == ("customer.id",)
+    assert order.replay == ReplayTarget(
+        url="https://automation.example.com/order-to-cash/replay",
+        secret_env="ORDER_TO_CASH_REPLAY_SECRET", timeout=timedelta(seconds=10),
+        max_per_minute=30)
+    assert order.pause is not None and order.pause.secret_env == "ORDER_TO_CASH_PAUSE_SECRET"
 
 
 def test_the_shipped_example_resolves_merged_defaults() -> None:

@@ -305,6 +305,62 @@ flows:
             "", 1, "the catalog is empty",
             id="an empty document is refused",
         ),
+        pytest.param(
+            FLOW + "    search_keys: [customer.id, order.id]\n",
+            "flows[0].search_keys[1]", 9, "is the flow's correlation key",
+            id="the correlation key is not a search key",
+        ),
+        pytest.param(
+            FLOW + "    search_keys: [customer.id, customer.id]\n",
+            "flows[0].search_keys[1]", 9, "'customer.id' is listed twice",
+            id="a search key listed twice is refused",
+        ),
+        pytest.param(
+            FLOW + "    search_keys: [flowscope.flow]\n",
+            "flows[0].search_keys[0]", 9, "a tag flowscope sets itself",
+            id="flowscope's own tags are not search keys",
+        ),
+        pytest.param(
+            FLOW.replace("flows:", "redaction:\n  - {key: 'customer.*', action: drop}\nflows:")
+            + "    search_keys: [customer.email]\n",
+            "flows[0].search_keys[0]", 11, "dropped by the redaction rule 'customer.*'",
+            id="a search key the redaction drops could never be found",
+        ),
+        pytest.param(
+            FLOW + "    search_keys: [" + ", ".join(f"k{i}" for i in range(17)) + "]\n",
+            "flows[0].search_keys", 9, "at most 16 search keys per flow",
+            id="at most sixteen search keys",
+        ),
+        pytest.param(
+            FLOW + "    replay: {url: https://x/replay}\n",
+            "flows[0].replay.secret_env", 9, "is required",
+            id="a replay target needs its secret's environment variable",
+        ),
+        pytest.param(
+            FLOW + "    replay: {url: https://x/replay, secret_env: 's3cr3t value!'}\n",
+            "flows[0].replay.secret_env", 9, "never the secret itself",
+            id="a secret written in place of its variable is refused",
+        ),
+        pytest.param(
+            FLOW + "    replay: {url: ftp://x/replay, secret_env: S}\n",
+            "flows[0].replay.url", 9, "must be an http(s) URL",
+            id="a replay URL must be http or https",
+        ),
+        pytest.param(
+            FLOW + "    replay: {url: https://x/replay, secret_env: S, timeout: 5m}\n",
+            "flows[0].replay.timeout", 9, "must lie between 100ms and 2m",
+            id="a replay timeout is at most two minutes",
+        ),
+        pytest.param(
+            FLOW + "    replay: {url: https://x/replay, secret_env: S, max_per_minute: 0}\n",
+            "flows[0].replay.max_per_minute", 9, "from 1 to 10,000, got 0",
+            id="a replay rate of zero is refused",
+        ),
+        pytest.param(
+            FLOW + "    pause: {url: https://x/pause, secret_env: S, timeout: 1s}\n",
+            "flows[0].pause.timeout", 9, "unknown key 'timeout'",
+            id="a pause target has only a URL and a secret",
+        ),
     ],
 )
 def test_a_broken_catalog_names_the_problem(text: str, field: str, line: int, fragment: str

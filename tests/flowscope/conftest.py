@@ -84,11 +84,13 @@ class Server:
             time.sleep(0.1)
         raise RuntimeError(f"server not ready after {timeout}s:\n{self.log.read_text()[-3000:]}")
 
-    def wait_drained(self, timeout: float = 60.0) -> None:
-        """Wait until the spool has handed everything to the warehouse."""
+    def wait_drained(self, timeout: float = 60.0, *, headers: dict[str, str] | None = None
+                     ) -> None:
+        """Wait until the spool has handed everything to the warehouse (``headers``: a key
+        that may read ``/metrics``, once the server has keys)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            text = httpx.get(f"{self.url}/metrics", timeout=5).text
+            text = httpx.get(f"{self.url}/metrics", timeout=5, headers=headers).text
             for line in text.splitlines():
                 if line.startswith("flowscope_spool_entries ") and float(line.split()[1]) == 0:
                     return

@@ -68,10 +68,18 @@ NEEDS_WAREHOUSE = {
     ("POST", "/api/v1/silences"),
     ("DELETE", "/api/v1/silences/{silence_id}"),
     ("GET", "/api/v1/audit"),
+    ("GET", "/api/v1/search"),
+    ("GET", "/api/v1/flows/{flow}/dead-letters"),
+    ("POST", "/api/v1/flows/{flow}/runs/{run_id}/replay"),
+    ("POST", "/api/v1/flows/{flow}/dead-letters/replay"),
+    ("GET", "/api/v1/maintenance"),
+    ("POST", "/api/v1/flows/{flow}/maintenance"),
+    ("DELETE", "/api/v1/flows/{flow}/maintenance/{maintenance_id}"),
 }
 """Routes that read or write the warehouse."""
 
-PATH_VALUES = {"flow": "order-to-cash", "correlation_id": "A-1", "silence_id": "s-1"}
+PATH_VALUES = {"flow": "order-to-cash", "correlation_id": "A-1", "silence_id": "s-1",
+               "run_id": "A-1", "maintenance_id": "m-1"}
 EVENT = {"specversion": "1.0", "id": "e-1", "source": "/shop", "type": "OrderPlaced",
          "time": "2026-03-01T10:00:00Z", "orderid": "A-1"}
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
@@ -85,6 +93,13 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/costs"): {"json": {"lines": [{
         "id": "l-1", "date": "2026-03-01", "flow": "order-to-cash", "category": "fees",
         "amount": "1.00", "currency": "USD", "source": "walk"}]}},
+    ("GET", "/api/v1/search"): {"params": {"key": "customer.id", "value": "C-42"}},
+    ("POST", "/api/v1/flows/{flow}/runs/{run_id}/replay"): {
+        "headers": {"idempotency-key": "walk-1"}},
+    ("POST", "/api/v1/flows/{flow}/dead-letters/replay"): {
+        "json": {"limit": 1}, "headers": {"idempotency-key": "walk-2"}},
+    ("POST", "/api/v1/flows/{flow}/maintenance"): {"json": {"duration": "2h",
+                                                             "reason": "ERP down"}},
 }
 ENGINE_TEXT = re.compile(r"DB::Exception|Code: \d+|\(version \d|Stack trace|Traceback|chdb|"
                          r"clickhouse_connect|UNKNOWN_TABLE|doesn't exist", re.IGNORECASE)

@@ -5,9 +5,10 @@ asked, for each operation of its OpenAPI schema and each of its query and path p
 that parameter set to each value of :data:`BAD_VALUES` (years 1 and 9999 as instants and days,
 durations beyond what a date can hold, numbers of the wrong kind, huge and empty strings) and
 then to values Hypothesis draws (text, integers, instants of any year from 1 to 9999). The
-bodies of ``POST /api/v1/silences`` and ``POST /api/v1/costs`` are walked the same way, field
-by field. No answer may be a 5xx, a refused parameter is a 400 whose ``detail`` names it, and
-no answer ever carries the engine's text (``DB::Exception``, ClickHouse codes and versions) or,
+bodies of ``POST /api/v1/silences``, ``POST /api/v1/costs``, a bulk replay and a maintenance
+declared now are walked the same way, field by field (posts carry a fresh ``Idempotency-Key``).
+No answer may be a 5xx, a refused parameter is a 400 whose ``detail`` names it, and no answer
+ever carries the engine's text (``DB::Exception``, ClickHouse codes and versions) or,
 on an error, a temporary path.
 """
 
@@ -44,6 +45,8 @@ ENGINE_TEXT = re.compile(r"DB::Exception|Code: \d{2,}|\(version \d+\.\d+|Stack t
                          r"Traceback|chdb|clickhouse_connect", re.IGNORECASE)
 TEMP_PATH = re.compile(r"/tmp/|/var/tmp/|pytest-of-")
 PATH_DEFAULTS = {"flow": "order-to-cash", "correlation_id": "A-1", "silence_id": "s-1"}
+REQUIRED_DEFAULTS = {"key": "customer.id", "value": "C-0001"}
+"""Values of required query parameters while another one is walked."""
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +112,13 @@ def ask(client: httpx.Client, method: str, template: str, params: list[dict[str,
             path = path.replace("{" + param["name"] + "}", quote(str(given_value), safe=""))
         elif text is not None:
             query[param["name"]] = text
-    return client.request(method, path, params=query, headers=auth())
+        elif param.get("required"):
+            query[param["name"]] = REQUIRED_DEFAULTS[param["name"]]
+    headers = auth()
+    if method == "POST":  # replays need one; walked values must be what is refused
+        headers["Idempotency-Key"] = uuid.uuid4().hex
+    return client.request(method, path, params=query, headers=headers,
+                          json=BODY_DEFAULTS.get((method, template)))
 
 
 def test_every_parameter_of_every_route_refuses_bad_values_with_a_400_naming_it(
@@ -150,12 +159,21 @@ SILENCE = {"matchers": [{"name": "flow", "op": "=", "value": "order-to-cash"}],
            "duration": "2h"}
 LINE = {"id": "w-1", "date": "2026-03-01", "flow": "order-to-cash", "category": "fees",
         "amount": "1.00", "currency": "USD", "source": "walk"}
+BULK = {"limit": 5, "q": ""}
+MAINTENANCE = {"duration": "1h", "reason": "walk"}
+BULK_PATH = "/api/v1/flows/order-to-cash/dead-letters/replay"
+MAINTENANCE_PATH = "/api/v1/flows/order-to-cash/maintenance"
+BODY_DEFAULTS = {("POST", "/api/v1/flows/{flow}/dead-letters/replay"): BULK,
+                 ("POST", "/api/v1/flows/{flow}/maintenance"): MAINTENANCE}
+"""Valid bodies of the routes that take one, sent while their path parameters are walked."""
 
 
 @pytest.mark.parametrize(
     ("path", "body", "field"),
     [("/api/v1/silences", SILENCE, f) for f in ("duration", "starts_at", "ends_at")]
-    + [("/api/v1/costs", LINE, f) for f in ("date", "amount", "currency")],
+    + [("/api/v1/costs", LINE, f) for f in ("date", "amount", "currency")]
+    + [(BULK_PATH, BULK, f) for f in ("limit", "q")]
+    + [(MAINTENANCE_PATH, MAINTENANCE, f) for f in ("duration", "reason")],
 )
 def test_every_body_field_refuses_bad_values_with_a_400_naming_it(
         walked: Server, path: str, body: dict[str, Any], field: str) -> None:
@@ -165,5 +183,6 @@ def test_every_body_field_refuses_bad_values_with_a_400_naming_it(
             if field in ("starts_at", "ends_at"):
                 sent.pop("duration", None) if field == "ends_at" else None
             payload = {"lines": [sent]} if path == "/api/v1/costs" else sent
-            response = client.post(path, json=payload, headers=auth())
+            response = client.post(path, json=payload,
+                                   headers={**auth(), "Idempotency-Key": uuid.uuid4().hex})
             check(response, field, f"{path} {field}={str(value)[:30]!r}")

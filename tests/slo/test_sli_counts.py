@@ -7,6 +7,7 @@ for the success-rate SLO (99 %, no threshold) and the posted-in-2m SLO (latency 
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -14,6 +15,7 @@ from decimal import Decimal
 import pytest
 
 from catalog.model import MaintenanceWindow, Matcher, SLOSpec
+from slo.declared_maintenance import DeclaredWindow, MaintenanceBook
 from slo.evaluation import evaluate_flow
 from slo.sli import Counts
 from slo.status import FlowStatus
@@ -171,6 +173,27 @@ def test_runs_becoming_determinate_in_maintenance_are_left_out(runs: Recorder) -
     assert table(status, "success-rate")[4:] == ((0, 2), (0, 2))
     without = evaluate(runs)
     assert table(without, "success-rate")[4:] == ((0, 4), (0, 4))
+
+
+@pytest.mark.parametrize(("ends", "expected"), [
+    pytest.param(timedelta(hours=2), ((0, 2), (0, 2)), id="declared for two hours"),
+    pytest.param(timedelta(minutes=60), ((0, 3), (0, 3)), id="ended early, after an hour"),
+])
+def test_maintenance_declared_now_is_left_out_like_the_catalogs(
+        runs: Recorder, ends: timedelta, expected: tuple[tuple[int, int], ...]) -> None:
+    sunday = datetime(2026, 3, 8, 2, 30, tzinfo=AT.tzinfo)
+    with runs.batch():
+        for cid, offset in (("in-1", 0), ("in-2", 60), ("edge", 90), ("out", 120)):
+            runs.start(cid, sunday - 10 * M + offset * M)
+            runs.failure(cid, sunday + offset * M)
+    start = datetime(2026, 3, 8, 2, 0, tzinfo=AT.tzinfo)
+    book = MaintenanceBook.of(runs.wh)
+    book.save(DeclaredWindow(uuid.uuid4().hex, runs.flow, start, start + 2 * H, "ERP down",
+                             "oncall", start))
+    if ends != 2 * H:  # ended early: the end moves, the time spent stays left out
+        found = book.of_flow(runs.flow)[0]
+        book.update(found.id, ends_at=start + ends, ended_by="oncall")
+    assert table(evaluate(runs), "success-rate")[4:] == expected
 
 
 @pytest.mark.parametrize(("matcher", "posted_in_2m"), [

@@ -40,6 +40,8 @@ def test_the_bundled_files_are_numbered_in_order() -> None:
         (9, "009_drop_run_aggregates"),
         (10, "010_status_spelling"),
         (11, "011_untagged_spans"),
+        (12, "012_search_keys"),
+        (13, "013_operations"),
         (14, "014_reindex"),
     ]
 
@@ -74,8 +76,9 @@ def test_without_a_cluster_the_ddl_is_plain() -> None:
         s for s in statements if s.startswith("CREATE TABLE IF NOT EXISTS flows.run_changes ")]
     # 001: 2 tables + MV, 002: 1 table, 003: 2 tables + 4 MVs, 004: 2 tables + 2 MVs,
     # 005: 1 table, 006: 2 tables, 007: 1 table, 008: 8 tables + 2 MVs, 009: 4 + 6 drops,
-    # 010: 1 view changed, 011: 2 tables + 2 MVs, 014: 2 tables
-    assert len(statements) == 3 + 1 + 6 + 4 + 1 + 2 + 1 + 10 + 10 + 1 + 4 + 2
+    # 010: 1 view changed, 011: 2 tables + 2 MVs, 012: 7 tables + 7 MVs, 013: 3 tables,
+    # 014: 2 tables
+    assert len(statements) == 3 + 1 + 6 + 4 + 1 + 2 + 1 + 10 + 10 + 1 + 4 + 14 + 3 + 2
 
 
 def test_with_a_cluster_every_create_runs_on_the_cluster() -> None:
@@ -119,6 +122,12 @@ def test_with_a_cluster_every_create_runs_on_the_cluster() -> None:
         pytest.param("flow_rollup_failed_hours", "cityHash64(Flow, Minute)",
                      id="failed-run hours likewise"),
         pytest.param("ledger_state", "cityHash64(Key)", id="ledger state by key"),
+        pytest.param("search_items", "cityHash64(Value)", id="the search index by value"),
+        pytest.param("run_keys", "cityHash64(CorrelationId)", id="a run's search keys by run"),
+        pytest.param("replay_requests", "cityHash64(Flow, IdempotencyKey)",
+                     id="replay answers by idempotency key"),
+        pytest.param("replay_attempts", "cityHash64(CorrelationId)",
+                     id="replay attempts by run"),
     ],
 )
 def test_with_a_cluster_each_table_is_local_and_replicated_under_a_distributed_one(
@@ -143,7 +152,7 @@ def test_with_a_cluster_each_table_is_local_and_replicated_under_a_distributed_o
 def test_with_a_cluster_views_read_and_write_the_local_tables() -> None:
     views = [s for s in _all("main") if s.startswith("CREATE MATERIALIZED VIEW")]
     changed = [s for s in _all("main") if "MODIFY QUERY" in s]
-    assert (len(views), len(changed)) == (11, 1)
+    assert (len(views), len(changed)) == (18, 1)
     for view in views:
         assert re.search(r"\bTO flows\.\w+_local\b", view), view
     for view in views + changed:

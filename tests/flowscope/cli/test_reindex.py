@@ -16,6 +16,7 @@ from collector.reindex import engine_in_use
 from flowscope.cli import app
 from flowscope.cli.reindex import reindex_all as reindex
 from flowscope.demo.launcher import EXAMPLE_CATALOG
+from slo.search_query import search_runs
 from tests.flowscope.conftest import Server
 from warehouse.correlations import lookup_correlation
 from warehouse.migrations import apply_migrations
@@ -39,7 +40,8 @@ def _span(
 
 
 SPANS = [
-    _span(0, "storefront", "checkout", "0000000000000001", attrs=", 'order.id', 'A-1'",
+    _span(0, "storefront", "checkout", "0000000000000001",
+          attrs=", 'order.id', 'A-1', 'customer.id', 'C-9'",
           status="STATUS_CODE_OK"),  # as older exporter releases spell it
     _span(
         1, "payments", "stripe.charges.create", "0000000000000002", resource=", 'order.id', 'A-1'",
@@ -106,6 +108,12 @@ def test_untagged_collector_rows_become_traceable(wh: Warehouse) -> None:
     assert [(r[0].replace(tzinfo=UTC), r[1] > 0, r[2] > 0) for r in run] == [
         (datetime(2026, 3, 4, 10, 0, tzinfo=UTC), True, False),
         (datetime(2026, 3, 4, 10, 5, tzinfo=UTC), False, True)]
+    # the catalog's search key of order-to-cash is indexed over the days reindexed
+    flow = load_catalog(EXAMPLE_CATALOG).flow("order-to-cash")
+    assert flow is not None
+    found = search_runs(wh, [flow], "customer.id", "C-9", 0, 2**62)
+    assert [(h.correlation_id, h.state.state if h.state else None) for h in found.hits] == [
+        ("A-1", "succeeded")]
 
 
 @pytest.mark.parametrize(
