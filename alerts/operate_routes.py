@@ -16,7 +16,9 @@
   last 7 days) and the catalog's windows active now or within a day.
 
 Who did it is the request's API key (``state.api_key_name``; ``local`` on a server without
-keys), the client address comes from ``remote(request)``. Thin adapters.
+keys), the client address comes from ``remote(request)``. Thin adapters: a refusal
+(:class:`alerts.errors.OperationRefused`) and a warehouse failure are answered by the app's
+error boundary (``flowscope.http_errors``), like on every route.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Header, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -55,12 +57,6 @@ class MaintenanceIn(BaseModel):
 def actor_of(request: Request) -> str:
     """The name of the request's API key (``local`` when the server has no keys)."""
     return str(getattr(request.state, "api_key_name", "") or "local")
-
-
-def _refused(exc: OperationRefused) -> HTTPException:
-    if exc.status == 400:
-        raise ParameterError("body", str(exc))
-    return HTTPException(exc.status, str(exc), exc.headers or None)
 
 
 def _window_json(window: DeclaredWindow, at: datetime) -> dict[str, Any]:
@@ -93,11 +89,7 @@ def operate_router(replays: ReplayService, maintenance: MaintenanceService, *,
                idempotency_key: str | None = key_header) -> JSONResponse:
         run = parameters.identifier("run_id", run_id)
         key = check_key(idempotency_key)
-        try:
-            found = replays.replay(flow, run, key, actor=actor_of(request),
-                                   remote=remote(request))
-        except OperationRefused as exc:
-            raise _refused(exc) from exc
+        found = replays.replay(flow, run, key, actor=actor_of(request), remote=remote(request))
         return answered(found.status, found.body, found.repeated, found.headers)
 
     @router.post("/api/v1/flows/{flow}/dead-letters/replay",
@@ -108,11 +100,8 @@ def operate_router(replays: ReplayService, maintenance: MaintenanceService, *,
     def replay_bulk(request: Request, flow: str, body: BulkReplayIn,
                     idempotency_key: str | None = key_header) -> JSONResponse:
         key = check_key(idempotency_key)
-        try:
-            found = replays.replay_bulk(flow, limit=body.limit, q=body.q.strip(), key=key,
-                                        actor=actor_of(request), remote=remote(request))
-        except OperationRefused as exc:
-            raise _refused(exc) from exc
+        found = replays.replay_bulk(flow, limit=body.limit, q=body.q.strip(), key=key,
+                                    actor=actor_of(request), remote=remote(request))
         return answered(found.status, found.body, found.repeated, found.headers)
 
     @router.post("/api/v1/flows/{flow}/maintenance", status_code=201,
@@ -128,7 +117,7 @@ def operate_router(replays: ReplayService, maintenance: MaintenanceService, *,
             if exc.status == 400:
                 raise ParameterError("duration" if "duration" in str(exc) else "reason",
                                      str(exc)) from exc
-            raise _refused(exc) from exc
+            raise
         return _window_json(window, clock())
 
     @router.delete("/api/v1/flows/{flow}/maintenance/{maintenance_id}",
@@ -136,12 +125,8 @@ def operate_router(replays: ReplayService, maintenance: MaintenanceService, *,
                    responses={404: {"description": "unknown flow or maintenance"},
                               409: {"description": "it has ended already"}})
     def end(request: Request, flow: str, maintenance_id: str) -> dict[str, Any]:
-        try:
-            window = maintenance.end(flow, parameters.identifier("maintenance_id",
-                                                                 maintenance_id),
-                                     actor=actor_of(request), remote=remote(request))
-        except OperationRefused as exc:
-            raise _refused(exc) from exc
+        window = maintenance.end(flow, parameters.identifier("maintenance_id", maintenance_id),
+                                 actor=actor_of(request), remote=remote(request))
         return _window_json(window, clock())
 
     @router.get("/api/v1/maintenance",
@@ -154,7 +139,7 @@ def operate_router(replays: ReplayService, maintenance: MaintenanceService, *,
         except OperationRefused as exc:
             if exc.status == 404:
                 raise ParameterError("flow", str(exc)) from exc
-            raise _refused(exc) from exc
+            raise
         return {"at": at.isoformat().replace("+00:00", "Z"),
                 "windows": [w.to_json(at) for w in found]}
 

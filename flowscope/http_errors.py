@@ -17,6 +17,8 @@ Routes raise their room's errors; :func:`install_error_handlers` (called once by
 - any other :class:`warehouse.errors.WarehouseError` (a query that failed, a schema that does
   not match) → 500;
 - :class:`flowscope.access.errors.AuditUnavailable` → 503;
+- :class:`alerts.errors.OperationRefused` (an operator's replay or maintenance refused) → its
+  ``status`` (404, 409, 429 with its own ``Retry-After``, 502, 503);
 - :class:`slo.errors.SLOError`, :class:`cost.errors.CostValueError` and
   :class:`alerts.errors.SilenceError` (values the computation cannot use) → 400;
 - anything else → 500 ``internal error <id>; the server log has the details``.
@@ -37,7 +39,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
-from alerts.errors import AlertsError, AlertStoreError, SilenceError
+from alerts.errors import AlertsError, AlertStoreError, OperationRefused, SilenceError
 from catalog.errors import NotFound, ParameterError
 from collector.errors import CollectorError
 from collector.otlp_response import status_reply
@@ -68,6 +70,8 @@ class Answer:
     status: int
     detail: str
     parameter: str | None = None
+    retry_after_s: int | None = None
+    """``Retry-After`` (s); every 503 gets :data:`RETRY_AFTER_S` when this is None."""
 
 
 def answer(exc: BaseException) -> Answer | None:
@@ -88,13 +92,18 @@ def answer(exc: BaseException) -> Answer | None:
             return Answer(500, public_message(exc))
         case AuditUnavailable():
             return Answer(503, str(exc))
+        case OperationRefused():
+            wait = exc.headers.get("Retry-After", "")
+            return Answer(exc.status, str(exc), retry_after_s=int(wait) if wait.isdigit()
+                          else None)
         case SLOError() | CostValueError() | SilenceError():
             return Answer(400, str(exc))
     return None
 
 
 def _reply(request: Request, found: Answer, *, otlp: bool = False) -> Response:
-    headers = {"Retry-After": str(RETRY_AFTER_S)} if found.status == 503 else None
+    wait = found.retry_after_s or (RETRY_AFTER_S if found.status == 503 else None)
+    headers = {"Retry-After": str(wait)} if wait is not None else None
     encoding = getattr(request.state, OTLP_REPLY, None) if otlp else None
     if encoding is not None:
         body, media = status_reply(found.status, found.detail, encoding)
