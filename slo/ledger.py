@@ -15,8 +15,8 @@ them along, one flow catalog at a time:
 - **Follow.** Runs that got items since the watermark (``run_changes``, filled by a view as
   items are stored) are recomputed from all their items; their new rows replace the old ones
   (stale minutes get a deleted row), and exactly the minutes and hours they touched are summed
-  again. The watermark trails the newest change by :data:`LAG_S` so an insert that commits
-  late is still seen; changes already applied are remembered and skipped.
+  again. The watermark trails the newest change (or the engine's clock) by :data:`LAG_S` so an
+  insert that commits late is still seen; changes already applied are remembered and skipped.
 
 Every step is idempotent (rows replace by key and version), so a crash at any point is repaired
 by doing the step again. :meth:`RunLedger.sync` does both; the server calls it in a loop
@@ -62,8 +62,11 @@ BUILD_WORKERS = 2
 """Chunks of a rebuild computed at once (the engine runs such a query on about one core)."""
 MAX_CHUNKS = 64
 LAG_S = 10.0
-"""Seconds the watermark trails the newest change seen (a late-committing insert is still
-read; changes already applied are skipped)."""
+"""Seconds the watermark trails the newest change seen, or the engine's clock when that is
+later (a late-committing insert is still read; changes already applied are skipped)."""
+STORE_WATERMARK_S = 60.0
+"""A watermark moved only by the clock is stored once it is this many seconds past the stored
+one (a quiet read then writes nothing; a restart re-reads at most this much)."""
 BATCH_RUNS = 20_000
 """Most runs recomputed by one follow step."""
 SMALL_RUNS = 50_000
@@ -172,6 +175,7 @@ class RunLedger:
         self._known: dict[str, FlowProgress | None] = {}
         self._names: dict[str, tuple[str, ...]] = {}
         self._mark: object = _UNREAD
+        self._stored_mark: int | None = None
 
     @classmethod
     def of(cls, wh: Warehouse) -> RunLedger:
@@ -319,13 +323,20 @@ class RunLedger:
                 f"SELECT Number FROM {self._wh.database}.ledger_state FINAL "  # noqa: S608
                 "WHERE Key = 'watermark'")
             self._mark = int(rows[0][0]) if rows else None
+            self._stored_mark = cast(int | None, self._mark)
         return None if self._mark is _UNREAD else cast(int | None, self._mark)
 
-    def _set_watermark(self, ms: int) -> None:
-        self._wh.command(
-            f"INSERT INTO {self._wh.database}.ledger_state (Key, Version, Number) "  # noqa: S608
-            "VALUES ('watermark', {version:UInt64}, {ms:Int64})",
-            {"version": self._next_version(), "ms": ms})
+    def _set_watermark(self, ms: int, *, lazily: bool = False) -> None:
+        """Move the watermark to ``ms``; ``lazily``: store it only when it moved
+        :data:`STORE_WATERMARK_S` past the stored one (a restart then re-reads at most that
+        much, and applying a change twice is harmless), so a quiet read writes nothing."""
+        stored = self._stored_mark
+        if not lazily or stored is None or ms - stored >= STORE_WATERMARK_S * 1000:
+            self._wh.command(
+                f"INSERT INTO {self._wh.database}.ledger_state (Key, Version, Number) "  # noqa: S608
+                "VALUES ('watermark', {version:UInt64}, {ms:Int64})",
+                {"version": self._next_version(), "ms": ms})
+            self._stored_mark = ms
         self._mark = ms
 
     def _items(self, rules: Sequence[LedgerRules]) -> int:
@@ -483,6 +494,8 @@ class RunLedger:
         if not rules:
             return 0
         db = self._wh.database
+        # the engine's clock, the one the view stamps changes with (not this process's)
+        engine_now_ms = int(self._wh.query("SELECT toUnixTimestamp64Milli(now64(3))")[0][0])
         rows = self._wh.query(
             f"SELECT Flow, CorrelationId, toUnixTimestamp64Milli(max(Changed)) "  # noqa: S608
             f"FROM {db}.run_changes WHERE Changed > fromUnixTimestamp64Milli({{wm:Int64}}) "
@@ -498,13 +511,16 @@ class RunLedger:
             dirty |= self._apply(rules, todo[start:start + BATCH_RUNS])
         if dirty:
             self._sum_keys(dirty)
-        floor = max(newest - int(LAG_S * 1000), watermark)
+        # Every change visible up to now is applied: only one stamped in the last LAG_S and not
+        # committed yet can still appear below ``newest``. The floor follows the engine's clock,
+        # so a quiet flow's next read does not read the last burst of changes again.
+        floor = max(max(newest, engine_now_ms) - int(LAG_S * 1000), watermark)
         self._applied = {k: ms for k, ms in self._applied.items() if ms > floor}
         for flow, cid, ms in todo:
             if ms > floor:
                 self._applied[(flow, cid)] = ms
         if floor > watermark:
-            self._set_watermark(floor)
+            self._set_watermark(floor, lazily=not todo)
         return 0
 
     def _apply(self, rules: Sequence[LedgerRules], runs: Sequence[tuple[str, str, int]]

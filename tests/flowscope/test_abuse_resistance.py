@@ -161,7 +161,8 @@ def dash_trace(probed: Probed, value: Any, **kwargs: Any) -> httpx.Response:
     body = {"output": "trace-body.children",
             "outputs": {"id": "trace-body", "property": "children"},
             "inputs": [{"id": "trace-go", "property": "n_clicks", "value": 1},
-                       {"id": "trace-id", "property": "value", "value": value}],
+                       {"id": "trace-id", "property": "value", "value": value},
+                       {"id": "trace-key", "property": "value", "value": ""}],
             "changedPropIds": ["trace-id.value"], "state": []}
     return probed.call("POST", "/dashboards/_dash-update-component", READ, json=body, **kwargs)
 
