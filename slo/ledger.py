@@ -323,7 +323,7 @@ class RunLedger:
                 f"SELECT Number FROM {self._wh.database}.ledger_state FINAL "  # noqa: S608
                 "WHERE Key = 'watermark'")
             self._mark = int(rows[0][0]) if rows else None
-            self._stored_mark = cast(int | None, self._mark)
+            self._stored_mark = self._mark if isinstance(self._mark, int) else None
         return None if self._mark is _UNREAD else cast(int | None, self._mark)
 
     def _set_watermark(self, ms: int, *, lazily: bool = False) -> None:
