@@ -1,8 +1,8 @@
-"""Search benchmark: runs by a search key (``customer.id``) at 1M and 10M spans stored.
+"""Search benchmark: runs by a search key (``customer.id``) at 1M and 30M spans stored.
 
 The lookup benchmark's generator (:mod:`bench.lookup`: ten spans per order across four services,
 tagged as ingest tags them), with every span of an order carrying its customer (``customer.id``;
-a customer has one order in 99,991, so about 10 runs at 10M spans), fills ``otel_traces`` after
+a customer has one order in 99,991, so about 30 runs at 30M spans), fills ``otel_traces`` after
 the catalog's search keys are published
 (:mod:`collector.search_rules`), so the views fill ``search_items`` as they would in
 production. Measured, in one process:
@@ -19,7 +19,7 @@ production. Measured, in one process:
 
 Each size is a database of its own, filled from scratch, so its ledger is built once.
 
-Results: ``bench/results/search.json``; ``python -m bench.search [--quick] [--sizes 1,10]``
+Results: ``bench/results/search.json``; ``python -m bench.search [--quick] [--sizes=1,10]``
 (millions of spans; quick: 200k and 1M).
 """
 
@@ -95,7 +95,7 @@ def measure(wh: Any, flow: Any, lookups: int, rnd: random.Random, used: set[int]
             **_percentiles(latencies)}
 
 
-def run(work: Path, *, sizes: tuple[int, ...] = (1_000_000, 10_000_000), lookups: int = 300,
+def run(work: Path, *, sizes: tuple[int, ...] = (1_000_000, 30_000_000), lookups: int = 300,
         state_lookups: int = 100) -> dict[str, Any]:
     """Fill a fresh embedded engine in ``work`` to each size and measure (module docstring)."""
     from catalog.spec import parse_catalog
@@ -145,7 +145,7 @@ def sizes(quick: bool) -> dict[str, Any]:
     """The arguments of :func:`run` for a full or a quick run."""
     if quick:
         return {"sizes": (200_000, 1_000_000), "lookups": 50, "state_lookups": 20}
-    return {"sizes": (1_000_000, 10_000_000), "lookups": 300, "state_lookups": 100}
+    return {"sizes": (1_000_000, 30_000_000), "lookups": 300, "state_lookups": 100}
 
 
 def readme_rows(data: dict[str, Any]) -> list[str]:
