@@ -45,7 +45,33 @@ def _moment(seconds: int) -> datetime:
     return datetime.fromtimestamp(seconds, tz=UTC)
 
 
-def _ranges_part(table: str, prefix: str, columns: Sequence[str]) -> str:
+MAX_COVER = 16
+"""Most time intervals a read's ``WHERE`` names for the primary key, per table: its ranges
+merged across the smallest gaps until this many are left (a window's two edge stretches of
+minutes are read as two short intervals, not as the month between them)."""
+
+
+def cover(ranges: Sequence[tuple[int, int]], limit: int = MAX_COVER) -> list[tuple[int, int]]:
+    """At most ``limit`` sorted, disjoint ``[lo, hi)`` intervals covering every one of
+    ``ranges`` (any unit), merging the pairs closest together first. Pure."""
+    merged: list[tuple[int, int]] = []
+    for lo, hi in sorted(ranges):
+        if merged and lo <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
+        else:
+            merged.append((lo, hi))
+    while len(merged) > max(limit, 1):
+        gap = min(range(len(merged) - 1), key=lambda i: merged[i + 1][0] - merged[i][1])
+        merged[gap:gap + 2] = [(merged[gap][0], merged[gap + 1][1])]
+    return merged
+
+
+def _cover_condition(prefix: str, count: int) -> str:
+    return " OR ".join(f"(Minute >= {{{prefix}_c{i}_lo:DateTime('UTC')}} "
+                       f"AND Minute < {{{prefix}_c{i}_hi:DateTime('UTC')}})" for i in range(count))
+
+
+def _ranges_part(table: str, prefix: str, columns: Sequence[str], covering: int) -> str:
     lo, hi, ids = (f"{{{prefix}_{x}:Array(Array(Int64))}}[fi]" for x in ("lo", "hi", "id"))
     return f"""
     SELECT fi, {ids}[ri] AS seg, {', '.join(columns)}
@@ -55,8 +81,7 @@ def _ranges_part(table: str, prefix: str, columns: Sequence[str]) -> str:
             arrayFirstIndex((a, b) -> toInt64(toUnixTimestamp(Minute)) >= a
                                       AND toInt64(toUnixTimestamp(Minute)) < b, {lo}, {hi}) AS ri
         FROM {table} FINAL
-        WHERE Flow IN {{flows:Array(String)}} AND Minute >= {{{prefix}_from:DateTime('UTC')}}
-          AND Minute < {{{prefix}_to:DateTime('UTC')}}
+        WHERE Flow IN {{flows:Array(String)}} AND ({_cover_condition(prefix, covering)})
     )
     WHERE ri > 0"""  # noqa: S608
 
@@ -103,11 +128,11 @@ def read_rollups(wh: Warehouse, requests: Mapping[str, Sequence[Segment]],
         params[f"{prefix}_lo"] = [[_seconds(r.lo) for r in ranges[f]] for f in flows]
         params[f"{prefix}_hi"] = [[_seconds(r.hi) for r in ranges[f]] for f in flows]
         params[f"{prefix}_id"] = [[r.id for r in ranges[f]] for f in flows]
-        params[f"{prefix}_from"] = _moment(min(_seconds(r.lo) for rs in ranges.values()
-                                               for r in rs))
-        params[f"{prefix}_to"] = _moment(max(_seconds(r.hi) for rs in ranges.values()
-                                             for r in rs))
-        parts.append(_ranges_part(f"{db}.{table}", prefix, columns))
+        covering = cover([(_seconds(r.lo), _seconds(r.hi)) for rs in ranges.values()
+                          for r in rs])
+        for i, (lo, hi) in enumerate(covering):
+            params[f"{prefix}_c{i}_lo"], params[f"{prefix}_c{i}_hi"] = _moment(lo), _moment(hi)
+        parts.append(_ranges_part(f"{db}.{table}", prefix, columns, len(covering)))
     if any(plans[f].raw_minutes for f in flows):
         params["raw"] = sorted({_moment(_seconds(m)) for f in flows
                                 for m in plans[f].raw_minutes})
@@ -196,5 +221,5 @@ def oldest_open_dead_letter(wh: Warehouse, flow: str) -> int | None:
     return int(found[0][0]) * _NS_PER_US
 
 
-__all__ = ["HOUR_NS", "MINUTE_NS", "FailedDay", "oldest_open_dead_letter", "read_failed",
-           "read_rollups", "read_window"]
+__all__ = ["HOUR_NS", "MINUTE_NS", "FailedDay", "cover", "oldest_open_dead_letter",
+           "read_failed", "read_rollups", "read_window"]
