@@ -23,9 +23,10 @@ import threading
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from alerts.dispatch import rfc3339
 from alerts.errors import OperationRefused
 from alerts.operations import Audit, OperatorService, Post
 from alerts.signed_call import post_signed
@@ -49,10 +50,6 @@ LISTED_AFTER_END = timedelta(days=7)
 """Declared windows stay listed this long after they end."""
 
 
-def _rfc3339(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 @dataclass(frozen=True)
 class ListedWindow:
     """A maintenance window as ``GET /api/v1/maintenance`` lists it: ``source`` ``declared``
@@ -68,12 +65,12 @@ class ListedWindow:
     def to_json(self, at: datetime) -> dict[str, Any]:
         """The window as JSON, with whether it is active at ``at``."""
         out: dict[str, Any] = {
-            "flow": self.flow, "source": self.source, "starts_at": _rfc3339(self.starts_at),
-            "ends_at": _rfc3339(self.ends_at), "reason": self.reason,
+            "flow": self.flow, "source": self.source, "starts_at": rfc3339(self.starts_at),
+            "ends_at": rfc3339(self.ends_at), "reason": self.reason,
             "active": self.starts_at <= at < self.ends_at}
         if self.declared is not None:
             d = self.declared
-            out.update(id=d.id, created_by=d.created_by, created_at=_rfc3339(d.created_at),
+            out.update(id=d.id, created_by=d.created_by, created_at=rfc3339(d.created_at),
                        ended_by=d.ended_by or None, pause=d.pause_outcome or None,
                        resume=d.resume_outcome or None)
         return out
@@ -113,8 +110,8 @@ class MaintenanceService(OperatorService):
         # a WarehouseError goes on to the app's error boundary, answered like on every route
         book.save(window)
         self._audit("maintenance.declare", actor=actor, target=f"{flow.name}/{window.id}",
-                    detail={"starts_at": _rfc3339(window.starts_at),
-                            "ends_at": _rfc3339(window.ends_at), "reason": text},
+                    detail={"starts_at": rfc3339(window.starts_at),
+                            "ends_at": rfc3339(window.ends_at), "reason": text},
                     remote=remote)
         outcome = self._tell(flow, window, "pause", actor, remote)
         if outcome:
@@ -135,11 +132,11 @@ class MaintenanceService(OperatorService):
             at = self._clock()
             if found.ends_at <= at:
                 raise OperationRefused(409, f"maintenance {found.id} of {flow.name} ended "
-                                       f"at {_rfc3339(found.ends_at)}", reason="ended")
+                                       f"at {rfc3339(found.ends_at)}", reason="ended")
             ended = book.update(found.id, ends_at=max(at, found.starts_at),
                                 ended_by=actor) or found
         self._audit("maintenance.end", actor=actor, target=f"{flow.name}/{ended.id}",
-                    detail={"ends_at": _rfc3339(ended.ends_at), "reason": ended.reason},
+                    detail={"ends_at": rfc3339(ended.ends_at), "reason": ended.reason},
                     remote=remote)
         return self._resume(flow, ended, actor, remote)
 
@@ -215,8 +212,8 @@ class MaintenanceService(OperatorService):
             body = json.dumps({
                 "type": f"flowscope.maintenance.{action}", "action": action, "flow": flow.name,
                 "maintenance_id": window.id, "reason": window.reason,
-                "starts_at": _rfc3339(window.starts_at), "ends_at": _rfc3339(window.ends_at),
-                "requested_by": actor, "sent_at": _rfc3339(self._clock())},
+                "starts_at": rfc3339(window.starts_at), "ends_at": rfc3339(window.ends_at),
+                "requested_by": actor, "sent_at": rfc3339(self._clock())},
                 separators=(",", ":"), sort_keys=True).encode()
             outcome = self._post(flow.pause.url, body, secret=secret,
                                  timeout=PAUSE_TIMEOUT).describe()

@@ -14,18 +14,18 @@ newest first; each with its failing step and error, how long it waited, its sear
 replays tried.
 
 Both answer pages of at most ``limit`` (1 to 500, default 50) after ``cursor``; parameters are
-checked by :mod:`catalog.parameters` (400 naming the parameter), engine text never reaches an
-answer (503/500 say what failed). Thin adapters.
+checked by :mod:`catalog.parameters` (400 naming the parameter); an unknown flow and a failing
+warehouse are answered by the app's error boundary (``flowscope.http_errors``: 404, 503 with
+``Retry-After``, 500), engine text never reaching an answer. Thin adapters.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
 
 from catalog import parameters
 from catalog.durations import human_duration
@@ -33,18 +33,14 @@ from catalog.errors import ParameterError
 from catalog.model import Catalog, Flow
 from slo import dead_letters, search_query
 from slo.dead_letters import QUEUE_STATES, DeadLetter, QueueState
-from slo.errors import RollupsNotReady
 from slo.run_states import RunState
 from slo.search_query import SearchHit
-from warehouse.errors import InvalidCursor, WarehouseError, WarehouseUnavailable, public_message
-from warehouse.port import Warehouse
-
-log = logging.getLogger("flowscope.slo")
+from warehouse.errors import InvalidCursor
+from warehouse.port import Warehouse, ready_warehouse
 
 DRAINED_RANGE = timedelta(days=7)
 """What ``replayed`` and ``resolved`` cover when ``from`` is not given."""
 MAX_Q_CHARS = 200
-_RETRY = {"Retry-After": "5"}
 
 
 def _time(ns: int | None) -> str | None:
@@ -107,22 +103,15 @@ def operator_read_router(catalog: Catalog, warehouse: Callable[[], Warehouse | N
     router = APIRouter(tags=["operations"])
 
     def ready() -> Warehouse:
-        wh = warehouse()
-        if wh is None:
-            raise HTTPException(503, "the warehouse is not ready yet", _RETRY)
-        return wh
+        return ready_warehouse(warehouse)
 
     def run(action: str, call: Callable[[], Any]) -> Any:
+        """``call()``; a cursor it cannot use is a 400 (any other failure goes on to the app's
+        error boundary, answered like on every route)."""
         try:
             return call()
         except InvalidCursor as exc:
             raise ParameterError("cursor", str(exc)) from exc
-        except (RollupsNotReady, WarehouseUnavailable) as exc:
-            log.warning("%s failed: %s", action, exc)
-            raise HTTPException(503, f"{action} failed: {public_message(exc)}", _RETRY) from exc
-        except WarehouseError as exc:
-            log.error("%s failed: %s", action, exc)
-            raise HTTPException(500, f"{action} failed: {public_message(exc)}") from exc
 
     def searched_flows(key: str, flow: str | None) -> list[Flow]:
         if flow is not None and flow != "":
@@ -197,9 +186,7 @@ def operator_read_router(catalog: Catalog, warehouse: Callable[[], Warehouse | N
         limit: int = Query(dead_letters.DEFAULT_PAGE, ge=1, le=dead_letters.MAX_PAGE),
         cursor: str | None = Query(None, max_length=4096),
     ) -> dict[str, Any]:
-        chosen = catalog.flow(flow)
-        if chosen is None:
-            raise HTTPException(404, f"no flow named {parameters.shown(flow)} in the catalog")
+        chosen = parameters.flow(catalog, flow)
         if state not in QUEUE_STATES:
             raise ParameterError("state", f"state must be one of {', '.join(QUEUE_STATES)}; "
                                           f"got {parameters.shown(state)}")
