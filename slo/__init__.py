@@ -20,6 +20,7 @@ Pure modules (standard library, :mod:`catalog` and each other only; no clock, no
 - :mod:`slo.segments` — a time range split into whole hours, whole minutes and edges.
 - :mod:`slo.rollup` — a flow's rollup over some time, as a frozen value that adds up.
 - :mod:`slo.ledger_rules` — what the run ledger needs of a flow, and its fingerprint.
+- :mod:`slo.ledger_status` — the ledger's build progress and backlog; chunks of a build.
 - :mod:`slo.percent` — percentages as people read them.
 - :mod:`slo.page_cursor` — opaque page cursors.
 - :mod:`slo.documents` — JSON bodies of the flow routes.
@@ -32,6 +33,7 @@ Adapters (the warehouse, HTTP):
 - :mod:`slo.ledger` — the follower that keeps the run ledger and the flow rollups current.
 - :mod:`slo.ledger_sql` — the SQL turning runs' items into ``run_ledger`` rows.
 - :mod:`slo.rollup_sql` — the SQL summing the ledger into minute and hour rollups.
+- :mod:`slo.rollup_sums` — those sums run for flows, stretches of hours or touched minutes.
 - :mod:`slo.rollup_read` — the rollups read for any set of time segments.
 - :mod:`slo.sli_query` — good and valid runs per window ring, for many flows at once.
 - :mod:`slo.evaluation` — the SLOs of catalog flows evaluated at an instant.

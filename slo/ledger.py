@@ -1,8 +1,9 @@
 """The follower that keeps the run ledger and the flow rollups current (adapter).
 
 ``warehouse/schema/008_run_ledger.sql`` says what the tables hold; :mod:`slo.ledger_sql`
-computes a run's ledger rows and :mod:`slo.rollup_sql` sums them. :class:`RunLedger` moves
-them along, one flow catalog at a time:
+computes a run's ledger rows and :mod:`slo.rollup_sums` sums them into the rollups
+(:mod:`slo.ledger_status` holds what it reports). :class:`RunLedger` moves them along, one flow
+catalog at a time:
 
 - **Build.** A flow whose ledger was built with other rules (its
   :attr:`~slo.ledger_rules.LedgerRules.fingerprint` differs: a changed start, success, failure
@@ -35,9 +36,8 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import cast
 
 from catalog.model import Flow
 from slo.errors import RollupsNotReady
@@ -51,7 +51,8 @@ from slo.ledger_sql import (
     ledger_rows_sql,
     operation_masks,
 )
-from slo.rollup_sql import MERGE, ROLLUP_COLUMNS, ledger_expressions, select_list, whole_minute
+from slo.ledger_status import FlowProgress, LedgerStatus, chunk_bounds
+from slo.rollup_sums import MANY_MINUTES, RollupSums
 from warehouse.port import Warehouse
 
 log = logging.getLogger("flowscope.ledger")
@@ -75,53 +76,11 @@ SMALL_ITEMS = 500_000
 """A read rebuilds a flow itself when the flow has at most this many items."""
 FOLLOW_INTERVAL_S = 15.0
 """Seconds between the server's follow steps (reads catch up themselves before answering)."""
-MANY_MINUTES = 2_000
-"""Above this many touched minutes, a follow step sums whole hours as stretches."""
 KEEP_CHANGES_S = 2 * 86_400
 """A watermark older than this (``run_changes`` keeps 3 days) means changes may have been
 dropped: every flow is rebuilt."""
 
 _UNREAD = object()
-_FAILED_COLUMNS = ("DeadLetters", "Replays", "Calls", "Spans", "CpuNs", "PartnerCalls")
-
-
-@dataclass(frozen=True)
-class FlowProgress:
-    """How far a flow's ledger is built: ``done`` of ``total`` steps (buckets, then the
-    rollups); ``fingerprint`` of the rules it is built with."""
-
-    flow: str
-    fingerprint: str
-    done: int
-    total: int
-
-    @property
-    def built(self) -> bool:
-        """True when every step is done."""
-        return self.total > 0 and self.done >= self.total
-
-
-@dataclass(frozen=True)
-class LedgerStatus:
-    """What :meth:`RunLedger.status` reports: flows not yet built (with progress), runs
-    waiting to be followed, and the newest change applied (``None`` before any)."""
-
-    building: tuple[FlowProgress, ...] = ()
-    pending_runs: int = 0
-    applied_until_ms: int | None = None
-
-    @property
-    def current(self) -> bool:
-        """True when nothing is waiting."""
-        return not self.building and self.pending_runs == 0
-
-    def describe(self) -> str:
-        """One line for logs, ``/readyz`` and warnings ("" when current)."""
-        parts = [f"rebuilding {p.flow} ({100 * p.done // max(p.total, 1)} %)"
-                 for p in self.building]
-        if self.pending_runs:
-            parts.append(f"{self.pending_runs} changed runs not yet applied")
-        return "; ".join(parts)
 
 
 def _names(keys: Iterable[str]) -> list[str]:
@@ -136,19 +95,6 @@ def _epoch_s(moment: datetime | int) -> int:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return int(moment.timestamp())
-
-
-def _moment(seconds: int) -> datetime:
-    return datetime.fromtimestamp(seconds, tz=UTC)
-
-
-def chunk_bounds(sample: Sequence[str], chunks: int) -> list[str]:
-    """``chunks - 1`` increasing correlation ids splitting ``sample`` (sorted ids) into
-    ``chunks`` parts of about equal size (fewer when ids repeat). Pure."""
-    if chunks <= 1 or not sample:
-        return []
-    picked = [sample[len(sample) * i // chunks] for i in range(1, chunks)]
-    return sorted(set(picked))
 
 
 class RunLedger:
@@ -166,7 +112,7 @@ class RunLedger:
         self._clock = clock
         self._chunk_items = chunk_items
         self._small_items = small_items
-        self._many_minutes = many_minutes
+        self._sums = RollupSums(wh, self._next_version, many_minutes=many_minutes)
         self._lock = threading.RLock()
         self._applied: dict[tuple[str, str], int] = {}
         self._status = LedgerStatus()
@@ -415,7 +361,7 @@ class RunLedger:
                               for r in rules])
                 log.info("run ledger of %s: %d/%d chunks (%.0f s)", ", ".join(names),
                          len(finished) + done, len(edges), time.monotonic() - began)
-        self._sum_flows(names)
+        self._sums.flows(names)
         for r in rules:
             self._set_state(FlowProgress(r.name, r.fingerprint, total, total))
         if not done:  # a build from the first chunk read every item after the snapshot
@@ -445,47 +391,6 @@ class RunLedger:
                 "WHERE Flow IN {flows:Array(String)}", {"flows": list(flows)},
                 settings={"mutations_sync": 2})
 
-    def _sum_flows(self, flows: Sequence[str]) -> None:
-        """Every minute and hour rollup of ``flows`` from their ledger rows, in whole-hour
-        stretches summed :data:`BUILD_WORKERS` at a time."""
-        rows = self._wh.query(
-            f"SELECT toInt64(toUnixTimestamp(min(Minute))), toInt64(toUnixTimestamp(max(Minute))) "  # noqa: S608
-            f"FROM {self._wh.database}.run_ledger WHERE Flow IN {{flows:Array(String)}} "
-            "HAVING count() > 0", {"flows": list(flows)})
-        if not rows:
-            return
-        first, last = int(rows[0][0]) // 3600 * 3600, int(rows[0][1]) // 3600 * 3600 + 3600
-        step = max(3600, -(-(last - first) // (4 * BUILD_WORKERS)) // 3600 * 3600 + 3600)
-        self._sum_stretches([(list(flows), lo, lo + step) for lo in range(first, last, step)],
-                            replace=False)
-
-    def _sum_stretches(self, stretches: Sequence[tuple[list[str], int, int]], *,
-                       replace: bool) -> None:
-        """Sum the minutes and hours of each ``(flows, lo, hi)`` stretch (whole hours, in s)
-        again, :data:`BUILD_WORKERS` at a time; with ``replace``, first delete the rollup rows
-        they held (a minute may have lost every run)."""
-        where = ("Flow IN {flows:Array(String)} AND Minute >= {lo:DateTime('UTC')} "
-                 "AND Minute < {hi:DateTime('UTC')}")
-
-        def stretch(part: tuple[list[str], int, int]) -> None:
-            flows, lo, hi = part
-            params = {"flows": flows, "lo": _moment(lo), "hi": _moment(hi)}
-            if replace:
-                for table in ("flow_rollup_minutes", "flow_rollup_hours"):
-                    self._wh.command(
-                        f"INSERT INTO {self._wh.database}.{table} (Flow, Minute, Version, "  # noqa: S608
-                        f"Deleted) SELECT Flow, Minute, {{version:UInt64}}, 1 "
-                        f"FROM {self._wh.database}.{table} FINAL WHERE {where}",
-                        {**params, "version": self._next_version()})
-                for table in ("flow_rollup_failed_minutes", "flow_rollup_failed_hours"):
-                    self._tombstones_failed(table, where, params)
-            self._sum_minutes(where, params)
-            self._sum_hours(where, params)
-
-        with ThreadPoolExecutor(max_workers=BUILD_WORKERS,
-                                thread_name_prefix="flowscope-ledger-sum") as pool:
-            list(pool.map(stretch, stretches))
-
     # -- follow ----------------------------------------------------------------------------
 
     def _follow(self, rules: Sequence[LedgerRules], watermark: int, *,
@@ -510,7 +415,7 @@ class RunLedger:
         for start in range(0, len(todo), BATCH_RUNS):
             dirty |= self._apply(rules, todo[start:start + BATCH_RUNS])
         if dirty:
-            self._sum_keys(dirty)
+            self._sums.keys(dirty)
         # Every change visible up to now is applied: only one stamped in the last LAG_S and not
         # committed yet can still appear below ``newest``. The floor follows the engine's clock,
         # so a quiet flow's next read does not read the last burst of changes again.
@@ -564,87 +469,6 @@ class RunLedger:
         dirty |= {(f, m) for f, m, _ in stale}
         return dirty
 
-    # -- sums ------------------------------------------------------------------------------
-
-    def _sum_keys(self, keys: set[tuple[str, int]]) -> None:
-        """Sum the minutes ``keys`` (flow, minute start in s) and their hours again (many keys:
-        the whole hours holding them, as stretches)."""
-        if len(keys) > self._many_minutes:
-            stretches: list[tuple[list[str], int, int]] = []
-            for flow, hour in sorted({(f, m - m % 3600) for f, m in keys}):
-                if stretches and stretches[-1][0] == [flow] and stretches[-1][2] == hour:
-                    stretches[-1] = ([flow], stretches[-1][1], hour + 3600)
-                else:
-                    stretches.append(([flow], hour, hour + 3600))
-            self._sum_stretches(stretches, replace=True)
-            return
-        minutes = sorted({m for _, m in keys})
-        where = ("Minute IN {minutes:Array(DateTime('UTC'))} AND "
-                 "concat(Flow, '|', toString(toUnixTimestamp(Minute))) IN {keys:Array(String)}")
-        params = {"minutes": [_moment(m) for m in minutes],
-                  "keys": [f"{f}|{m}" for f, m in keys]}
-        self._tombstones("flow_rollup_minutes", keys)
-        self._tombstones_failed("flow_rollup_failed_minutes", where, params)
-        self._sum_minutes(where, params)
-        hours = {(f, m - m % 3600) for f, m in keys}
-        hour_where = ("toStartOfHour(Minute) IN {hours:Array(DateTime('UTC'))} AND "
-                      "concat(Flow, '|', toString(toUnixTimestamp(toStartOfHour(Minute)))) "
-                      "IN {keys:Array(String)}")
-        hour_params = {"hours": [_moment(h) for h in sorted({h for _, h in hours})],
-                       "keys": [f"{f}|{h}" for f, h in hours]}
-        self._tombstones("flow_rollup_hours", hours)
-        self._tombstones_failed("flow_rollup_failed_hours", hour_where.replace(
-            "toStartOfHour(Minute)", "Minute"), hour_params)
-        self._sum_hours(hour_where, hour_params)
-
-    def _tombstones(self, table: str, keys: Iterable[tuple[str, int]]) -> None:
-        chosen = sorted(keys)
-        self._wh.command(
-            f"INSERT INTO {self._wh.database}.{table} (Flow, Minute, Version, Deleted) "  # noqa: S608
-            "SELECT t.1, toDateTime(t.2, 'UTC'), {version:UInt64}, 1 "
-            "FROM (SELECT arrayJoin(arrayZip({f:Array(String)}, {m:Array(Int64)})) AS t)",
-            {"f": [k[0] for k in chosen], "m": [k[1] for k in chosen],
-             "version": self._next_version()})
-
-    def _tombstones_failed(self, table: str, where: str, params: dict[str, Any]) -> None:
-        db = self._wh.database
-        self._wh.command(
-            f"INSERT INTO {db}.{table} (Flow, Minute, FailDay, Version, Deleted) "  # noqa: S608
-            f"SELECT Flow, Minute, FailDay, {{version:UInt64}}, 1 FROM {db}.{table} FINAL "
-            f"WHERE {where}", {**params, "version": self._next_version()})
-
-    def _sum_minutes(self, where: str, params: dict[str, Any]) -> None:
-        db = self._wh.database
-        expressions = ledger_expressions(whole_minute, "1")
-        version = self._next_version()
-        self._wh.command(
-            f"INSERT INTO {db}.flow_rollup_minutes (Flow, Minute, Version, Deleted, "
-            f"{', '.join(ROLLUP_COLUMNS)})\nSELECT Flow, Minute, {version}, 0,\n    "
-            f"{select_list(expressions, ROLLUP_COLUMNS)}\nFROM {db}.run_ledger FINAL\n"
-            f"WHERE {where}\nGROUP BY Flow, Minute", params)
-        self._wh.command(
-            f"INSERT INTO {db}.flow_rollup_failed_minutes (Flow, Minute, FailDay, Version, "
-            f"Deleted, {', '.join(_FAILED_COLUMNS)})\n"
-            f"SELECT Flow, Minute, FailDay, {version}, 0,\n    "
-            f"{select_list(expressions, _FAILED_COLUMNS)}\n"
-            f"FROM {db}.run_ledger FINAL\nWHERE FailDay != toDate(0) AND {where}\n"
-            "GROUP BY Flow, Minute, FailDay", params)
-
-    def _sum_hours(self, where: str, params: dict[str, Any]) -> None:
-        db = self._wh.database
-        version = self._next_version()
-        self._wh.command(
-            f"INSERT INTO {db}.flow_rollup_hours (Flow, Minute, Version, Deleted, "  # noqa: S608
-            f"{', '.join(ROLLUP_COLUMNS)})\nSELECT Flow, Hour, {version}, 0,\n    "
-            f"{select_list(MERGE, ROLLUP_COLUMNS)}\nFROM (SELECT *, toStartOfHour(Minute) AS Hour "
-            f"FROM {db}.flow_rollup_minutes FINAL WHERE {where})\nGROUP BY Flow, Hour", params)
-        self._wh.command(
-            f"INSERT INTO {db}.flow_rollup_failed_hours (Flow, Minute, FailDay, Version, "  # noqa: S608
-            f"Deleted, {', '.join(_FAILED_COLUMNS)})\nSELECT Flow, Hour, FailDay, {version}, 0,"
-            f"\n    {select_list(MERGE, _FAILED_COLUMNS)}\n"
-            f"FROM (SELECT *, toStartOfHour(Minute) AS Hour "
-            f"FROM {db}.flow_rollup_failed_minutes FINAL WHERE {where})\n"
-            "GROUP BY Flow, Hour, FailDay", params)
 
 
 WAIT_S = 2.0
@@ -672,3 +496,6 @@ def ensure_current(wh: Warehouse, flows: Sequence[Flow], *, catch_up: bool = Tru
         raise RollupsNotReady(f"the rollups of {', '.join(sorted(f.name for f in flows))} are "
                               f"being built: {detail}")
     return status
+
+
+__all__ = ["FlowProgress", "LedgerStatus", "RunLedger", "chunk_bounds", "ensure_current"]
