@@ -24,6 +24,7 @@ import time
 import uuid
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 import pytest
 
@@ -155,6 +156,21 @@ def test_the_waiting_queue_is_paged_by_cursor(queue: Recorder) -> None:
     assert second.next_cursor is None
     with pytest.raises(InvalidCursor):
         read_queue(queue.wh, flow, "waiting", cursor="nonsense")
+
+
+def test_the_on_call_page_lists_the_oldest_waiting_and_counts_them_all(
+        queue: Recorder, monkeypatch: pytest.MonkeyPatch) -> None:
+    import dashboards.operator
+    from dashboards.operator import OperatorViews
+
+    monkeypatch.setattr(dashboards.operator, "PAGE_LETTERS", 1)
+    views = OperatorViews(Catalog(flows=(flow_of(queue),)), lambda: queue.wh,
+                          replays=cast(Any, None), maintenance=cast(Any, None),
+                          stored=lambda _key, value: value, clock=lambda: AT)
+    letters, total, warnings = views.waiting("")
+    assert ([d.correlation_id for d in letters], total, warnings) == (["W1"], 2, [])
+    letters, total, _ = views.waiting("c-7")
+    assert ([d.correlation_id for d in letters], total) == (["W2"], 1)
 
 
 def test_a_search_lists_the_runs_carrying_the_value_newest_first_with_states(
