@@ -1,9 +1,9 @@
 """Flow runs: when a run starts, succeeds, fails and becomes determinate. Pure reference.
 
-A **flow run** is everything sharing one correlation id within a flow. The warehouse keeps one
-row of partial states per run in ``flow_runs`` (``warehouse/schema/004_flow_runs.sql``); the SLI
-queries (:mod:`slo.sli_query`) evaluate the rules below in SQL, and this module states them in
-Python for tests, documentation and callers that already hold a run.
+A **flow run** is everything sharing one correlation id within a flow. The run ledger
+(:mod:`slo.ledger`, ``warehouse/schema/008_run_ledger.sql``) evaluates the rules below in SQL
+(:mod:`slo.ledger_sql`) for every run as its items arrive; this module states them in Python for
+tests, documentation and callers that already hold a run.
 
 Times of a run (each the **earliest** matching item, so duplicates, late items and items stored
 out of order leave the same answer):
@@ -31,7 +31,7 @@ Determinate (the instant a run counts in an SLI, see :func:`determination`):
   failure; a success whose start is unknown is not determinate (its flow time is unknown), and
   counts once the start arrives.
 
-Operation keys: ``flow_runs`` keeps per-run maps keyed by ``"<service>\\x1f<name>\\x1f<kind>"``
+Operation keys: the ledger's SQL matches items by ``"<service>\\x1f<name>\\x1f<kind>"``
 (:func:`operation_key`; ``kind`` is ``span`` or ``event``, ``name`` the span name or event
 type). Catalog steps and span matchers select keys with an :class:`OperationMatch`.
 
@@ -46,11 +46,6 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from catalog.model import Matcher, Step
-
-FLOW_RUNS = "flow_runs"
-"""Table of per-run partial states (AggregatingMergeTree ordered by flow and correlation id)."""
-FLOW_MINUTES = "flow_minutes"
-"""Table of items per minute, flow and operation."""
 
 SEPARATOR = "\x1f"
 """Separates service, name and kind in an operation key (ASCII unit separator, ``char(31)``)."""
