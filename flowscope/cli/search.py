@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
-from typing import Any, NoReturn
+from typing import Any
 
-import httpx
-from rich.console import Console
 from rich.table import Table
+
+from flowscope.cli.common import err, fail, out
+from flowscope.cli.server_client import call_server
 
 STATE_STYLES = {"failed": "bold red", "dead-lettered": "bold red", "succeeded": "green",
                 "replayed": "yellow"}
@@ -31,29 +31,16 @@ def search_table(body: dict[str, Any]) -> Table:
     return table
 
 
-def search(base: str, key: str, value: str, *, headers: dict[str, str], as_json: bool,
-           max_runs: int, out: Console, err: Console, fail: Callable[..., NoReturn]) -> None:
+def search(base: str, key: str, value: str, *, as_json: bool, max_runs: int) -> None:
     """Print the runs of ``base`` whose ``key`` held ``value`` (at most ``max_runs``)."""
     runs: list[Any] = []
-    body: dict[str, Any] = {}
+    body: dict[str, Any]
     cursor: str | None = None
     while True:
         params = {"key": key, "value": value, "limit": str(min(500, max_runs - len(runs)))}
         if cursor:
             params["cursor"] = cursor
-        try:
-            resp = httpx.get(f"{base}/api/v1/search", params=params, headers=headers,
-                             timeout=60)
-        except httpx.HTTPError as exc:
-            fail(f"cannot reach flowscope at {base}: {exc}")
-        if resp.status_code in (401, 403):
-            fail(f"{base} refused the request ({resp.status_code}): set FLOWSCOPE_API_KEY to a "
-                 "read key")
-        if resp.status_code != 200:
-            detail = resp.json().get("detail") if resp.headers.get(
-                "content-type", "").startswith("application/json") else resp.text[:500]
-            fail(f"{base} answered {resp.status_code}: {detail}")
-        body = resp.json()
+        body = call_server("GET", base, "/api/v1/search", params=params, timeout_s=60)
         runs.extend(body["runs"])
         cursor = body.get("next_cursor")
         if not cursor or len(runs) >= max_runs:

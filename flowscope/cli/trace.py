@@ -78,8 +78,7 @@ def trace(
     if key is not None:
         from flowscope.cli.search import search
 
-        search(base, key, correlation_id, headers=auth_headers(), as_json=as_json,
-               max_runs=max_items, out=out, err=err, fail=fail)
+        search(base, key, correlation_id, as_json=as_json, max_runs=max_items)
         return
     address = f"{base}/api/v1/correlations/{quote(correlation_id, safe='')}"
     body: dict[str, Any] = {}
