@@ -82,11 +82,7 @@ class MaintenanceBook:
     @classmethod
     def of(cls, wh: Warehouse) -> MaintenanceBook:
         """The book attached to ``wh`` (made on first use)."""
-        found = wh.attachments.get("maintenance_book")
-        if not isinstance(found, MaintenanceBook):
-            found = cls(wh)
-            wh.attachments["maintenance_book"] = found
-        return found
+        return wh.attached("maintenance_book", lambda: cls(wh))
 
     def windows(self) -> tuple[DeclaredWindow, ...]:
         """Every declared window, in start order."""

@@ -126,11 +126,7 @@ class RunLedger:
     @classmethod
     def of(cls, wh: Warehouse) -> RunLedger:
         """The ledger follower attached to ``wh`` (made on first use)."""
-        found = wh.attachments.get("run_ledger")
-        if not isinstance(found, RunLedger):
-            found = cls(wh)
-            wh.attachments["run_ledger"] = found
-        return found
+        return wh.attached("run_ledger", lambda: cls(wh))
 
     def check_built(self, flows: Sequence[Flow]) -> None:
         """Learn from ``ledger_state`` which of ``flows`` are built with their current rules

@@ -27,7 +27,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
 
 from warehouse.dsn import DEFAULT_DATABASE, Dsn, parse_dsn
 from warehouse.errors import (
@@ -42,6 +42,8 @@ from warehouse.identifiers import cluster_name, database_name, quoted, table_nam
 
 if TYPE_CHECKING:
     import pyarrow
+
+_T = TypeVar("_T")
 
 Client = Any
 """A clickhouse-connect client (untyped library)."""
@@ -138,7 +140,17 @@ class Warehouse:
         self._clients: list[tuple[threading.Thread, Client]] = []
         self._closed = False
         self.attachments: dict[str, Any] = {}
-        """State other rooms keep per warehouse (e.g. the run ledger's follower, by name)."""
+        """State other rooms keep per warehouse (e.g. the run ledger's follower, by name); see
+        :meth:`attached`."""
+
+    def attached(self, name: str, make: Callable[[], _T]) -> _T:
+        """The state kept under ``name`` in :attr:`attachments`, made by ``make()`` the first
+        time it is asked for (once, even when threads ask at the same time)."""
+        with self._lock:
+            found = self.attachments.get(name)
+            if found is None:
+                found = self.attachments[name] = make()
+            return cast(_T, found)
 
     @classmethod
     def connect(

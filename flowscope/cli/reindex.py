@@ -43,7 +43,7 @@ def reindex_all(
     results = index_days(wh, catalog, start=start, end=end, today=today, force=force,
                          on_plan=on_plan, on_day=on_day)
     if any(r.spans or r.events for r in results) or force:
-        RunLedger(wh).rebuild(catalog.flows)
+        RunLedger.of(wh).rebuild(catalog.flows)
     return results
 
 
