@@ -49,12 +49,13 @@ class RuleRenderError(AlertsError):
 
 class OperationRefused(AlertsError):
     """An operator's action (a replay, a maintenance) is refused: ``status`` is the HTTP
-    status to answer, ``headers`` extra headers (``Retry-After``), ``reason`` a short word for
-    the audit trail; the message says why in words."""
+    status to answer, ``retry_after_s`` the ``Retry-After`` to send with it (seconds; ``None``:
+    the boundary's default for its status), ``reason`` a short word for the audit trail; the
+    message says why in words."""
 
     def __init__(self, status: int, message: str, *, reason: str,
-                 headers: dict[str, str] | None = None) -> None:
+                 retry_after_s: int | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.reason = reason
-        self.headers = headers or {}
+        self.retry_after_s = retry_after_s

@@ -53,5 +53,5 @@ class OperatorService:
         wh = self._warehouse()
         if wh is None:
             raise OperationRefused(503, "the warehouse is not ready yet", reason="not ready",
-                                   headers={"Retry-After": "5"})
+                                   retry_after_s=5)
         return wh

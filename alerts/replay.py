@@ -275,7 +275,7 @@ class ReplayService(OperatorService):
             state = run_states(wh, flow, [run]).get(run)
         except RollupsNotReady as exc:
             raise OperationRefused(503, str(exc), reason="rollups not ready",
-                                   headers={"Retry-After": "30"}) from exc
+                                   retry_after_s=30) from exc
         if state is None:
             raise OperationRefused(404, f"flow {flow.name} has no run {run[:60]!r}",
                                    reason="unknown run")
@@ -289,7 +289,7 @@ class ReplayService(OperatorService):
         if retry is not None:
             raise OperationRefused(429, f"{flow.name} allows {target.max_per_minute} replays "
                                    f"a minute (replay.max_per_minute); try again in {retry} s",
-                                   reason="rate limited", headers={"Retry-After": str(retry)})
+                                   reason="rate limited", retry_after_s=retry)
         letter = dead_letter_details(wh, flow, [(run, 0, None)])[0]
         attempt = self._call(wh, flow, target, secret, letter, key, actor, remote, at,
                              state.state)
@@ -303,7 +303,7 @@ class ReplayService(OperatorService):
             page = read_queue(wh, flow, "waiting", q=q, limit=check_limit(limit))
         except RollupsNotReady as exc:
             raise OperationRefused(503, str(exc), reason="rollups not ready",
-                                   headers={"Retry-After": "30"}) from exc
+                                   retry_after_s=30) from exc
         secret = self._secret(flow, target) if page.items else b""
         results: list[dict[str, Any]] = []
         waited: int | None = None

@@ -93,9 +93,7 @@ def answer(exc: BaseException) -> Answer | None:
         case AuditUnavailable():
             return Answer(503, str(exc))
         case OperationRefused():
-            wait = exc.headers.get("Retry-After", "")
-            return Answer(exc.status, str(exc), retry_after_s=int(wait) if wait.isdigit()
-                          else None)
+            return Answer(exc.status, str(exc), retry_after_s=exc.retry_after_s)
         case SLOError() | CostValueError() | SilenceError():
             return Answer(400, str(exc))
     return None
