@@ -45,6 +45,11 @@ MAX_QUERY_CHARS = 512
 DEFAULT_WINDOW = timedelta(hours=24)
 """What ``GET /api/v1/audit`` covers when ``from`` is not given."""
 FROM_HELP = "RFC 3339; default 24 hours before 'to'"
+STORED_RESOLUTION = timedelta(milliseconds=1)
+"""What the trail stores time to (``DateTime64(3)``). Without ``to``, a read reaches one step
+past now, so a record written in the same millisecond as the read (a refusal flushed just
+before it) is listed: stored and bounded to the millisecond, it would equal an exclusive ``to``
+of now."""
 
 
 class AuditTrail:
@@ -119,7 +124,7 @@ def audit_router(warehouse: Callable[[], Warehouse | None], trail: AuditLog,
     ) -> dict[str, Any]:
         if denials is not None:  # before "now" is taken, so that they are listed
             await run_in_threadpool(lambda: denials.flush(everything=True))
-        upper = parameters.instant("to", end, clock(), clamp=True)
+        upper = parameters.instant("to", end, clock() + STORED_RESOLUTION, clamp=True)
         lower = parameters.instant("from", start, max(upper - DEFAULT_WINDOW,
                                                       parameters.EARLIEST), clamp=True)
         parameters.ordered(lower, upper)

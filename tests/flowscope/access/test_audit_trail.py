@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 
 from flowscope.access import digest, new_key
 from flowscope.access.audit import (
@@ -23,7 +24,9 @@ from flowscope.access.audit import (
     pending_path,
     read_audit,
 )
+from flowscope.access.audit_http import audit_router
 from flowscope.faults import FailingInserts
+from tests.asgi import InProcessClient
 from tests.flowscope.conftest import Server
 from warehouse.migrations import apply_migrations, bundled_migrations
 from warehouse.port import Warehouse
@@ -283,6 +286,21 @@ def test_the_server_records_key_creation_catalog_load_and_admin_calls(audited: S
     assert all(i["remote"] == "127.0.0.1" for i in items if i["action"].startswith("api."))
     times = [i["time"] for i in items]
     assert times == sorted(times, reverse=True)
+
+
+def test_a_record_written_in_the_same_millisecond_as_the_read_is_listed(
+    tmp_path: Path, wh: Warehouse
+) -> None:
+    at = T + timedelta(microseconds=123_456)  # the trail keeps .123, a read at .123456
+    log = AuditLog(pending_path(tmp_path), clock=lambda: at.timestamp())
+    log.attach(wh)
+    log.record("api.denied", actor="anonymous", target="POST /dashboards/login")
+    app = FastAPI()
+    app.include_router(audit_router(lambda: wh, log, clock=lambda: at))
+    items = InProcessClient(app).get("/api/v1/audit").json()["items"]
+    log.close()
+    assert [(i["action"], i["target"]) for i in items] == [
+        ("api.denied", "POST /dashboards/login")]
 
 
 @pytest.mark.parametrize(
